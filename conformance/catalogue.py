@@ -1,0 +1,317 @@
+"""The catalogue: endpoints, models, client paths and scenarios, loaded from one YAML file.
+
+Validation happens once, on load, so that a broken entry stops the run with a message that names
+the entry and the field — not with a KeyError deep inside a client path twenty minutes later.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CATALOGUE = resources.files("conformance") / "data" / "catalogue.yaml"
+
+Protocol = Literal["openai", "anthropic"]
+Capability = Literal["tools", "thinking", "vision", "tool_stream", "reasoning_effort"]
+_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+class CatalogueError(ValueError):
+    """A catalogue entry is missing, malformed or refers to something that does not exist."""
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Endpoint(_Entry):
+    id: str = Field(pattern=_ID)
+    title: str
+    base_url: str
+    protocol: Protocol
+    auth: Literal["bearer", "x-api-key"]
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/]+", value):
+            raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+
+class Model(_Entry):
+    id: str = Field(pattern=_ID)
+    thinking: Literal["always", "hybrid", "none"]
+    reasoning_effort: tuple[str, ...] = ()
+    tools: bool
+    tool_stream: bool = False
+    vision: bool = False
+    context_window: int = Field(gt=0)
+    max_output: int = Field(gt=0)
+    endpoints: tuple[str, ...] | None = None
+    source: str = ""
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        caps = {name for name in ("tools", "tool_stream", "vision") if getattr(self, name)}
+        if self.thinking != "none":
+            caps.add("thinking")
+        if self.reasoning_effort:
+            caps.add("reasoning_effort")
+        return frozenset(caps)
+
+
+class ClientPathSpec(_Entry):
+    id: str = Field(pattern=_ID)
+    title: str
+    adapter: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+    protocols: tuple[Protocol, ...]
+    clients: tuple[str, ...] = ()
+    scenarios: tuple[str, ...] | None = None
+
+
+class Tool(_Entry):
+    description: str
+    parameters: dict[str, Any]
+    strict: bool | None = None
+
+    @field_validator("parameters")
+    @classmethod
+    def _object_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if value.get("type") != "object":
+            raise ValueError("must be a JSON schema with type: object")
+        return value
+
+
+class Message(_Entry):
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str
+
+
+class TurnExpectation(_Entry):
+    finish_reason: str | None = None
+    text: bool = False
+    reasoning: bool = False
+    tool_calls: tuple[str, ...] = ()
+
+
+class Scenario(_Entry):
+    id: str = Field(pattern=_ID)
+    title: str
+    stream: bool = False
+    requires: tuple[Capability, ...] = ()
+    messages: tuple[Message, ...] = Field(min_length=1)
+    tools: tuple[str, ...] = ()
+    tool_choice: str | dict[str, Any] | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    tool_results: dict[str, str] = Field(default_factory=dict)
+    expect: tuple[TurnExpectation, ...] = Field(min_length=1)
+
+    @field_validator("params")
+    @classmethod
+    def _no_reserved_params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        reserved = {"model", "messages", "tools", "tool_choice", "stream"} & value.keys()
+        if reserved:
+            raise ValueError(f"{sorted(reserved)} have their own scenario fields; do not put them in params")
+        return value
+
+    @model_validator(mode="after")
+    def _turns_consistent(self) -> Scenario:
+        turns = 2 if self.tool_results else 1
+        if len(self.expect) != turns:
+            raise ValueError(
+                f"expect has {len(self.expect)} turn(s) but the scenario makes {turns} "
+                "(a second turn exists exactly when tool_results is given)"
+            )
+        return self
+
+    @property
+    def turns(self) -> int:
+        return len(self.expect)
+
+
+class _CatalogueFile(_Entry):
+    endpoints: tuple[Endpoint, ...] = Field(min_length=1)
+    models: tuple[Model, ...] = Field(min_length=1)
+    paths: tuple[ClientPathSpec, ...] = Field(min_length=1)
+    tools: dict[str, Tool] = Field(default_factory=dict)
+    scenarios: tuple[Scenario, ...] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One endpoint × model × client path × scenario: the unit that gets a verdict."""
+
+    endpoint: Endpoint
+    model: Model
+    path: ClientPathSpec
+    scenario: Scenario
+    not_applicable: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.endpoint.id}/{self.model.id}/{self.path.id}/{self.scenario.id}"
+
+
+class Catalogue:
+    """The validated catalogue, with lookups by id and the list of cells it implies."""
+
+    def __init__(self, data: _CatalogueFile, source: str) -> None:
+        self._data = data
+        self.source = source
+
+    endpoints = property(lambda self: self._data.endpoints)
+    models = property(lambda self: self._data.models)
+    paths = property(lambda self: self._data.paths)
+    tools = property(lambda self: self._data.tools)
+    scenarios = property(lambda self: self._data.scenarios)
+
+    def endpoint(self, endpoint_id: str) -> Endpoint:
+        return _by_id(self.endpoints, endpoint_id, "endpoint")
+
+    def model(self, model_id: str) -> Model:
+        return _by_id(self.models, model_id, "model")
+
+    def path(self, path_id: str) -> ClientPathSpec:
+        return _by_id(self.paths, path_id, "path")
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        return _by_id(self.scenarios, scenario_id, "scenario")
+
+    @cached_property
+    def cells(self) -> tuple[Cell, ...]:
+        return tuple(self._iter_cells())
+
+    def cell(self, cell_id: str) -> Cell:
+        for cell in self.cells:
+            if cell.id == cell_id:
+                return cell
+        raise CatalogueError(f"no cell {cell_id!r} in {self.source}")
+
+    def _iter_cells(self) -> Iterator[Cell]:
+        """Every cell a path could run. Paths are only paired with endpoints of their protocol: an
+        OpenAI-protocol client aimed at the Anthropic surface is not a cell, it is a category error.
+        Capability gaps do make cells — SKIPPED, with the reason — so the matrix shows them."""
+        for endpoint in self.endpoints:
+            for model in self.models:
+                if model.endpoints is not None and endpoint.id not in model.endpoints:
+                    continue
+                for path in self.paths:
+                    if endpoint.protocol not in path.protocols:
+                        continue
+                    for scenario in self.scenarios:
+                        if path.scenarios is not None and scenario.id not in path.scenarios:
+                            continue
+                        yield Cell(endpoint, model, path, scenario, _not_applicable(model, scenario))
+
+
+def _not_applicable(model: Model, scenario: Scenario) -> str | None:
+    missing = [cap for cap in scenario.requires if cap not in model.capabilities]
+    if missing:
+        return f"{model.id} does not support {', '.join(missing)} (catalogue); scenario needs it"
+    return None
+
+
+def _by_id(entries: tuple[Any, ...], entry_id: str, kind: str) -> Any:
+    for entry in entries:
+        if entry.id == entry_id:
+            return entry
+    known = ", ".join(entry.id for entry in entries)
+    raise CatalogueError(f"unknown {kind} {entry_id!r} (known: {known})")
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """Load and validate the catalogue; raise CatalogueError naming the entry and field at fault."""
+    source = str(path) if path is not None else "conformance/data/catalogue.yaml"
+    try:
+        text = Path(path).read_text(encoding="utf-8") if path is not None else DEFAULT_CATALOGUE.read_text()
+    except OSError as exc:
+        raise CatalogueError(f"cannot read catalogue {source}: {exc.strerror}") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{source} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{source}: expected a mapping with endpoints, models, paths, tools, scenarios")
+    try:
+        data = _CatalogueFile.model_validate(raw)
+    except ValidationError as exc:
+        raise CatalogueError(_describe(exc, raw, source)) from None
+    _check_references(data, source)
+    return Catalogue(data, source)
+
+
+def _describe(exc: ValidationError, raw: dict[str, Any], source: str) -> str:
+    lines = [f"{source}: {exc.error_count()} problem(s)"]
+    for error in exc.errors():
+        loc = list(error["loc"])
+        where = _entry_name(raw, loc)
+        field = ".".join(str(part) for part in loc) or "(top level)"
+        got = f" (got {error['input']!r})" if error["type"] not in {"missing"} and len(loc) > 2 else ""
+        lines.append(f"  {where}field '{field}': {error['msg']}{got}")
+    return "\n".join(lines)
+
+
+def _entry_name(raw: dict[str, Any], loc: list[Any]) -> str:
+    """Turn a location like ['models', 3, 'thinking'] into "model 'glm-5' " and shorten loc."""
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        section = loc[0]
+        entries = raw.get(section)
+        index = loc[1]
+        if isinstance(entries, list) and index < len(entries) and isinstance(entries[index], dict):
+            entry_id = entries[index].get("id", f"#{index + 1}")
+            del loc[:2]
+            return f"{str(section).rstrip('s')} {entry_id!r}: "
+    if len(loc) >= 2 and loc[0] == "tools":
+        name = loc[1]
+        del loc[:2]
+        return f"tool {name!r}: "
+    return ""
+
+
+def _check_references(data: _CatalogueFile, source: str) -> None:
+    problems: list[str] = []
+    for section in ("endpoints", "models", "paths", "scenarios"):
+        seen: set[str] = set()
+        for entry in getattr(data, section):
+            if entry.id in seen:
+                problems.append(f"{section[:-1]} {entry.id!r}: duplicate id")
+            seen.add(entry.id)
+    endpoint_ids = {endpoint.id for endpoint in data.endpoints}
+    scenario_ids = {scenario.id for scenario in data.scenarios}
+    for model in data.models:
+        for endpoint_id in model.endpoints or ():
+            if endpoint_id not in endpoint_ids:
+                problems.append(f"model {model.id!r}: field 'endpoints': unknown endpoint {endpoint_id!r}")
+    for path in data.paths:
+        for scenario_id in path.scenarios or ():
+            if scenario_id not in scenario_ids:
+                problems.append(f"path {path.id!r}: field 'scenarios': unknown scenario {scenario_id!r}")
+    for scenario in data.scenarios:
+        for tool in scenario.tools:
+            if tool not in data.tools:
+                problems.append(f"scenario {scenario.id!r}: field 'tools': unknown tool {tool!r}")
+        for tool in scenario.tool_results:
+            if tool not in scenario.tools:
+                problems.append(f"scenario {scenario.id!r}: field 'tool_results': {tool!r} is not one of its tools")
+        for turn, expectation in enumerate(scenario.expect, start=1):
+            for tool in expectation.tool_calls:
+                if tool not in scenario.tools:
+                    problems.append(
+                        f"scenario {scenario.id!r}: field 'expect[{turn}].tool_calls': {tool!r} is not one of its tools"
+                    )
+        if scenario.tools and scenario.tool_results:
+            called = {tool for expectation in scenario.expect for tool in expectation.tool_calls}
+            unanswered = called - scenario.tool_results.keys()
+            if unanswered:
+                problems.append(f"scenario {scenario.id!r}: field 'tool_results': no result for {sorted(unanswered)}")
+    if problems:
+        raise CatalogueError(f"{source}: {len(problems)} problem(s)\n  " + "\n  ".join(problems))

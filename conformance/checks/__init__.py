@@ -1,0 +1,1 @@
+"""Checks: pure functions from an Observation (and the wire) to Findings."""

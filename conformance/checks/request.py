@@ -1,0 +1,141 @@
+"""Request checks: what the path put on the wire, against the scenario's intent and Z.AI's documented
+request. Separate from response checks on purpose — a path can send a wrong request and still get a
+good answer, and the report must show both.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from conformance.catalogue import Endpoint
+from conformance.observation import Exchange
+from conformance.protocol import openai_protocol
+from conformance.recording.matching import question_of
+from conformance.verdict import Finding, Severity
+
+INFO, DEVIATION, FAIL = Severity.INFO, Severity.DEVIATION, Severity.FAIL
+
+
+def check_request(
+    exchange: Exchange, turn: int, intended: dict[str, Any], endpoint: Endpoint, base_url: str
+) -> list[Finding]:
+    findings = _url(exchange, base_url) + _auth(exchange, endpoint)
+    try:
+        sent = json.loads(exchange.request_body or "")
+    except ValueError:
+        return [*findings, Finding("request_body", FAIL, "the request body is not JSON", turn, "request")]
+    if not isinstance(sent, dict):
+        return [*findings, Finding("request_body", FAIL, "the request body is not a JSON object", turn, "request")]
+    findings += _params(sent, intended, turn)
+    if turn > 0:
+        findings += _history(sent)
+    return [Finding(f.check, f.severity, f.message, turn, "request") for f in findings]
+
+
+def _url(exchange: Exchange, base_url: str) -> list[Finding]:
+    wanted = base_url.rstrip("/") + openai_protocol().chat_path
+    if exchange.url.split("?")[0] != wanted:
+        return [Finding("request_url", FAIL, f"sent to {exchange.url}, expected {wanted}")]
+    return []
+
+
+def _auth(exchange: Exchange, endpoint: Endpoint) -> list[Finding]:
+    headers = {name.lower(): values for name, values in exchange.request_headers.items()}
+    if endpoint.auth == "bearer":
+        value = " ".join(headers.get("authorization", []))
+        if not value.lower().startswith("bearer "):
+            return [Finding("auth", FAIL, "no 'Authorization: Bearer' header, which Z.AI's OpenAI endpoints require")]
+        return []
+    if "x-api-key" not in headers and "authorization" not in headers:
+        return [Finding("auth", FAIL, "neither x-api-key nor Authorization header sent")]
+    return []
+
+
+def _params(sent: dict[str, Any], intended: dict[str, Any], turn: int) -> list[Finding]:
+    protocol = openai_protocol()
+    findings = []
+    for key, value in intended.items():
+        if key == "messages":
+            if turn == 0 and _messages(sent.get("messages")) != _messages(value):
+                findings.append(Finding("request_messages", FAIL, "the messages sent are not the scenario's messages"))
+            continue
+        if key not in sent:
+            findings.append(Finding("request_params", DEVIATION, f"the path dropped {key}={_short(value)}"))
+        elif key == "tools":
+            if _tools(sent[key]) != _tools(value):
+                findings.append(Finding("request_params", DEVIATION, "the path changed the tool definitions"))
+        elif sent[key] != value:
+            findings.append(
+                Finding("request_params", DEVIATION, f"the path changed {key}: {_short(value)} → {_short(sent[key])}")
+            )
+        if key not in protocol.documented_request_fields:
+            why = protocol.observed_accepted_fields.get(key)
+            note = f"; {why}" if why else ""
+            findings.append(
+                Finding("request_documented", INFO, f"{key} is not in Z.AI's documented request (scenario sends it{note})")
+            )
+    for key in sorted(sent.keys() - intended.keys()):
+        documented = key in protocol.documented_request_fields
+        findings.append(
+            Finding(
+                "request_params",
+                INFO if documented else DEVIATION,
+                f"the path added {key}={_short(sent[key])}"
+                + ("" if documented else ", which Z.AI's documented request does not have"),
+            )
+        )
+    return findings
+
+
+def _history(sent: dict[str, Any]) -> list[Finding]:
+    """How the path echoed the assistant turn back: extra keys, list content, null fields."""
+    protocol = openai_protocol()
+    findings = []
+    for index, message in enumerate(sent.get("messages") or []):
+        if not isinstance(message, dict):
+            continue
+        role = message.get("role")
+        if role in ("assistant", "tool") and isinstance(message.get("content"), list):
+            findings.append(
+                Finding(
+                    "history_shape",
+                    DEVIATION,
+                    f"messages[{index}] ({role}) content is a list of parts; GLM's chat template reads only string "
+                    "content there (BerriAI/litellm#25868)",
+                )
+            )
+        if role != "assistant":
+            continue
+        extra = sorted(message.keys() - protocol.assistant_history_keys)
+        if extra:
+            findings.append(
+                Finding("history_shape", INFO, f"messages[{index}] (assistant) carries extra keys {extra}")
+            )
+        if "reasoning_content" in message:
+            findings.append(Finding("history_shape", INFO, f"messages[{index}] sends reasoning_content back"))
+        for call in message.get("tool_calls") or []:
+            extra_call = sorted(call.keys() - protocol.tool_call_history_keys) if isinstance(call, dict) else []
+            if extra_call:
+                findings.append(
+                    Finding(
+                        "history_shape",
+                        INFO,
+                        f"messages[{index}] tool_calls carry extra keys {extra_call} (Z.AI's acceptance unverified)",
+                    )
+                )
+                break
+    return findings
+
+
+def _messages(messages: Any) -> Any:
+    return question_of("POST", "/", json.dumps({"messages": messages}, default=str)).messages
+
+
+def _tools(tools: Any) -> Any:
+    return question_of("POST", "/", json.dumps({"tools": tools}, default=str)).tools
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

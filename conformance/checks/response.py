@@ -1,0 +1,243 @@
+"""Response checks: what the path made of Z.AI's bytes, judged against those bytes and the scenario.
+
+Each check compares three things: what the scenario expects, what Z.AI sent (parsed independently
+in `conformance.wire`), and what the client exposed. That separation is what lets a verdict say
+*who* is at fault: "Z.AI sent no reasoning" and "the path dropped the reasoning Z.AI sent" are
+different findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema
+
+from conformance.catalogue import Tool, TurnExpectation
+from conformance.observation import ToolCall, Turn
+from conformance.verdict import Finding, Severity
+from conformance.wire import WireAnswer
+
+INFO, DEVIATION, FAIL = Severity.INFO, Severity.DEVIATION, Severity.FAIL
+
+
+def check_turn(
+    expect: TurnExpectation,
+    turn: Turn,
+    wire: WireAnswer | None,
+    tools: Mapping[str, Tool],
+    streamed: bool,
+) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in (_finish_reason, _text, _reasoning, _tool_calls, _usage):
+        findings += check(expect, turn, wire, tools)
+    if streamed:
+        findings += _stream(turn, wire)
+    findings += _identity(turn, wire)
+    return [Finding(f.check, f.severity, f.message, turn.index, "response") for f in findings]
+
+
+def _f(check: str, severity: Severity, message: str) -> Finding:
+    return Finding(check, severity, message)
+
+
+def _finish_reason(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any) -> list[Finding]:
+    exposed, sent, wanted = turn.finish_reason, wire.finish_reason if wire else None, expect.finish_reason
+    if wanted is None:
+        return []
+    if exposed == wanted:
+        return [_f("finish_reason", INFO, f"finish_reason {exposed!r} as expected")]
+    if wire is not None and sent == wanted:
+        return [_f("finish_reason", FAIL, f"the path exposes finish_reason {exposed!r}; Z.AI sent {sent!r}")]
+    return [_f("finish_reason", FAIL, f"finish_reason {exposed!r}; the scenario expects {wanted!r} (Z.AI sent {sent!r})")]
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    return (a or "") == (b or "")
+
+
+def _text(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any) -> list[Finding]:
+    findings = []
+    if expect.text and not (turn.text or "").strip():
+        sent = (wire.text or "").strip() if wire else ""
+        who = "the path exposed none of the text Z.AI sent" if sent else "Z.AI sent no text"
+        findings.append(_f("text", FAIL, f"no answer text: {who}"))
+    if wire is not None and not _same_text(turn.text, wire.text):
+        if (turn.text or "").strip() == (wire.text or "").strip():
+            findings.append(_f("text", DEVIATION, "the path changed whitespace around the text Z.AI sent"))
+        elif (wire.text or "").strip():
+            findings.append(
+                _f("text", FAIL, f"text differs from Z.AI's: exposed {_clip(turn.text)}, sent {_clip(wire.text)}")
+            )
+    return findings
+
+
+def _reasoning(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any) -> list[Finding]:
+    sent = wire.reasoning if wire else None
+    if not sent:
+        if expect.reasoning:
+            return [_f("reasoning", FAIL, "the scenario expects reasoning; Z.AI sent none")]
+        return []
+    if _same_text(turn.reasoning, sent):
+        return [_f("reasoning", INFO, f"reasoning ({len(sent)} chars) surfaced as {turn.reasoning_field}")]
+    if (turn.reasoning or "").strip() == sent.strip():
+        return [_f("reasoning", DEVIATION, "the path changed whitespace around Z.AI's reasoning_content")]
+    if turn.reasoning:
+        return [_f("reasoning", FAIL, f"reasoning differs from Z.AI's reasoning_content: {_clip(turn.reasoning)}")]
+    severity = FAIL if expect.reasoning else DEVIATION
+    return [_f("reasoning", severity, f"Z.AI sent {len(sent)} chars of reasoning_content; the path exposed none")]
+
+
+def _tool_calls(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, tools: Mapping[str, Tool]) -> list[Finding]:
+    findings = []
+    names = [call.name for call in turn.tool_calls]
+    if sorted(names, key=str) != sorted(expect.tool_calls):
+        sent = [c.name for c in wire.tool_calls] if wire else None
+        findings.append(
+            _f("tool_calls", FAIL, f"tool calls {names}; the scenario expects {list(expect.tool_calls)} (Z.AI sent {sent})")
+        )
+    for call in turn.tool_calls:
+        findings += _tool_arguments(call, tools)
+    if wire is not None:
+        exposed = [(c.id, c.name, c.arguments) for c in turn.tool_calls]
+        sent = [(c.id, c.name, c.arguments) for c in wire.tool_calls]
+        if exposed != sent:
+            findings.append(_f("tool_calls", FAIL, f"tool calls differ from Z.AI's: exposed {exposed}, sent {sent}"))
+    return findings
+
+
+def _tool_arguments(call: ToolCall, tools: Mapping[str, Tool]) -> list[Finding]:
+    if call.parse_error:
+        return [_f("tool_arguments", FAIL, f"{call.name}: {call.parse_error}")]
+    tool = tools.get(call.name or "")
+    if tool is None:
+        return [_f("tool_arguments", FAIL, f"call to {call.name!r}, which the request did not offer")]
+    try:
+        jsonschema.validate(call.arguments, tool.parameters)
+    except jsonschema.ValidationError as exc:
+        return [_f("tool_arguments", FAIL, f"{call.name} arguments break its schema: {exc.message}")]
+    return [_f("tool_arguments", INFO, f"{call.name} arguments are JSON and satisfy its schema")]
+
+
+def _usage(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any) -> list[Finding]:
+    sent = wire.usage if wire else None
+    usage = turn.usage
+    if usage is None:
+        if sent is not None:
+            return [_f("usage", FAIL, "Z.AI sent usage; the path exposed none")]
+        return [_f("usage", FAIL, "no usage: Z.AI sent none and the path exposed none")]
+    findings = []
+    parts = (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
+    if None in parts:
+        findings.append(_f("usage", FAIL, f"usage incomplete: prompt/completion/total = {parts}"))
+    elif usage.total_tokens != usage.prompt_tokens + usage.completion_tokens:
+        findings.append(_f("usage", FAIL, f"total_tokens {usage.total_tokens} ≠ prompt + completion {parts[0]}+{parts[1]}"))
+    if usage.reasoning_tokens is not None and usage.completion_tokens is not None:
+        if usage.reasoning_tokens > usage.completion_tokens:
+            findings.append(_f("usage", FAIL, "reasoning_tokens exceed completion_tokens"))
+    if sent is not None:
+        exposed = (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
+        wire_parts = (sent.prompt_tokens, sent.completion_tokens, sent.total_tokens)
+        if exposed != wire_parts:
+            findings.append(_f("usage", FAIL, f"usage {exposed} differs from Z.AI's {wire_parts}"))
+        for name in ("reasoning_tokens", "cached_tokens"):
+            if getattr(sent, name) is not None and getattr(usage, name) != getattr(sent, name):
+                findings.append(
+                    _f("usage", DEVIATION, f"{name}: Z.AI sent {getattr(sent, name)}, the path exposes {getattr(usage, name)}")
+                )
+    if not findings:
+        findings.append(_f("usage", INFO, f"usage present and consistent ({parts[0]}+{parts[1]}={parts[2]})"))
+    return findings
+
+
+def _stream(turn: Turn, wire: WireAnswer | None) -> list[Finding]:
+    findings: list[Finding] = []
+    facts = turn.stream
+    if facts is None:
+        return [_f("stream", FAIL, "a streamed request, but the path delivered no stream")]
+    where = (
+        f"the path delivered {facts.chunks} chunks ({facts.reasoning_deltas} reasoning, {facts.content_deltas} content, "
+        f"{facts.tool_call_deltas} tool-call deltas); order {' → '.join(facts.order) or '—'}"
+    )
+    findings.append(_f("stream", INFO, where))
+    findings += _usage_position(facts)
+    if wire is not None and wire.stream is not None:
+        sse = wire.stream
+        if not sse.done:
+            findings.append(_f("stream_done", DEVIATION, "Z.AI's stream did not end with data: [DONE]"))
+        if sse.malformed:
+            findings.append(_f("stream_sse", FAIL, f"{len(sse.malformed)} SSE event(s) are not JSON: {sse.malformed[0]!r}"))
+        findings.append(
+            _f(
+                "stream_wire",
+                INFO,
+                f"Z.AI sent {sse.chunks} chunks; finish_reason on chunk {_nth(sse.finish_chunk)}, usage on chunk "
+                f"{_nth(sse.usage_chunk)}; {'[DONE] last' if sse.done else 'no [DONE]'}",
+            )
+        )
+    built = turn.extras.get("chunk_builder") if turn.extras else None
+    if isinstance(built, dict):
+        findings += _chunk_builder(turn, built)
+    return findings
+
+
+def _usage_position(facts: Any) -> list[Finding]:
+    """OpenAI's include_usage contract: usage comes in an extra chunk after the one with finish_reason.
+    Sharing the finish chunk is the deviation (a consumer that waits for that extra chunk, or reads
+    choices[0] only before it, mis-handles it); a separate chunk is fine even if the client gives it
+    an empty-delta choice, as LiteLLM does."""
+    if facts.usage_chunk is None:
+        return []
+    position = f"chunk {facts.usage_chunk + 1} of {facts.chunks}"
+    if facts.usage_chunk == facts.finish_chunk:
+        return [
+            _f(
+                "stream_usage",
+                DEVIATION,
+                f"usage arrives on the finish_reason chunk ({position}); OpenAI's include_usage contract sends "
+                "it in a separate last chunk with empty choices",
+            )
+        ]
+    shape = "no choices" if not facts.usage_chunk_choices else f"with {facts.usage_chunk_choices} choice(s)"
+    return [_f("stream_usage", INFO, f"usage arrives in its own chunk after finish_reason ({position}, {shape})")]
+
+
+def _chunk_builder(turn: Turn, built: dict[str, Any]) -> list[Finding]:
+    """LiteLLM's stream_chunk_builder must rebuild exactly what the deltas said."""
+    problems = []
+    if not _same_text(built.get("content"), turn.text):
+        problems.append(f"content {_clip(built.get('content'))} vs deltas {_clip(turn.text)}")
+    if not _same_text(built.get("reasoning_content"), turn.reasoning):
+        problems.append("reasoning_content differs from the reasoning deltas")
+    deltas = [(c.id, c.name, c.arguments_raw) for c in turn.tool_calls]
+    rebuilt = [(c["id"], c["name"], c["arguments"]) for c in built.get("tool_calls") or []]
+    if deltas != rebuilt:
+        problems.append(f"tool calls {rebuilt} vs deltas {deltas}")
+    if built.get("finish_reason") != turn.finish_reason:
+        problems.append(f"finish_reason {built.get('finish_reason')!r} vs {turn.finish_reason!r}")
+    if problems:
+        return [_f("chunk_builder", FAIL, "stream_chunk_builder disagrees with the stream: " + "; ".join(problems))]
+    return [_f("chunk_builder", INFO, "stream_chunk_builder rebuilds the same message as the deltas")]
+
+
+def _identity(turn: Turn, wire: WireAnswer | None) -> list[Finding]:
+    if wire is None or not turn.extras:
+        return []
+    notes = []
+    model = turn.extras.get("model")
+    if model is not None and wire.model is not None and model != wire.model:
+        notes.append(f"model reported as {model!r} (Z.AI sent {wire.model!r})")
+    created = turn.extras.get("created")
+    if isinstance(created, int) and isinstance(wire.created, int) and created != wire.created:
+        notes.append(f"created reported as {created} (Z.AI sent {wire.created}: the client restamped it)")
+    return [_f("identity", INFO, "; ".join(notes))] if notes else []
+
+
+def _nth(index: int | None) -> str:
+    return "—" if index is None else str(index + 1)
+
+
+def _clip(text: str | None, limit: int = 80) -> str:
+    if text is None:
+        return "None"
+    return repr(text) if len(text) <= limit else repr(text[: limit - 1] + "…")

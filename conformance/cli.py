@@ -1,0 +1,177 @@
+"""`zai-conformance`: run the matrix, re-render reports, import public recordings, list cells.
+
+`run` is pytest over the conformance suites with the plugin's options, so `zai-conformance run` and
+`pytest suites` are the same run. Exit codes: 0 every cell as expected; 1 some cell differs from
+its expectation; 2 a usage error (the message says what to fix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from conformance import __version__
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _suites_dir() -> Path:
+    for candidate in (Path.cwd() / "suites", PROJECT_ROOT / "suites"):
+        if (candidate / "test_matrix.py").is_file():
+            return candidate
+    raise SystemExit(
+        "zai-conformance: cannot find the conformance suites (suites/test_matrix.py). "
+        "Run from a checkout of zai-conformance."
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import pytest
+
+    argv = [str(_suites_dir()), "-p", "no:cacheprovider", "-q" if not args.verbose else "-v", "-rfE"]
+    if args.live:
+        argv.append("--zai-live")
+    for pattern in args.cell:
+        argv += ["--zai-cell", pattern]
+    for pair in args.base_url:
+        argv += ["--zai-base-url", pair]
+    for option, value in (
+        ("--zai-cassettes", args.cassettes),
+        ("--zai-reports", args.reports),
+        ("--zai-catalogue", args.catalogue),
+        ("--zai-expectations", args.expectations),
+        ("--zai-idle-timeout", args.idle_timeout),
+    ):
+        if value is not None:
+            argv += [option, str(value)]
+    if args.live and not os.environ.get("ZAI_API_KEY"):
+        print("zai-conformance: ZAI_API_KEY is not set: every live cell will be SKIPPED.", file=sys.stderr)
+    code = pytest.main(argv + list(args.pytest_args))
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print(f"zai-conformance: no cell matches {args.cell or 'the catalogue'}; see `zai-conformance cells`.",
+              file=sys.stderr)
+        return 2
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return 2
+    return 0 if code == pytest.ExitCode.OK else 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from conformance.report import write_reports
+    from conformance.results import load_results, write_json
+
+    source = Path(args.results)
+    try:
+        document = load_results(source)
+    except (OSError, ValueError) as exc:
+        print(f"zai-conformance report: cannot read {source}: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    if source.is_dir():
+        write_json(out / "results.json", document)
+    written = write_reports(document, out)
+    print(f"report: {written['html']}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from conformance.catalogue import load_catalogue
+    from conformance.recording.importer import import_recordings, read_index
+
+    sources: list[Path] = []
+    index_path = Path(args.index) if args.index else None
+    for given in map(Path, args.sources):
+        if given.is_dir():
+            sources += sorted(p for p in given.iterdir() if p.suffix in (".yaml", ".yml"))
+            if index_path is None and (given / "INDEX.tsv").is_file():
+                index_path = given / "INDEX.tsv"
+        elif given.is_file():
+            sources.append(given)
+        else:
+            print(f"zai-conformance import: {given}: no such file or directory", file=sys.stderr)
+            return 2
+    index = read_index(index_path) if index_path else {}
+    report = import_recordings(
+        sources, load_catalogue(args.catalogue), Path(args.cassettes), args.project, args.license, index
+    )
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+def cmd_cells(args: argparse.Namespace) -> int:
+    from conformance.recording.evidence import EvidenceStore
+    from conformance.session import ConformanceSession
+
+    session = ConformanceSession.from_options(cells=args.cell, catalogue=args.catalogue, cassettes=args.cassettes)
+    store = EvidenceStore(session.settings.cassette_root)
+    for cell in session.selected_cells():
+        evidence = store.find(cell)
+        state = f"not applicable: {cell.not_applicable}" if cell.not_applicable else (
+            evidence.kind if evidence else "no evidence"
+        )
+        print(f"{cell.id}\t{state}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zai-conformance", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"zai-conformance {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the matrix (replay by default) and write reports/index.html")
+    run.add_argument("--live", action="store_true", help="call the real endpoints with ZAI_API_KEY and record")
+    run.add_argument("--cell", action="append", default=[], metavar="PATTERN",
+                     help="glob over endpoint/model/path/scenario, e.g. 'coding/glm-4.6/*/chat*'; repeatable")
+    run.add_argument("--base-url", action="append", default=[], metavar="ENDPOINT=URL",
+                     help="aim an endpoint elsewhere, e.g. coding=http://127.0.0.1:8000/api/coding/paas/v4")
+    run.add_argument("--cassettes", metavar="DIR", help="cassette root (default: cassettes)")
+    run.add_argument("--reports", metavar="DIR", help="output directory (default: reports)")
+    run.add_argument("--catalogue", metavar="FILE", help="catalogue file (default: the packaged one)")
+    run.add_argument("--expectations", metavar="FILE", help="expectations file (default: the packaged one)")
+    run.add_argument("--idle-timeout", type=float, metavar="SECONDS",
+                     help="seconds without a byte before a cell is a HANG (default 10 replay, 120 live)")
+    run.add_argument("-v", "--verbose", action="store_true", help="one line per cell")
+    run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
+    run.set_defaults(func=cmd_run)
+
+    report = sub.add_parser("report", help="re-render reports from saved results")
+    report.add_argument("results", nargs="?", default="reports/results.json",
+                        help="results.json, or a run directory reports/runs/<id> (default: reports/results.json)")
+    report.add_argument("--out", default="reports", help="output directory (default: reports)")
+    report.set_defaults(func=cmd_report)
+
+    imp = sub.add_parser("import", help="import go-vcr cassettes of real Z.AI traffic as public evidence")
+    imp.add_argument("sources", nargs="+", help="go-vcr cassette files or directories")
+    imp.add_argument("--project", required=True, help="source project, e.g. charmbracelet/fantasy")
+    imp.add_argument("--license", help="the source project's license, e.g. MIT")
+    imp.add_argument("--index", help="INDEX.tsv naming each file's original path, commit and date")
+    imp.add_argument("--cassettes", default="cassettes", help="cassette root (default: cassettes)")
+    imp.add_argument("--catalogue", metavar="FILE", help="catalogue file (default: the packaged one)")
+    imp.set_defaults(func=cmd_import)
+
+    cells = sub.add_parser("cells", help="list cells and the evidence each has")
+    cells.add_argument("--cell", action="append", default=[], metavar="PATTERN")
+    cells.add_argument("--cassettes", metavar="DIR")
+    cells.add_argument("--catalogue", metavar="FILE")
+    cells.set_defaults(func=cmd_cells)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from conformance.catalogue import CatalogueError
+    from conformance.expectations import ExpectationsError
+    from conformance.session import UsageError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CatalogueError, ExpectationsError, UsageError) as exc:
+        print(f"zai-conformance: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

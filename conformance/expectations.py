@@ -1,0 +1,74 @@
+"""Expectations, in the manner of web-platform-tests: known incompatibilities are data, with a
+reason and an upstream link, so that the suite fails only when a verdict *changes* — a regression,
+or an unexpected fix — and not every time a known deviation shows up.
+
+A cell with no matching entry is expected to PASS. Entries are fnmatch patterns over cell ids
+(`endpoint/model/path/scenario`); the first entry that matches wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from conformance.results import Expected
+from conformance.verdict import Verdict
+
+DEFAULT_EXPECTATIONS = resources.files("conformance") / "data" / "expectations.yaml"
+
+
+class ExpectationsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Entry:
+    cell: str
+    verdict: Verdict
+    reason: str
+    link: str | None
+
+
+class Expectations:
+    def __init__(self, entries: list[Entry], source: str) -> None:
+        self.entries = entries
+        self.source = source
+
+    def for_cell(self, cell_id: str) -> Expected:
+        for entry in self.entries:
+            if fnmatchcase(cell_id, entry.cell):
+                return Expected(entry.verdict, entry.reason, entry.link, entry.cell)
+        return Expected(Verdict.PASS)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Expectations:
+        source = str(path) if path else "conformance/data/expectations.yaml"
+        text = Path(path).read_text(encoding="utf-8") if path else DEFAULT_EXPECTATIONS.read_text()
+        try:
+            raw = yaml.safe_load(text) or []
+        except yaml.YAMLError as exc:
+            raise ExpectationsError(f"{source} is not valid YAML: {exc}") from exc
+        if not isinstance(raw, list):
+            raise ExpectationsError(f"{source}: expected a list of entries")
+        entries = []
+        for number, item in enumerate(raw, start=1):
+            where = f"{source}: entry {number}"
+            if not isinstance(item, dict) or not isinstance(item.get("cell"), str):
+                raise ExpectationsError(f"{where}: needs 'cell' (a pattern over endpoint/model/path/scenario)")
+            where = f"{where} ({item['cell']!r})"
+            try:
+                verdict = Verdict(item.get("verdict"))
+            except ValueError:
+                known = ", ".join(v.value for v in Verdict)
+                raise ExpectationsError(f"{where}: field 'verdict': {item.get('verdict')!r} is not one of {known}") from None
+            if not str(item.get("reason") or "").strip():
+                raise ExpectationsError(f"{where}: field 'reason': say why this verdict is expected")
+            unknown = set(item) - {"cell", "verdict", "reason", "link"}
+            if unknown:
+                raise ExpectationsError(f"{where}: unknown field(s) {sorted(unknown)}")
+            entries.append(Entry(item["cell"], verdict, str(item["reason"]).strip(), item.get("link")))
+        return cls(entries, source)

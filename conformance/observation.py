@@ -1,0 +1,131 @@
+"""What a client path made of one conversation: the normalised facts checks judge.
+
+A path adapter fills one `Turn` per API call with what *the client exposed* (text, reasoning, tool
+calls, finish_reason, usage, stream facts, the exception it raised). The wire side — the exact
+request the path sent and the bytes Z.AI answered — is captured separately by the recorder as
+`Exchange`s, so checks can compare the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class ToolCall:
+    id: str | None
+    name: str | None
+    arguments_raw: str | None
+    arguments: Any = None
+    parse_error: str | None = None
+
+    @classmethod
+    def parse(cls, id: str | None, name: str | None, arguments_raw: str | None) -> ToolCall:
+        import json
+
+        if arguments_raw is None:
+            return cls(id, name, None, None, "no arguments")
+        try:
+            return cls(id, name, arguments_raw, json.loads(arguments_raw))
+        except ValueError as exc:
+            return cls(id, name, arguments_raw, None, f"arguments are not JSON: {exc}")
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    cached_tokens: int | None = None
+
+    @classmethod
+    def from_mapping(cls, usage: Any) -> Usage | None:
+        """Read usage from a dict or a client object (pydantic models, LiteLLM's Usage)."""
+        if usage is None:
+            return None
+        return cls(
+            prompt_tokens=_field(usage, "prompt_tokens"),
+            completion_tokens=_field(usage, "completion_tokens"),
+            total_tokens=_field(usage, "total_tokens"),
+            reasoning_tokens=_field(_field(usage, "completion_tokens_details"), "reasoning_tokens"),
+            cached_tokens=_field(_field(usage, "prompt_tokens_details"), "cached_tokens"),
+        )
+
+
+def _field(container: Any, key: str) -> Any:
+    if container is None:
+        return None
+    if isinstance(container, dict):
+        return container.get(key)
+    return getattr(container, key, None)
+
+
+@dataclass
+class StreamFacts:
+    """How a stream arrived, as the client delivered it."""
+
+    chunks: int = 0
+    content_deltas: int = 0
+    reasoning_deltas: int = 0
+    tool_call_deltas: int = 0
+    finish_chunk: int | None = None  # index of the chunk carrying finish_reason
+    usage_chunk: int | None = None  # index of the chunk carrying usage
+    usage_chunk_choices: int | None = None  # how many choices the usage chunk had
+    order: list[str] = field(default_factory=list)  # run-length order of delta kinds
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+
+    def saw(self, kind: str) -> None:
+        if not self.order or self.order[-1] != kind:
+            self.order.append(kind)
+
+
+@dataclass
+class ErrorInfo:
+    exception: str  # qualified class name of what the client raised
+    message: str  # scrubbed
+    status: int | None = None
+    code: str | None = None  # Z.AI business code, when reachable from the exception
+    timeout: bool = False
+    network: bool = False
+
+
+@dataclass
+class Turn:
+    index: int
+    text: str | None = None
+    reasoning: str | None = None
+    reasoning_field: str | None = None  # where the client exposed reasoning
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    stream: StreamFacts | None = None
+    error: ErrorInfo | None = None
+    duration_ms: float | None = None
+    extras: dict[str, Any] = field(default_factory=dict)  # path-specific exposed facts
+
+
+@dataclass
+class Exchange:
+    """One HTTP request the path sent, and what answered it (scrubbed)."""
+
+    method: str
+    url: str
+    request_headers: dict[str, list[str]]
+    request_body: str | None
+    outcome: str  # replayed | recorded | miss | passthrough
+    status: int | None = None
+    response_headers: dict[str, list[str]] = field(default_factory=dict)
+    response_body: str | None = None
+    miss: str | None = None  # why replay had no answer
+
+
+@dataclass
+class Observation:
+    turns: list[Turn]
+    exchanges: list[Exchange]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

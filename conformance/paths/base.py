@@ -1,0 +1,170 @@
+"""What every client path adapter does: render the scenario in its client's API, call it, and
+normalise what came back into `Turn`s. No verdict logic lives in a path.
+
+A conversation is driven here, not in the adapters: turn 1 is the scenario's request; if the
+scenario answers tool calls, turn 2 is the history *as this client would build it* (the adapter
+returns the assistant message in its client's idiomatic form) plus the tool results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import re
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.catalogue import ClientPathSpec, Scenario
+from conformance.observation import ErrorInfo, Turn
+from conformance.recording.scrub import SCRUBBER
+from conformance.scenario import tool_result_messages
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how a path calls: the endpoint's (possibly overridden) base URL and the key."""
+
+    base_url: str
+    api_key: str
+    idle_timeout: float  # seconds without a byte before the client gives up (→ HANG)
+    connect_timeout: float = 10.0
+
+
+class Conversation:
+    """The turns of one scenario: hands out each request body, takes back each answer."""
+
+    def __init__(self, scenario: Scenario, first_request: dict[str, Any]) -> None:
+        self.scenario = scenario
+        self._body = first_request
+        self.turns: list[Turn] = []
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self._body
+
+    def answered(self, turn: Turn, assistant_message: Any) -> bool:
+        """Record a turn; return True when another turn follows."""
+        self.turns.append(turn)
+        if turn.error is not None or len(self.turns) >= self.scenario.turns:
+            return False
+        calls = [{"id": c.id, "function": {"name": c.name}} for c in turn.tool_calls]
+        if not calls:
+            return False  # nothing to answer: the checks will say the tool call is missing
+        history = [*self._body["messages"], assistant_message, *tool_result_messages(self.scenario, calls)]
+        self._body = {**self._body, "messages": history}
+        return True
+
+
+class ClientPath(ABC):
+    """A client path. Subclasses implement `send` (one API call → Turn + history message)."""
+
+    def __init__(self, spec: ClientPathSpec, target: Target) -> None:
+        self.spec = spec
+        self.target = target
+
+    def run(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
+        conversation = Conversation(scenario, first_request)
+        while True:
+            started = time.perf_counter()
+            turn, message = self._guarded(len(conversation.turns), conversation.body)
+            turn.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            if not conversation.answered(turn, message):
+                return conversation.turns
+
+    def _guarded(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
+        try:
+            return self.send(index, body)
+        except Exception as exc:  # the client raised: that is an observation, not a crash
+            return Turn(index=index, error=self.describe_error(exc)), None
+
+    def close(self) -> None:
+        """Release the client's connections (called once the cell is done)."""
+
+    @abstractmethod
+    def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
+        """Make one API call for `body` (OpenAI-protocol request); return the Turn and the assistant
+        message as this client's users append it to their history."""
+
+    def describe_error(self, exc: BaseException) -> ErrorInfo:
+        return describe_exception(exc)
+
+
+class AsyncClientPath(ClientPath):
+    """A path whose client is async: the whole conversation runs in one event loop."""
+
+    def run(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
+        return asyncio.run(self._arun(scenario, first_request))
+
+    async def _arun(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
+        conversation = Conversation(scenario, first_request)
+        while True:
+            started = time.perf_counter()
+            index = len(conversation.turns)
+            try:
+                turn, message = await self.asend(index, conversation.body)
+            except Exception as exc:
+                turn, message = Turn(index=index, error=self.describe_error(exc)), None
+            turn.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            if not conversation.answered(turn, message):
+                return conversation.turns
+
+    def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
+        raise NotImplementedError("async paths are driven through asend")
+
+    @abstractmethod
+    async def asend(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
+        """The async counterpart of `send`."""
+
+
+_CODE_IN_TEXT = re.compile(r"""["']code["']\s*:\s*["']?(\d{3,4})""")
+_TIMEOUT_NAMES = ("timeout", "timedout")
+_NETWORK_NAMES = ("connection", "connecterror", "network", "remoteprotocol", "readerror")
+
+
+def describe_exception(exc: BaseException) -> ErrorInfo:
+    """Normalise any client exception: class, HTTP status, Z.AI business code, scrubbed message."""
+    chain = _chain(exc)
+    names = " ".join(type(e).__name__.lower() for e in chain)
+    status = next((s for e in chain if isinstance(s := getattr(e, "status_code", None), int)), None)
+    message = SCRUBBER.text(str(exc))[:2000]
+    code = _business_code(exc)
+    return ErrorInfo(
+        exception=f"{type(exc).__module__}.{type(exc).__qualname__}",
+        message=message,
+        status=status,
+        code=code,
+        timeout=any(n in names for n in _TIMEOUT_NAMES),
+        network=any(n in names for n in _NETWORK_NAMES),
+    )
+
+
+def _business_code(exc: BaseException) -> str | None:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and error.get("code") is not None:
+            return str(error["code"])
+    match = _CODE_IN_TEXT.search(str(exc))
+    return match.group(1) if match else None
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 10:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def load_adapter(spec: ClientPathSpec) -> type[ClientPath]:
+    module_name, _, class_name = spec.adapter.partition(":")
+    try:
+        adapter = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise LookupError(f"path {spec.id!r}: adapter {spec.adapter!r} cannot be loaded: {exc}") from exc
+    if not (isinstance(adapter, type) and issubclass(adapter, ClientPath)):
+        raise LookupError(f"path {spec.id!r}: adapter {spec.adapter!r} is not a ClientPath")
+    return adapter

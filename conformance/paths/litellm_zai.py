@@ -1,0 +1,110 @@
+"""LiteLLM's native `zai/` provider (`model="zai/<id>"`, `api_base` per endpoint), sync and async.
+
+Every scenario parameter is passed as a keyword, the way LiteLLM's docs write it; whatever LiteLLM
+then does with it (maps, drops, refuses) is what this path is tested for. Retries are off.
+The import is deferred: `import litellm` costs seconds, paid only when a LiteLLM cell runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.observation import Turn
+from conformance.paths.base import AsyncClientPath, ClientPath
+from conformance.paths.streaming import StreamAssembler, message_turn
+
+
+def _litellm() -> Any:
+    import litellm
+
+    litellm.suppress_debug_info = True
+    litellm.telemetry = False
+    return litellm
+
+
+class _LiteLLMZai:
+    target: Any
+
+    def kwargs(self, body: dict[str, Any]) -> dict[str, Any]:
+        kwargs = {key: value for key, value in body.items() if key != "model"}
+        kwargs.update(
+            model=f"zai/{body['model']}",
+            api_base=self.target.base_url,
+            api_key=self.target.api_key,
+            timeout=self.target.idle_timeout,
+            num_retries=0,
+            max_retries=0,
+        )
+        return kwargs
+
+    @staticmethod
+    def non_stream_turn(index: int, response: Any) -> tuple[Turn, Any]:
+        choice = response.choices[0]
+        message = choice.message
+        turn = message_turn(index, message, choice.finish_reason, getattr(response, "usage", None))
+        blocks = getattr(message, "thinking_blocks", None)
+        turn.extras = {
+            "model": response.model,
+            "object": response.object,
+            "created": response.created,
+            "thinking_blocks": len(blocks) if blocks else 0,
+            "provider_specific_fields": _plain(getattr(message, "provider_specific_fields", None)),
+        }
+        # LiteLLM's docs' idiom: append the returned message object to the history as it is.
+        return turn, message
+
+    @staticmethod
+    def stream_turn(assembler: StreamAssembler, messages: list[Any]) -> tuple[Turn, Any]:
+        turn = assembler.turn()
+        built = _litellm().stream_chunk_builder(assembler.chunks, messages=messages)
+        if built is None or not built.choices:
+            turn.extras = {"chunk_builder": None}
+            return turn, assembler.history_message()
+        message = built.choices[0].message
+        turn.extras = {
+            "model": assembler.chunks[0].model if assembler.chunks else None,
+            "created": assembler.chunks[0].created if assembler.chunks else None,
+            "chunk_builder": {
+                "content": message.content,
+                "reasoning_content": getattr(message, "reasoning_content", None),
+                "tool_calls": [
+                    {"id": c.id, "name": c.function.name, "arguments": c.function.arguments}
+                    for c in message.tool_calls or []
+                ],
+                "finish_reason": built.choices[0].finish_reason,
+                "usage": _plain(getattr(built, "usage", None)),
+            },
+        }
+        # LiteLLM's docs rebuild a streamed answer with stream_chunk_builder and append its message.
+        return turn, message
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    dump = getattr(value, "model_dump", None)
+    return dump() if callable(dump) else value
+
+
+class LiteLLMZaiPath(_LiteLLMZai, ClientPath):
+    def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
+        litellm = _litellm()
+        kwargs = self.kwargs(body)
+        if body.get("stream"):
+            assembler = StreamAssembler(index)
+            for chunk in litellm.completion(**kwargs):
+                assembler.add(chunk)
+            return self.stream_turn(assembler, body["messages"])
+        return self.non_stream_turn(index, litellm.completion(**kwargs))
+
+
+class LiteLLMZaiAsyncPath(_LiteLLMZai, AsyncClientPath):
+    async def asend(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
+        litellm = _litellm()
+        kwargs = self.kwargs(body)
+        if body.get("stream"):
+            assembler = StreamAssembler(index)
+            async for chunk in await litellm.acompletion(**kwargs):
+                assembler.add(chunk)
+            return self.stream_turn(assembler, body["messages"])
+        return self.non_stream_turn(index, await litellm.acompletion(**kwargs))

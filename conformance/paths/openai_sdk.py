@@ -1,0 +1,73 @@
+"""The OpenAI Python SDK pointed at a Z.AI OpenAI-protocol endpoint (`base_url`), as Z.AI's docs show.
+
+Parameters the SDK's `create()` declares are passed as keywords; Z.AI-only ones (`thinking`,
+`tool_stream`, `do_sample`, `request_id`, `user_id`…) go in `extra_body`, the SDK's documented way.
+Retries are off: a retry would hide the first answer and stretch a replay miss into seconds.
+"""
+
+from __future__ import annotations
+
+import inspect
+from functools import cache
+from typing import Any
+
+import httpx
+from openai import OpenAI
+
+from conformance.observation import Turn
+from conformance.paths.base import ClientPath
+from conformance.paths.streaming import StreamAssembler, message_turn
+
+
+@cache
+def _declared_params() -> frozenset[str]:
+    from openai.resources.chat.completions import Completions
+
+    return frozenset(inspect.signature(Completions.create).parameters) - {"self", "extra_body"}
+
+
+def render(body: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI-protocol body → keyword arguments of `client.chat.completions.create`."""
+    declared = _declared_params()
+    kwargs = {key: value for key, value in body.items() if key in declared}
+    extra = {key: value for key, value in body.items() if key not in declared}
+    if extra:
+        kwargs["extra_body"] = extra
+    return kwargs
+
+
+class OpenAISDKPath(ClientPath):
+    _client: OpenAI | None = None
+
+    @property
+    def client(self) -> OpenAI:
+        if self._client is None:
+            self._client = OpenAI(
+                api_key=self.target.api_key,
+                base_url=self.target.base_url,
+                max_retries=0,
+                timeout=httpx.Timeout(self.target.idle_timeout, connect=self.target.connect_timeout),
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
+        kwargs = render(body)
+        if body.get("stream"):
+            assembler = StreamAssembler(index)
+            stream = self.client.chat.completions.create(**kwargs)
+            with stream:
+                for chunk in stream:
+                    assembler.add(chunk)
+            return assembler.turn(), assembler.history_message()
+        response = self.client.chat.completions.create(**kwargs)
+        choice = response.choices[0]
+        turn = message_turn(index, choice.message, choice.finish_reason, response.usage)
+        if turn.reasoning:
+            turn.reasoning_field = "message.reasoning_content (undeclared extra field)"
+        turn.extras = {"model": response.model, "object": response.object, "id": response.id}
+        # The OpenAI docs' idiom: append the returned message object to the history as it is.
+        return turn, choice.message

@@ -1,0 +1,109 @@
+"""pytest plugin (entry point `pytest11`): parametrises suites over the catalogue's cells.
+
+A suite asks for the `zai_cell` and `zai_session` fixtures; everything else — options, selection,
+recording, results, reports — happens here and in `conformance.session`. The plugin is inert in a
+pytest run that collects no suite (the harness's own tests), apart from registering its options.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.catalogue import CatalogueError
+from conformance.expectations import ExpectationsError
+from conformance.session import ConformanceSession, UsageError, outcome_message
+
+_SESSION = pytest.StashKey[ConformanceSession]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("zai-conformance", "Z.AI conformance suites")
+    group.addoption("--zai-live", action="store_true", help="run cells against the real endpoints and record them")
+    group.addoption(
+        "--zai-cell",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="run only cells whose id (endpoint/model/path/scenario) matches this glob; repeatable",
+    )
+    group.addoption(
+        "--zai-base-url",
+        action="append",
+        default=[],
+        metavar="ENDPOINT=URL",
+        help="override an endpoint's base URL (also ZAI_BASE_URL_<ENDPOINT>)",
+    )
+    group.addoption("--zai-cassettes", metavar="DIR", help="cassette root (default: cassettes)")
+    group.addoption("--zai-reports", metavar="DIR", help="where results and reports go (default: reports)")
+    group.addoption("--zai-catalogue", metavar="FILE", help="catalogue file (default: the packaged one)")
+    group.addoption("--zai-expectations", metavar="FILE", help="expectations file (default: the packaged one)")
+    group.addoption("--zai-idle-timeout", type=float, metavar="SECONDS", help="seconds without a byte before HANG")
+
+
+def _session(config: pytest.Config) -> ConformanceSession:
+    session = config.stash.get(_SESSION, None)
+    if session is None:
+        try:
+            session = ConformanceSession.from_options(
+                live=config.getoption("zai_live"),
+                base_urls=config.getoption("zai_base_url"),
+                cassettes=config.getoption("zai_cassettes"),
+                reports=config.getoption("zai_reports"),
+                cells=config.getoption("zai_cell"),
+                catalogue=config.getoption("zai_catalogue"),
+                expectations=config.getoption("zai_expectations"),
+                idle_timeout=config.getoption("zai_idle_timeout"),
+            )
+        except (CatalogueError, ExpectationsError, UsageError) as exc:
+            raise pytest.UsageError(str(exc)) from None
+        config.stash[_SESSION] = session
+    return session
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "zai_cell" in metafunc.fixturenames:
+        cells = _session(metafunc.config).selected_cells()
+        metafunc.parametrize("zai_cell", cells, ids=[cell.id for cell in cells])
+
+
+@pytest.fixture(scope="session")
+def zai_session(request: pytest.FixtureRequest) -> ConformanceSession:
+    return _session(request.config)
+
+
+def assert_as_expected(result: object) -> None:
+    """Turn a cell result into a test outcome: pass, skip (nothing to judge) or fail (not as expected)."""
+    outcome = outcome_message(result)  # type: ignore[arg-type]
+    if outcome is None:
+        return
+    kind, message = outcome
+    if kind == "skip":
+        pytest.skip(message)
+    pytest.fail(message, pytrace=False)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    conformance = session.config.stash.get(_SESSION, None)
+    if conformance is not None and conformance.started:
+        conformance.finish()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    conformance = terminalreporter.config.stash.get(_SESSION, None)
+    if conformance is None or conformance.document is None:
+        return
+    summary = conformance.document["summary"]
+    counts = ", ".join(f"{k} {v}" for k, v in summary["verdicts"].items() if v)
+    terminalreporter.write_sep("-", "zai-conformance")
+    terminalreporter.write_line(f"{summary['cells']} cells: {counts}")
+    terminalreporter.write_line(
+        f"evidence: {summary['evidence']['public']} public, {summary['evidence']['live']} live, "
+        f"{summary['evidence']['double']} double, {summary['evidence']['none']} none; "
+        f"real Z.AI bytes behind {summary['real_share']:.0%} of cells with evidence"
+    )
+    if summary["unexpected"]:
+        terminalreporter.write_line(f"{summary['unexpected']} cell(s) differ from their expectation")
+    refused = conformance.document["run"].get("network", {}).get("refused") or []
+    if refused:
+        terminalreporter.write_line(f"network guard refused {len(refused)} attempt(s): {refused[:3]}")
+    terminalreporter.write_line(f"report: {conformance.reports_dir / 'index.html'}")

@@ -1,0 +1,1 @@
+"""Recording and replay: cassette format, scrubbing, request matching, evidence, network guard."""

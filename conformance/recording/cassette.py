@@ -1,0 +1,186 @@
+"""The project's cassette file format, and the vcrpy persister that reads and writes it.
+
+Why not vcrpy's own YAML: bodies must survive byte-for-byte (SSE streams, UTF-8 text, the odd binary
+body), cassettes must be readable in review (SSE as literal blocks, not `!!binary`), every cassette
+carries its provenance, and a corrupt file must fail loudly — vcrpy treats an undecodable cassette as
+empty and would silently re-record over it.
+
+Format (YAML):
+    format: zai-conformance/cassette/1
+    provenance: {kind: public|live|double, ...}
+    interactions:
+      - request:  {method, uri, headers: {name: [values]}, body: <text> | {base64: ...} | null}
+        response: {status: {code, message}, headers: {name: [values]}, body: <text> | {base64: ...}}
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from vcr.persisters.filesystem import CassetteNotFoundError
+from vcr.request import Request
+
+FORMAT = "zai-conformance/cassette/1"
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class CorruptCassette(ValueError):
+    """A cassette file exists but cannot be used; the message names the file and the fault."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def encode_body(body: bytes | str | None) -> str | dict[str, str] | None:
+    if body is None:
+        return None
+    if isinstance(body, str):
+        return body
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(body).decode("ascii")}
+
+
+def decode_body(value: Any, where: str) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, dict) and isinstance(value.get("base64"), str):
+        return base64.b64decode(value["base64"])
+    raise CorruptCassette(f"{where}: body must be text, {{base64: ...}} or null")
+
+
+def dump(provenance: dict[str, Any], interactions: list[dict[str, Any]]) -> str:
+    document = {"format": FORMAT, "provenance": provenance, "interactions": interactions}
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100_000)
+
+
+def write(path: Path, provenance: dict[str, Any], interactions: list[dict[str, Any]]) -> None:
+    """Write atomically: a crash mid-write never leaves a half cassette where a good one was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = dump(provenance, interactions)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read(path: Path) -> dict[str, Any]:
+    """Read and validate a cassette file; raise CorruptCassette naming what is wrong and where."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CorruptCassette(f"{path}: unreadable ({exc})") from exc
+    try:
+        document = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise CorruptCassette(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise CorruptCassette(f"{path}: not a {FORMAT} file (missing or wrong 'format')")
+    interactions = document.get("interactions")
+    if not isinstance(interactions, list):
+        raise CorruptCassette(f"{path}: 'interactions' must be a list")
+    for index, interaction in enumerate(interactions):
+        where = f"{path}: interactions[{index}]"
+        if not isinstance(interaction, dict):
+            raise CorruptCassette(f"{where}: must be a mapping")
+        request, response = interaction.get("request"), interaction.get("response")
+        if not isinstance(request, dict) or not {"method", "uri"} <= request.keys():
+            raise CorruptCassette(f"{where}.request: needs method and uri")
+        if not isinstance(response, dict) or not isinstance(response.get("status"), dict):
+            raise CorruptCassette(f"{where}.response: needs status {{code, message}}")
+        if not isinstance(response["status"].get("code"), int):
+            raise CorruptCassette(f"{where}.response.status.code: must be an integer")
+    if not isinstance(document.get("provenance"), dict):
+        raise CorruptCassette(f"{path}: 'provenance' must be a mapping (where did these bytes come from?)")
+    return document
+
+
+def to_vcr(document: dict[str, Any], path: Path) -> tuple[list[Request], list[dict[str, Any]]]:
+    requests, responses = [], []
+    for index, interaction in enumerate(document["interactions"]):
+        where = f"{path}: interactions[{index}]"
+        request = interaction["request"]
+        requests.append(
+            Request(
+                request["method"],
+                request["uri"],
+                decode_body(request.get("body"), f"{where}.request"),
+                request.get("headers") or {},
+            )
+        )
+        response = interaction["response"]
+        responses.append(
+            {
+                "status": dict(response["status"]),
+                "headers": {k: list(v) for k, v in (response.get("headers") or {}).items()},
+                "body": {"string": decode_body(response.get("body"), f"{where}.response") or b""},
+            }
+        )
+    return requests, responses
+
+
+def from_vcr(request: Request, response: dict[str, Any]) -> dict[str, Any]:
+    body = response.get("body") or {}
+    return {
+        "request": {
+            "method": request.method,
+            "uri": request.uri,
+            "headers": {name: _as_list(value) for name, value in request.headers.items()},
+            "body": encode_body(request.body),
+        },
+        "response": {
+            "status": {"code": response["status"]["code"], "message": response["status"].get("message", "")},
+            "headers": {name: _as_list(value) for name, value in (response.get("headers") or {}).items()},
+            "body": encode_body(body.get("string")),
+        },
+    }
+
+
+def _as_list(value: Any) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+class Persister:
+    """vcrpy persister for the project format. Provenance travels as vcrpy cassette metadata."""
+
+    @classmethod
+    def load_cassette(cls, cassette_path: str | Path, serializer: Any = None) -> tuple[Any, ...]:
+        path = Path(cassette_path)
+        if not path.is_file():
+            raise CassetteNotFoundError()
+        document = read(path)
+        requests, responses = to_vcr(document, path)
+        return requests, responses, {"provenance": document["provenance"]}
+
+    @staticmethod
+    def save_cassette(cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any = None) -> None:
+        metadata = cassette_dict.get("metadata") or {}
+        interactions = [
+            from_vcr(request, response)
+            for request, response in zip(cassette_dict["requests"], cassette_dict["responses"], strict=True)
+        ]
+        write(Path(cassette_path), metadata.get("provenance") or {"kind": "unknown"}, interactions)

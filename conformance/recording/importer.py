@@ -1,0 +1,230 @@
+"""Import real Z.AI recordings made by other projects (go-vcr cassettes) as public evidence.
+
+Nothing is inferred from file names: each recording is identified by what it asked. Its URL names
+the endpoint, its body the model, and its first request must be *the same question* as one
+catalogue scenario (the matcher replay uses) with the scenario's number of turns. Bodies are copied
+byte-for-byte; headers, URLs and bodies pass the scrubber (and any change is reported). When several
+recordings answer the same cell, the newest is kept and the others are named in its provenance.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance import __version__
+from conformance.catalogue import Catalogue, Endpoint, Scenario
+from conformance.recording import cassette
+from conformance.recording.matching import question_of
+from conformance.recording.scrub import SCRUBBER, Scrubber
+from conformance.scenario import openai_request
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a recording came from, as the corpus index states it."""
+
+    original_path: str | None = None
+    commit: str | None = None
+    date: str | None = None
+
+
+@dataclass
+class Recording:
+    source: Path
+    endpoint: Endpoint
+    model: str
+    scenario: Scenario
+    info: SourceInfo
+    interactions: list[dict[str, Any]]
+    client: str | None
+    scrubbed: int = 0
+
+
+@dataclass
+class ImportReport:
+    imported: list[tuple[Path, Path]] = field(default_factory=list)  # (source, cassette written)
+    superseded: list[tuple[Path, Path]] = field(default_factory=list)  # (older source, the newer kept)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (source, why)
+    scrubbed: list[tuple[Path, int]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"imported {source.name} -> {target}" for source, target in self.imported]
+        out += [f"superseded {source.name} (a newer recording answers the same cell: {kept.name})"
+                for source, kept in self.superseded]
+        out += [f"skipped {source.name}: {why}" for source, why in self.skipped]
+        out += [f"scrubbed {count} secret-shaped value(s) in {source.name}" for source, count in self.scrubbed]
+        out.append(
+            f"{len(self.imported)} cassette(s) written, {len(self.superseded)} superseded, {len(self.skipped)} skipped"
+        )
+        return out
+
+
+def read_index(path: Path) -> dict[str, SourceInfo]:
+    """The corpus INDEX.tsv: file, original path, 'commit date', endpoint URL (tab-separated)."""
+    index: dict[str, SourceInfo] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        columns = line.split("\t")
+        if len(columns) < 3:
+            raise ValueError(f"{path}:{number}: expected file, original path, 'commit date' columns")
+        commit, _, date = columns[2].partition(" ")
+        index[columns[0]] = SourceInfo(original_path=columns[1], commit=commit or None, date=date or None)
+    return index
+
+
+def import_recordings(
+    sources: list[Path],
+    catalogue: Catalogue,
+    cassette_root: Path,
+    project: str,
+    license: str | None = None,
+    index: dict[str, SourceInfo] | None = None,
+    scrubber: Scrubber = SCRUBBER,
+) -> ImportReport:
+    report = ImportReport()
+    by_cell: dict[tuple[str, str, str], list[Recording]] = {}
+    for source in sorted(sources):
+        try:
+            recording = identify(source, catalogue, (index or {}).get(source.name, SourceInfo()), scrubber)
+        except ValueError as exc:
+            report.skipped.append((source, str(exc)))
+            continue
+        if recording.scrubbed:
+            report.scrubbed.append((source, recording.scrubbed))
+        by_cell.setdefault((recording.endpoint.id, recording.model, recording.scenario.id), []).append(recording)
+    imported_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for (endpoint, model, scenario), recordings in sorted(by_cell.items()):
+        recordings.sort(key=lambda r: (r.info.date or "", r.source.name), reverse=True)
+        newest, older = recordings[0], recordings[1:]
+        target = cassette_root / "public" / endpoint / model / f"{scenario}.yaml"
+        provenance = {
+            "kind": "public",
+            "source": {
+                "project": project,
+                "license": license,
+                "path": newest.info.original_path,
+                "commit": newest.info.commit,
+                "date": newest.info.date,
+                "corpus_file": newest.source.name,
+            },
+            "recorded": newest.info.date,
+            "recorded_meaning": "commit date of the recording in the source project (recorded on or before)",
+            "client": newest.client,
+            "endpoint": endpoint,
+            "endpoint_url": newest.endpoint.base_url,
+            "model": model,
+            "scenario": scenario,
+            "imported_at": imported_at,
+            "imported_by": f"zai-conformance {__version__}",
+            "superseded": [
+                {"corpus_file": r.source.name, "path": r.info.original_path, "commit": r.info.commit, "date": r.info.date}
+                for r in older
+            ],
+        }
+        cassette.write(target, provenance, newest.interactions)
+        report.imported.append((newest.source, target))
+        report.superseded.extend((r.source, newest.source) for r in older)
+    return report
+
+
+def identify(source: Path, catalogue: Catalogue, info: SourceInfo, scrubber: Scrubber = SCRUBBER) -> Recording:
+    """Read one go-vcr cassette and say which endpoint, model and scenario it is evidence for."""
+    try:
+        document = yaml.load(source.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"not a readable go-vcr cassette ({exc})") from exc
+    raw = document.get("interactions") if isinstance(document, dict) else None
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("no interactions (is this a go-vcr cassette?)")
+    first = raw[0].get("request") or {}
+    url, body = first.get("url") or "", first.get("body") or ""
+    endpoint = _endpoint_of(url, catalogue)
+    try:
+        model = json.loads(body).get("model")
+    except (ValueError, AttributeError) as exc:
+        raise ValueError(f"first request body is not a JSON object ({exc})") from exc
+    if model not in {m.id for m in catalogue.models}:
+        raise ValueError(f"model {model!r} is not in the catalogue (add it there first)")
+    asked = question_of(first.get("method") or "POST", url, body)
+    scenario = _scenario_asking(asked, endpoint, model, catalogue)
+    if len(raw) != scenario.turns:
+        raise ValueError(f"scenario {scenario.id!r} makes {scenario.turns} request(s), the recording has {len(raw)}")
+    counter = _ScrubCounter(scrubber)
+    interactions = [_convert(interaction, counter, source, i) for i, interaction in enumerate(raw)]
+    client = _header(first.get("headers") or {}, "User-Agent")
+    return Recording(source, endpoint, model, scenario, info, interactions, client, counter.changes)
+
+
+def _endpoint_of(url: str, catalogue: Catalogue) -> Endpoint:
+    for endpoint in sorted(catalogue.endpoints, key=lambda e: len(e.base_url), reverse=True):
+        if url.startswith(endpoint.base_url + "/"):
+            return endpoint
+    raise ValueError(f"URL {url!r} is under no catalogue endpoint")
+
+
+def _scenario_asking(asked: Any, endpoint: Endpoint, model: str, catalogue: Catalogue) -> Scenario:
+    closest: tuple[int, str, list[str]] | None = None
+    url = f"{endpoint.base_url}/chat/completions"
+    for scenario in catalogue.scenarios:
+        body = json.dumps(openai_request(catalogue, scenario, model))
+        differences = question_of("POST", url, body).differences(asked)
+        if not differences:
+            return scenario
+        if closest is None or len(differences) < closest[0]:
+            closest = (len(differences), scenario.id, differences)
+    detail = f"; closest is {closest[1]!r}, which differs in {'; '.join(closest[2])}" if closest else ""
+    raise ValueError(f"no catalogue scenario asks this question{detail}")
+
+
+class _ScrubCounter:
+    def __init__(self, scrubber: Scrubber) -> None:
+        self.scrubber = scrubber
+        self.changes = 0
+
+    def __call__(self, value: Any, kind: str) -> Any:
+        clean = getattr(self.scrubber, kind)(value)
+        if clean != value:
+            self.changes += 1
+        return clean
+
+
+def _convert(interaction: dict[str, Any], scrub: _ScrubCounter, source: Path, index: int) -> dict[str, Any]:
+    request, response = interaction.get("request") or {}, interaction.get("response") or {}
+    code = response.get("code")
+    if not isinstance(code, int):
+        raise ValueError(f"interaction {index}: response has no integer code")
+    status_text = str(response.get("status") or "")
+    message = status_text.split(" ", 1)[1] if " " in status_text else status_text
+    return {
+        "request": {
+            "method": request.get("method") or "POST",
+            "uri": scrub(request.get("url") or "", "url"),
+            "headers": scrub(_lists(request.get("headers") or {}), "headers"),
+            "body": scrub(request.get("body"), "body"),
+        },
+        "response": {
+            "status": {"code": code, "message": message},
+            "headers": scrub(_lists(response.get("headers") or {}), "headers"),
+            "body": scrub(response.get("body") or "", "body"),
+        },
+    }
+
+
+def _lists(headers: dict[str, Any]) -> dict[str, list[str]]:
+    return {name: [str(v) for v in value] if isinstance(value, list) else [str(value)] for name, value in headers.items()}
+
+
+def _header(headers: dict[str, Any], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value[0] if isinstance(value, list) and value else value
+    return None

@@ -1,0 +1,157 @@
+"""vcrpy wiring: replay a cell's cassette or record it live, and tap every request the path sends.
+
+The tap sits on the cassette (not on a client), so it sees the exact request each client library
+put on the wire — whatever its transport (httpx, LiteLLM's aiohttp) — and what answered it: a
+replayed recording, a live response being recorded, or nothing (a replay miss, with the reason).
+Everything the tap keeps and everything vcrpy saves passes through the scrubber first.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import vcr
+from vcr.request import Request
+
+from conformance.observation import Exchange
+from conformance.recording.cassette import Persister
+from conformance.recording.matching import question_of
+from conformance.recording.scrub import SCRUBBER, Scrubber
+
+MATCHER = "zai_question"
+
+
+def _same_question(r1: Request, r2: Request) -> None:
+    differences = question_of(r1.method, r1.uri, r1.body).differences(question_of(r2.method, r2.uri, r2.body))
+    if differences:
+        raise AssertionError("; ".join(differences))
+
+
+def _text(body: Any) -> str | None:
+    if body is None:
+        return None
+    if isinstance(body, bytes):
+        return body.decode("utf-8", "replace")
+    return str(body)
+
+
+class WireTap:
+    """Collects one Exchange per request a path sent through the cassette."""
+
+    def __init__(self, cassette: Any, scrubber: Scrubber) -> None:
+        self.exchanges: list[Exchange] = []
+        self._cassette = cassette
+        self._scrubber = scrubber
+        try:
+            self.provenance: dict[str, Any] = dict(cassette.get_metadata("provenance", {}) or {})
+        except Exception:  # a write-protected cassette without provenance: the reader refuses those
+            self.provenance = {}
+        can_play, play, append = cassette.can_play_response_for, cassette.play_response, cassette.append
+
+        def can_play_response_for(request: Request) -> bool:
+            playable = bool(can_play(request))
+            exchange = Exchange(
+                method=request.method,
+                url=scrubber.url(request.uri),
+                request_headers=scrubber.headers({k: [v] for k, v in request.headers.items()}),
+                request_body=_text(scrubber.body(request.body)),
+                outcome="pending",
+            )
+            if not playable and cassette.write_protected:
+                exchange.outcome = "miss"
+                exchange.miss = self._explain_miss(request)
+            self.exchanges.append(exchange)
+            return playable
+
+        def play_response(request: Request) -> Any:
+            response = play(request)
+            self._answered("replayed", response)
+            return response
+
+        def append_(request: Request, response: Any) -> None:
+            before = len(cassette.data)
+            append(request, response)
+            if len(cassette.data) > before:
+                self._answered("recorded", cassette.data[-1][1])
+
+        cassette.can_play_response_for = can_play_response_for
+        cassette.play_response = play_response
+        cassette.append = append_
+
+    @property
+    def recorded_interactions(self) -> int:
+        """How many interactions the cassette holds (loaded or recorded so far)."""
+        return len(self._cassette.data)
+
+    def _answered(self, outcome: str, response: dict[str, Any]) -> None:
+        if not self.exchanges:
+            return
+        exchange = self.exchanges[-1]
+        exchange.outcome = outcome
+        exchange.status = response["status"]["code"]
+        exchange.response_headers = self._scrubber.headers(
+            {k: list(v) if isinstance(v, list | tuple) else [v] for k, v in (response.get("headers") or {}).items()}
+        )
+        exchange.response_body = _text(self._scrubber.body((response.get("body") or {}).get("string")))
+
+    def _explain_miss(self, request: Request) -> str:
+        asked = question_of(request.method, request.uri, request.body)
+        recorded = [question_of(r.method, r.uri, r.body) for r, _ in self._cassette.data]
+        if not recorded:
+            return "the cassette holds no interactions"
+        ranked = sorted(
+            ((asked.differences(q), i) for i, q in enumerate(recorded)), key=lambda pair: len(pair[0])
+        )
+        differences, index = ranked[0]
+        if not differences:
+            return (
+                f"the same question was already answered by interaction {index + 1}; "
+                "the path asked it again (a retry or a duplicate request)"
+            )
+        return f"closest recorded request (interaction {index + 1}) differs in " + "; ".join(differences)
+
+
+class Recorder:
+    """Replays or records cassettes for cells. One instance per run."""
+
+    def __init__(self, scrubber: Scrubber = SCRUBBER) -> None:
+        self._scrubber = scrubber
+        self._vcr = vcr.VCR(
+            match_on=(MATCHER,),
+            before_record_request=self._scrub_request,
+            before_record_response=self._scrub_response,
+            decode_compressed_response=True,
+        )
+        self._vcr.register_matcher(MATCHER, _same_question)
+        self._vcr.register_persister(Persister)
+
+    def _scrub_request(self, request: Request) -> Request:
+        headers = self._scrubber.headers(dict(request.headers))
+        return Request(request.method, self._scrubber.url(request.uri), self._scrubber.body(request.body), headers)
+
+    def _scrub_response(self, response: dict[str, Any]) -> dict[str, Any]:
+        response = copy.deepcopy(response)
+        response["headers"] = self._scrubber.headers(response.get("headers") or {})
+        body = response.get("body") or {}
+        if "string" in body:
+            body["string"] = self._scrubber.body(body["string"])
+        return response
+
+    @contextmanager
+    def replay(self, cassette_path: Path) -> Iterator[WireTap]:
+        """Serve the cell's requests from the cassette; anything unmatched is a miss, never the network."""
+        with self._vcr.use_cassette(str(cassette_path), record_mode="none", allow_playback_repeats=False) as cassette:
+            yield WireTap(cassette, self._scrubber)
+
+    @contextmanager
+    def record(self, cassette_path: Path, provenance: dict[str, Any]) -> Iterator[WireTap]:
+        """Send the cell's requests to the real server and record them (scrubbed) into a new cassette."""
+        if cassette_path.exists():
+            raise FileExistsError(f"{cassette_path}: record into a fresh path; the caller replaces the old one")
+        with self._vcr.use_cassette(str(cassette_path), record_mode="all") as cassette:
+            cassette.get_metadata("provenance", provenance)
+            yield WireTap(cassette, self._scrubber)

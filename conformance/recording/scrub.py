@@ -1,0 +1,126 @@
+"""Remove secrets from anything before it is written: headers, URLs, bodies, error text, log lines.
+
+Three nets, because each alone leaks: known secret values (the key in use and every environment
+variable that looks like a credential) are replaced wherever they appear; credential-bearing headers
+and query parameters are replaced whatever their value; and key-shaped strings (Z.AI `<id>.<secret>`,
+`sk-…`, bearer tokens) are replaced even when nobody told us they were secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+REDACTED = "<redacted>"
+
+SENSITIVE_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "cookie",
+        "set-cookie",
+        "x-litellm-api-key",
+    }
+)
+SENSITIVE_PARAMS = frozenset(
+    {"key", "api_key", "apikey", "api-key", "token", "access_token", "auth", "password", "secret", "signature"}
+)
+_ENV_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.IGNORECASE)
+_KEY_SHAPES = (
+    re.compile(r"\b[0-9a-f]{32}\.[A-Za-z0-9]{16}\b"),  # Z.AI API key: <id>.<secret>
+    re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"),  # OpenAI / LiteLLM-style keys
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{16,}"),
+    re.compile(r"(?i)(\"?x-api-key\"?\s*[:=]\s*\"?)[A-Za-z0-9._-]{16,}"),
+)
+_MIN_SECRET = 8
+
+
+class Scrubber:
+    """Replaces secrets in text, headers, URLs and bodies. Thread-safe; secrets can be added late."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._secrets: set[str] = set()
+        for secret in secrets:
+            self.add_secret(secret)
+
+    def add_secret(self, value: str | None) -> None:
+        if value and len(value) >= _MIN_SECRET:
+            with self._lock:
+                self._secrets.add(value)
+
+    def add_environment_secrets(self, environ: Mapping[str, str] | None = None) -> None:
+        """Treat every environment variable named like a credential as a secret value."""
+        for name, value in (environ if environ is not None else os.environ).items():
+            if _ENV_NAME.search(name):
+                self.add_secret(value)
+
+    def text(self, value: str) -> str:
+        with self._lock:
+            secrets = sorted(self._secrets, key=len, reverse=True)
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        for shape in _KEY_SHAPES:
+            value = shape.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, value)
+        return value
+
+    def body(self, value: bytes | str | None) -> bytes | str | None:
+        """Scrub a body; text stays text and bytes stay bytes. Non-UTF-8 bytes get the secret-value net only."""
+        if value is None or isinstance(value, str):
+            return None if value is None else self.text(value)
+        try:
+            decoded = value.decode("utf-8")
+        except UnicodeDecodeError:
+            with self._lock:
+                secrets = list(self._secrets)
+            for secret in secrets:
+                value = value.replace(secret.encode(), REDACTED.encode())
+            return value
+        scrubbed = self.text(decoded)
+        return value if scrubbed == decoded else scrubbed.encode("utf-8")
+
+    def url(self, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.query:
+            pairs = [
+                (name, REDACTED if name.lower() in SENSITIVE_PARAMS else value)
+                for name, value in parse_qsl(parts.query, keep_blank_values=True)
+            ]
+            query = urlencode(pairs, safe="<>")
+            url = urlunsplit(parts._replace(query=query))
+        if parts.username or parts.password:
+            netloc = parts.netloc.rsplit("@", 1)[-1]
+            url = urlunsplit(urlsplit(url)._replace(netloc=netloc))
+        return self.text(url)
+
+    def headers(self, headers: Mapping[str, Any]) -> dict[str, Any]:
+        """Scrub a header mapping; values may be strings or lists of strings (vcrpy stores lists)."""
+        clean: dict[str, Any] = {}
+        for name, value in headers.items():
+            if name.lower() in SENSITIVE_HEADERS:
+                clean[name] = [_keep_scheme(v) for v in value] if isinstance(value, list) else _keep_scheme(value)
+            elif isinstance(value, list):
+                clean[name] = [self.text(str(item)) for item in value]
+            else:
+                clean[name] = self.text(str(value))
+        return clean
+
+
+def _keep_scheme(value: Any) -> str:
+    """`Bearer abc…` → `Bearer <redacted>`: the auth scheme is evidence, the credential is not."""
+    scheme, _, rest = str(value).partition(" ")
+    if rest and scheme.isalpha() and len(scheme) <= 10:
+        return f"{scheme} {REDACTED}"
+    return REDACTED
+
+
+SCRUBBER = Scrubber()
+SCRUBBER.add_environment_secrets()

@@ -1,0 +1,211 @@
+"""Results: one JSON record per cell per run, written as each cell finishes, then gathered.
+
+`reports/runs/<run id>/cells.jsonl` gets a line the moment a cell has its verdict (a crash or a
+Ctrl-C loses nothing already judged); `reports/results.json` gathers the run at the end, with large
+bodies stored once and referenced by hash. Schema: conformance/data/results.schema.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from conformance import __version__
+from conformance.observation import Observation
+from conformance.recording.evidence import REAL_KINDS
+from conformance.verdict import Finding, Verdict
+
+SCHEMA = "zai-conformance/results/1"
+CLIENT_DISTRIBUTIONS = ("openai", "litellm", "anthropic", "zai-sdk", "httpx", "aiohttp", "vcrpy", "pytest")
+
+
+def client_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in CLIENT_DISTRIBUTIONS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Expected:
+    verdict: Verdict
+    reason: str = ""
+    link: str | None = None
+    pattern: str | None = None  # the expectations entry that matched (None: the default, PASS)
+
+
+@dataclass
+class CellResult:
+    cell: str
+    endpoint: str
+    model: str
+    path: str
+    scenario: str
+    verdict: Verdict
+    reasons: list[str]
+    findings: list[Finding] = field(default_factory=list)
+    evidence: dict[str, Any] | None = None  # {kind, cassette, provenance}
+    observation: Observation | None = None
+    duration_ms: float = 0.0
+    record_command: str | None = None
+    evidence_error: str | None = None
+    expected: Expected | None = None
+
+    @property
+    def as_expected(self) -> bool | None:
+        """None when nothing was judged (no expectation, or a SKIPPED / NOT_RECORDED cell)."""
+        if self.expected is None or self.verdict in (Verdict.SKIPPED, Verdict.NOT_RECORDED):
+            return None
+        return self.expected.verdict == self.verdict
+
+    @property
+    def evidence_kind(self) -> str | None:
+        return self.evidence["kind"] if self.evidence else None
+
+    @property
+    def real(self) -> bool:
+        """Backed by real Z.AI bytes: a public recording, or a live one made against Z.AI itself."""
+        if not self.evidence:
+            return False
+        provenance = self.evidence.get("provenance") or {}
+        return self.evidence["kind"] in REAL_KINDS and provenance.get("target_is_zai", True) is not False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "cell": self.cell,
+            "endpoint": self.endpoint,
+            "model": self.model,
+            "path": self.path,
+            "scenario": self.scenario,
+            "verdict": self.verdict.value,
+            "reasons": self.reasons,
+            "findings": [finding.to_dict() for finding in self.findings],
+            "evidence": self.evidence,
+            "real": self.real,
+            "duration_ms": self.duration_ms,
+            "record_command": self.record_command,
+            "evidence_error": self.evidence_error,
+            "expected": None,
+            "as_expected": self.as_expected,
+            "observation": self.observation.to_dict() if self.observation else None,
+        }
+        if self.expected is not None:
+            data["expected"] = {**asdict(self.expected), "verdict": self.expected.verdict.value}
+        return data
+
+
+def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    verdicts = Counter(cell["verdict"] for cell in cells)
+    evidence = Counter((cell.get("evidence") or {}).get("kind") or "none" for cell in cells)
+    with_evidence = [cell for cell in cells if cell.get("evidence")]
+    real = sum(1 for cell in with_evidence if cell.get("real"))
+    return {
+        "cells": len(cells),
+        "verdicts": {verdict.value: verdicts.get(verdict.value, 0) for verdict in Verdict},
+        "evidence": {kind: evidence.get(kind, 0) for kind in ("live", "public", "double", "none")},
+        "cells_with_evidence": len(with_evidence),
+        "real_cells": real,
+        "real_share": round(real / len(with_evidence), 4) if with_evidence else 0.0,
+        "unexpected": sum(1 for cell in cells if cell.get("as_expected") is False),
+    }
+
+
+class ResultsWriter:
+    """Appends cell records as they come, and writes the gathered results.json at the end."""
+
+    def __init__(self, reports_dir: Path, run: dict[str, Any]) -> None:
+        self.reports_dir = reports_dir
+        self.run = run
+        self.run_dir = reports_dir / "runs" / run["id"]
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._jsonl = (self.run_dir / "cells.jsonl").open("a", encoding="utf-8")
+        (self.run_dir / "run.json").write_text(json.dumps(run, indent=2), encoding="utf-8")
+        self.cells: list[dict[str, Any]] = []
+
+    def add(self, result: CellResult) -> None:
+        record = result.to_dict()
+        self.cells.append(record)
+        self._jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._jsonl.flush()
+
+    def finish(self, extra_run: dict[str, Any] | None = None) -> dict[str, Any]:
+        self._jsonl.close()
+        run = {**self.run, **(extra_run or {}), "finished_at": now()}
+        document = gather(run, self.cells)
+        write_json(self.reports_dir / "results.json", document)
+        return document
+
+
+def gather(run: dict[str, Any], cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """Build the results document; bodies over 1 KiB are stored once under `bodies` and referenced."""
+    bodies: dict[str, str] = {}
+    packed = [_pack_bodies(cell, bodies) for cell in cells]
+    return {"schema": SCHEMA, "run": run, "summary": summarise(cells), "cells": packed, "bodies": bodies}
+
+
+def _pack_bodies(cell: dict[str, Any], bodies: dict[str, str]) -> dict[str, Any]:
+    observation = cell.get("observation")
+    if not observation:
+        return cell
+    exchanges = []
+    for exchange in observation.get("exchanges", []):
+        exchange = dict(exchange)
+        for key in ("request_body", "response_body"):
+            body = exchange.get(key)
+            if isinstance(body, str) and len(body) > 1024:
+                digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:20]
+                bodies[digest] = body
+                exchange[key] = None
+                exchange[f"{key}_ref"] = digest
+        exchanges.append(exchange)
+    return {**cell, "observation": {**observation, "exchanges": exchanges}}
+
+
+def unpack_body(document: dict[str, Any], exchange: dict[str, Any], key: str) -> str | None:
+    ref = exchange.get(f"{key}_ref")
+    return document["bodies"].get(ref) if ref else exchange.get(key)
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, ensure_ascii=False)
+    os.replace(tmp, path)
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    """Read results.json, or gather a run directory's cells.jsonl (a run that never finished)."""
+    if path.is_dir():
+        run_file, cells_file = path / "run.json", path / "cells.jsonl"
+        if not cells_file.is_file():
+            raise FileNotFoundError(f"{path}: no cells.jsonl (is this a run directory?)")
+        run = json.loads(run_file.read_text(encoding="utf-8")) if run_file.is_file() else {"id": path.name}
+        cells = []
+        for number, line in enumerate(cells_file.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                try:
+                    cells.append(json.loads(line))
+                except ValueError as exc:
+                    raise ValueError(f"{cells_file}:{number}: not a JSON record ({exc})") from exc
+        return gather({**run, "finished_at": run.get("finished_at")}, cells)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if document.get("schema") != SCHEMA:
+        raise ValueError(f"{path}: not a {SCHEMA} document")
+    return document

@@ -1,0 +1,235 @@
+"""Run one cell: find its evidence (or record it), drive its client path, check, and give a verdict.
+
+This is the only place that knows the order of things; each step is someone else's module. Every
+outcome — no evidence, no key, a corrupt cassette, a replay miss, a client exception — ends as a
+CellResult with a verdict and reasons. Nothing here raises for a bad cell: the run goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from conformance import __version__
+from conformance.catalogue import Catalogue, Cell
+from conformance.checks.errors import classify
+from conformance.checks.request import check_request
+from conformance.checks.response import check_turn
+from conformance.observation import Exchange, Observation, Turn
+from conformance.paths.base import Target, load_adapter
+from conformance.recording.cassette import CorruptCassette
+from conformance.recording.evidence import EvidenceStore
+from conformance.recording.recorder import Recorder, WireTap
+from conformance.recording.scrub import SCRUBBER
+from conformance.results import CellResult, client_versions, now
+from conformance.scenario import openai_request
+from conformance.verdict import Finding, Severity, Verdict, combine, reasons
+from conformance.wire import read_answer
+
+REPLAY_KEY = "zai-conformance-replay-key"  # a placeholder: replay needs a key-shaped argument, not a key
+KINDS_NOT_OVERWRITTEN = frozenset({Verdict.TRANSIENT, Verdict.BLOCKED, Verdict.HANG})
+
+
+@dataclass
+class RunSettings:
+    mode: str = "replay"  # replay | live
+    cassette_root: Path = Path("cassettes")
+    base_urls: dict[str, str] = field(default_factory=dict)  # endpoint id → override
+    api_key: str | None = None
+    idle_timeout: float | None = None  # default: 10 s replay, 120 s live
+    record_kind: str = "live"  # the evidence kind live recordings are filed under (double: issue 3)
+
+    @property
+    def live(self) -> bool:
+        return self.mode == "live"
+
+    def timeout(self) -> float:
+        return self.idle_timeout if self.idle_timeout is not None else (120.0 if self.live else 10.0)
+
+
+def record_command(cell: Cell) -> str:
+    return f"ZAI_API_KEY=… zai-conformance run --live --cell '{cell.id}'"
+
+
+class CellRunner:
+    def __init__(self, catalogue: Catalogue, settings: RunSettings, recorder: Recorder | None = None) -> None:
+        self.catalogue = catalogue
+        self.settings = settings
+        self.store = EvidenceStore(settings.cassette_root)
+        self.recorder = recorder or Recorder()
+        if settings.api_key:
+            SCRUBBER.add_secret(settings.api_key)
+
+    def base_url(self, cell: Cell) -> str:
+        return self.settings.base_urls.get(cell.endpoint.id, cell.endpoint.base_url).rstrip("/")
+
+    def run(self, cell: Cell) -> CellResult:
+        started = time.perf_counter()
+        result = self._run(cell)
+        result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        return result
+
+    def _result(self, cell: Cell, verdict: Verdict, why: list[str], **extra: Any) -> CellResult:
+        return CellResult(
+            cell=cell.id,
+            endpoint=cell.endpoint.id,
+            model=cell.model.id,
+            path=cell.path.id,
+            scenario=cell.scenario.id,
+            verdict=verdict,
+            reasons=why,
+            **extra,
+        )
+
+    def _run(self, cell: Cell) -> CellResult:
+        if cell.not_applicable:
+            return self._result(cell, Verdict.SKIPPED, [f"not applicable: {cell.not_applicable}"])
+        if self.settings.live:
+            return self._live(cell)
+        evidence = self.store.find(cell)
+        if evidence is None:
+            return self._result(
+                cell,
+                Verdict.NOT_RECORDED,
+                ["no recording of this cell (live, public or double) — replay has nothing to judge"],
+                record_command=record_command(cell),
+            )
+        cassette = self._relative(evidence.path)
+        try:
+            with self.recorder.replay(evidence.path) as tap:
+                observation = self._drive(cell, tap)
+                provenance = tap.provenance
+                recorded = tap.recorded_interactions
+        except CorruptCassette as exc:
+            return self._result(
+                cell,
+                Verdict.NOT_RECORDED,
+                [f"evidence unusable: {exc}"],
+                evidence_error=str(exc),
+                record_command=record_command(cell),
+            )
+        result = self._judge(cell, observation, recorded)
+        result.evidence = {"kind": evidence.kind, "cassette": cassette, "provenance": provenance}
+        return result
+
+    def _live(self, cell: Cell) -> CellResult:
+        if not self.settings.api_key:
+            return self._result(cell, Verdict.SKIPPED, ["live mode needs ZAI_API_KEY; it is not set"])
+        final = self.store.location(self.settings.record_kind, cell)
+        scratch = final.with_name(f".{final.stem}.recording-{os.getpid()}.yaml")
+        scratch.unlink(missing_ok=True)
+        base_url = self.base_url(cell)
+        provenance = {
+            "kind": self.settings.record_kind,
+            "recorded": now(),
+            "recorded_by": f"zai-conformance {__version__}",
+            "clients": client_versions(),
+            "endpoint": cell.endpoint.id,
+            "endpoint_url": SCRUBBER.url(base_url),
+            "target_is_zai": (urlsplit(base_url).hostname or "").endswith("z.ai"),
+            "model": cell.model.id,
+            "path": cell.path.id,
+            "scenario": cell.scenario.id,
+        }
+        try:
+            with self.recorder.record(scratch, provenance) as tap:
+                observation = self._drive(cell, tap)
+            result = self._judge(cell, observation, len(observation.exchanges))
+        except BaseException:
+            scratch.unlink(missing_ok=True)
+            raise
+        kept = self._keep_recording(scratch, final, result, observation)
+        result.evidence = {"kind": self.settings.record_kind, "cassette": self._relative(kept), "provenance": provenance}
+        return result
+
+    def _keep_recording(self, scratch: Path, final: Path, result: CellResult, observation: Observation) -> Path:
+        """Replace the cell's cassette with the new recording — unless nothing was sent, or the new
+        run only met a quota/overload/hang while an older recording exists (keep the better evidence)."""
+        if not scratch.exists():
+            return final
+        if not any(e.outcome == "recorded" for e in observation.exchanges):
+            scratch.unlink()
+            return final
+        if result.verdict in KINDS_NOT_OVERWRITTEN and final.exists():
+            scratch.unlink()
+            result.reasons.append(f"previous recording kept ({result.verdict.value} this time): {self._relative(final)}")
+            return final
+        os.replace(scratch, final)
+        return final
+
+    def _drive(self, cell: Cell, tap: WireTap) -> Observation:
+        target = Target(
+            base_url=self.base_url(cell),
+            api_key=self.settings.api_key if self.settings.live else REPLAY_KEY,
+            idle_timeout=self.settings.timeout(),
+        )
+        adapter = load_adapter(cell.path)(cell.path, target)
+        try:
+            turns = adapter.run(cell.scenario, openai_request(self.catalogue, cell.scenario, cell.model.id))
+        finally:
+            adapter.close()
+        return Observation(turns=turns, exchanges=tap.exchanges)
+
+    def _judge(self, cell: Cell, observation: Observation, recorded: int) -> CellResult:
+        scenario = cell.scenario
+        intended = openai_request(self.catalogue, scenario, cell.model.id)
+        tools = {name: self.catalogue.tools[name] for name in scenario.tools}
+        findings: list[Finding] = []
+        failure: tuple[Verdict, str] | None = None
+        for turn in observation.turns:
+            exchange = _exchange_for(observation.exchanges, turn)
+            if exchange is not None:
+                findings += check_request(exchange, turn.index, intended, cell.endpoint, self.base_url(cell))
+                if exchange.outcome == "miss":
+                    failure = (Verdict.NOT_RECORDED, f"replay miss on turn {turn.index + 1}: {exchange.miss}")
+                    break
+            if turn.error is not None:
+                failure = classify(turn.error, sent=exchange is not None)
+                break
+            wire = (
+                read_answer(exchange.status, exchange.response_body, exchange.response_headers)
+                if exchange is not None and exchange.status is not None
+                else None
+            )
+            findings += check_turn(scenario.expect[turn.index], turn, wire, tools, scenario.stream)
+        findings += _conversation_findings(observation, scenario.turns, recorded, failure is not None)
+        extra: dict[str, Any] = {"findings": findings, "observation": observation}
+        if failure is not None:
+            verdict, why = failure
+            if verdict is Verdict.NOT_RECORDED:
+                extra["record_command"] = record_command(cell)
+            return self._result(cell, verdict, [why, *reasons(findings)], **extra)
+        return self._result(cell, combine(findings), reasons(findings), **extra)
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path)
+
+
+def _exchange_for(exchanges: list[Exchange], turn: Turn) -> Exchange | None:
+    return exchanges[turn.index] if turn.index < len(exchanges) else None
+
+
+def _conversation_findings(observation: Observation, turns: int, recorded: int, failed: bool) -> list[Finding]:
+    findings = []
+    sent = len(observation.exchanges)
+    if sent > len(observation.turns):
+        findings.append(
+            Finding("requests", Severity.DEVIATION, f"the path sent {sent} requests for {len(observation.turns)} turn(s)")
+        )
+    if not failed and len(observation.turns) < turns:
+        findings.append(
+            Finding("conversation", Severity.FAIL, f"the conversation stopped after {len(observation.turns)} of {turns} turns")
+        )
+    replayed = sum(1 for e in observation.exchanges if e.outcome == "replayed")
+    if not failed and replayed and replayed < recorded:
+        findings.append(
+            Finding("evidence", Severity.INFO, f"the recording has {recorded} interactions; the path used {replayed}")
+        )
+    return findings

@@ -1,0 +1,172 @@
+"""One conformance run: settings, selected cells, the runner, results and reports, start to finish.
+
+Shared by the pytest plugin and the CLI so that `pytest` and `zai-conformance run` are the same run.
+Replay runs inside the loopback-only network guard from the first cell to the last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from conformance import __version__
+from conformance.catalogue import Catalogue, Cell, load_catalogue
+from conformance.expectations import Expectations
+from conformance.recording import netguard
+from conformance.results import CellResult, ResultsWriter, client_versions, now
+from conformance.runner import CellRunner, RunSettings
+from conformance.verdict import Verdict
+
+KEY_ENV = "ZAI_API_KEY"
+BASE_URL_ENV = "ZAI_BASE_URL_{endpoint}"  # e.g. ZAI_BASE_URL_CODING=http://127.0.0.1:8000/api/coding/paas/v4
+
+
+class UsageError(ValueError):
+    """A setting the user gave cannot work; the message says which and why."""
+
+
+def parse_base_urls(pairs: list[str], catalogue: Catalogue, environ: Mapping[str, str]) -> dict[str, str]:
+    """Endpoint base-URL overrides: ZAI_BASE_URL_<ENDPOINT> from the environment, then ENDPOINT=URL pairs."""
+    known = {endpoint.id for endpoint in catalogue.endpoints}
+    urls = {}
+    for endpoint in known:
+        value = environ.get(BASE_URL_ENV.format(endpoint=endpoint.upper().replace("-", "_")))
+        if value:
+            urls[endpoint] = value
+    for pair in pairs:
+        endpoint, sep, url = pair.partition("=")
+        if not sep or not url:
+            raise UsageError(f"--base-url {pair!r}: expected ENDPOINT=URL (endpoints: {', '.join(sorted(known))})")
+        if endpoint not in known:
+            raise UsageError(f"--base-url {pair!r}: unknown endpoint {endpoint!r} (known: {', '.join(sorted(known))})")
+        urls[endpoint] = url
+    for endpoint, url in urls.items():
+        if not url.startswith(("http://", "https://")):
+            raise UsageError(f"base URL for {endpoint!r} must start with http:// or https://, got {url!r}")
+    return {endpoint: url.rstrip("/") for endpoint, url in urls.items()}
+
+
+class ConformanceSession:
+    def __init__(
+        self,
+        settings: RunSettings,
+        catalogue: Catalogue,
+        expectations: Expectations,
+        reports_dir: Path,
+        patterns: list[str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.catalogue = catalogue
+        self.expectations = expectations
+        self.reports_dir = reports_dir
+        self.patterns = patterns or []
+        self._runner: CellRunner | None = None
+        self._writer: ResultsWriter | None = None
+        self._guard: contextlib.ExitStack | None = None
+        self._refused: Any = None
+        self.document: dict[str, Any] | None = None
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        live: bool = False,
+        base_urls: list[str] | None = None,
+        cassettes: str | None = None,
+        reports: str | None = None,
+        cells: list[str] | None = None,
+        catalogue: str | None = None,
+        expectations: str | None = None,
+        idle_timeout: float | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> ConformanceSession:
+        environ = os.environ if environ is None else environ
+        loaded = load_catalogue(catalogue)
+        settings = RunSettings(
+            mode="live" if live else "replay",
+            cassette_root=Path(cassettes or environ.get("ZAI_CONFORMANCE_CASSETTES") or "cassettes"),
+            base_urls=parse_base_urls(base_urls or [], loaded, environ),
+            api_key=environ.get(KEY_ENV) or None,
+            idle_timeout=idle_timeout,
+        )
+        reports_dir = Path(reports or environ.get("ZAI_CONFORMANCE_REPORTS") or "reports")
+        return cls(settings, loaded, Expectations.load(expectations), reports_dir, cells)
+
+    def selected_cells(self) -> list[Cell]:
+        cells = list(self.catalogue.cells)
+        if self.patterns:
+            cells = [cell for cell in cells if any(fnmatchcase(cell.id, p) for p in self.patterns)]
+        return cells
+
+    @property
+    def started(self) -> bool:
+        return self._writer is not None
+
+    def _start(self) -> None:
+        self._guard = contextlib.ExitStack()
+        if not self.settings.live:
+            self._refused = self._guard.enter_context(netguard.loopback_only())
+        self._runner = CellRunner(self.catalogue, self.settings)
+        started = now()
+        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + f"-{self.settings.mode}-{os.getpid()}"
+        self._writer = ResultsWriter(
+            self.reports_dir,
+            {
+                "id": run_id,
+                "mode": self.settings.mode,
+                "started_at": started,
+                "harness": f"zai-conformance {__version__}",
+                "clients": client_versions(),
+                "catalogue": self.catalogue.source,
+                "expectations": self.expectations.source,
+                "base_urls": {e.id: self.settings.base_urls.get(e.id, e.base_url) for e in self.catalogue.endpoints},
+                "key_present": bool(self.settings.api_key),
+                "selection": self.patterns,
+            },
+        )
+
+    def run(self, cell: Cell) -> CellResult:
+        if self._writer is None:
+            self._start()
+        assert self._runner is not None and self._writer is not None
+        result = self._runner.run(cell)
+        result.expected = self.expectations.for_cell(cell.id)
+        self._writer.add(result)
+        return result
+
+    def finish(self) -> dict[str, Any] | None:
+        """Write results.json and the reports; release the network guard. Safe to call twice."""
+        if self._writer is None or self.document is not None:
+            return self.document
+        refused = self._refused.list() if self._refused is not None else []
+        document = self._writer.finish({"network": {"guard": not self.settings.live, "refused": refused}})
+        if self._guard is not None:
+            self._guard.close()
+        from conformance.report import write_reports
+
+        write_reports(document, self.reports_dir)
+        self.document = document
+        return document
+
+
+def outcome_message(result: CellResult) -> tuple[str, str] | None:
+    """How a cell's result reads as a test outcome: None (passes), ('skip', why) or ('fail', why)."""
+    if result.evidence_error:
+        return "fail", f"{result.cell}: {result.evidence_error}"
+    expected = result.expected.verdict if result.expected else Verdict.PASS
+    if result.verdict in (Verdict.SKIPPED, Verdict.NOT_RECORDED):  # nothing was judged
+        why = "; ".join(result.reasons[:2])
+        if result.record_command:
+            why += f" — record it with: {result.record_command}"
+        return "skip", f"{result.verdict.value}: {why}"
+    if result.verdict != expected:
+        kind = "unexpected pass" if result.verdict is Verdict.PASS else f"unexpected {result.verdict.value}"
+        because = f" ({result.expected.reason})" if result.expected and result.expected.reason else ""
+        lines = "\n  ".join(result.reasons) or "(no reasons)"
+        return "fail", f"{kind}; expected {expected.value}{because}\n  {lines}"
+    return None

@@ -1,0 +1,163 @@
+"""Read what Z.AI actually sent (OpenAI protocol): the reference a path's output is judged against.
+
+Parsing is deliberately independent of every client library, so a client's bug cannot hide in the
+reference. For streams it also records the SSE facts the contract is about: where finish_reason and
+usage arrived, whether `[DONE]` closed the stream, whether non-final chunks carry a finish_reason key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.observation import ToolCall, Usage
+
+
+@dataclass
+class WireStream:
+    chunks: int = 0
+    done: bool = False
+    finish_chunk: int | None = None
+    usage_chunk: int | None = None
+    usage_chunk_choices: int | None = None
+    finish_key_on_nonfinal: int = 0  # chunks before the finish chunk that carry a finish_reason key
+    malformed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WireAnswer:
+    status: int
+    text: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    top_level_keys: list[str] = field(default_factory=list)
+    id: str | None = None
+    model: str | None = None
+    created: int | None = None
+    stream: WireStream | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+def read_answer(status: int, body: str | None, headers: dict[str, list[str]] | None = None) -> WireAnswer:
+    """Parse a chat-completions response body, JSON or SSE, into the facts checks compare against."""
+    body = body or ""
+    content_type = " ".join(v for k, vs in (headers or {}).items() if k.lower() == "content-type" for v in vs)
+    if status >= 400:
+        return _error(status, body)
+    if "text/event-stream" in content_type or body.lstrip().startswith("data:"):
+        return _stream(status, body)
+    return _json(status, body)
+
+
+def _error(status: int, body: str) -> WireAnswer:
+    answer = WireAnswer(status=status)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        answer.error_message = body[:2000]
+        return answer
+    error = data.get("error", data) if isinstance(data, dict) else {}
+    if isinstance(error, dict):
+        code = error.get("code")
+        answer.error_code = str(code) if code is not None else None
+        answer.error_message = error.get("message")
+    return answer
+
+
+def _json(status: int, body: str) -> WireAnswer:
+    answer = WireAnswer(status=status)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        answer.error_message = f"response body is not JSON: {body[:200]!r}"
+        return answer
+    if not isinstance(data, dict):
+        answer.error_message = f"response body is not a JSON object: {body[:200]!r}"
+        return answer
+    answer.top_level_keys = sorted(data)
+    _identity(answer, data)
+    choice = (data.get("choices") or [{}])[0]
+    message = choice.get("message") or {}
+    answer.text = message.get("content")
+    answer.reasoning = message.get("reasoning_content")
+    answer.finish_reason = choice.get("finish_reason")
+    answer.tool_calls = [
+        ToolCall.parse(call.get("id"), (call.get("function") or {}).get("name"), (call.get("function") or {}).get("arguments"))
+        for call in message.get("tool_calls") or []
+    ]
+    answer.usage = Usage.from_mapping(data.get("usage"))
+    return answer
+
+
+def _identity(answer: WireAnswer, data: dict[str, Any]) -> None:
+    answer.id = data.get("id")
+    answer.model = data.get("model")
+    answer.created = data.get("created")
+
+
+_DATA = re.compile(r"^data:\s?(.*)$")
+
+
+def _stream(status: int, body: str) -> WireAnswer:
+    answer = WireAnswer(status=status)
+    facts = WireStream()
+    answer.stream = facts
+    text: list[str] = []
+    reasoning: list[str] = []
+    calls: dict[int, dict[str, Any]] = {}
+    for line in body.splitlines():
+        match = _DATA.match(line)
+        if not match:
+            continue
+        payload = match.group(1).strip()
+        if payload == "[DONE]":
+            facts.done = True
+            continue
+        try:
+            chunk = json.loads(payload)
+        except ValueError:
+            facts.malformed.append(payload[:120])
+            continue
+        index = facts.chunks
+        facts.chunks += 1
+        if not isinstance(chunk, dict):
+            facts.malformed.append(payload[:120])
+            continue
+        if index == 0:
+            answer.top_level_keys = sorted(chunk)
+            _identity(answer, chunk)
+        if isinstance(chunk.get("error"), dict):
+            answer.error_code = str(chunk["error"].get("code"))
+            answer.error_message = chunk["error"].get("message")
+        choices = chunk.get("choices") or []
+        if chunk.get("usage") is not None:
+            facts.usage_chunk = index
+            facts.usage_chunk_choices = len(choices)
+            answer.usage = Usage.from_mapping(chunk["usage"])
+        for choice in choices:
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                text.append(delta["content"])
+            if delta.get("reasoning_content"):
+                reasoning.append(delta["reasoning_content"])
+            for call in delta.get("tool_calls") or []:
+                slot = calls.setdefault(call.get("index", len(calls)), {"id": None, "name": None, "arguments": ""})
+                function = call.get("function") or {}
+                slot["id"] = slot["id"] or call.get("id")
+                slot["name"] = slot["name"] or function.get("name")
+                slot["arguments"] += function.get("arguments") or ""
+            if "finish_reason" in choice:
+                if choice["finish_reason"] is not None and facts.finish_chunk is None:
+                    facts.finish_chunk = index
+                    answer.finish_reason = choice["finish_reason"]
+                elif choice["finish_reason"] is None or facts.finish_chunk is not None:
+                    facts.finish_key_on_nonfinal += 1
+    answer.text = "".join(text) if text else None
+    answer.reasoning = "".join(reasoning) if reasoning else None
+    answer.tool_calls = [ToolCall.parse(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items())]
+    return answer
