@@ -236,7 +236,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     except OSError as exc:
         raise CatalogueError(f"cannot read catalogue {source}: {exc.strerror}") from exc
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{source} is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
@@ -249,14 +249,33 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     return Catalogue(data, source)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate keys: YAML would silently keep the last one, so a
+    second `weather:` tool would quietly replace the first."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def _describe(exc: ValidationError, raw: dict[str, Any], source: str) -> str:
     lines = [f"{source}: {exc.error_count()} problem(s)"]
     for error in exc.errors():
         loc = list(error["loc"])
+        got = "" if error["type"] == "missing" or isinstance(error["input"], dict) else f" (got {error['input']!r})"
         where = _entry_name(raw, loc)
-        field = ".".join(str(part) for part in loc) or "(top level)"
-        got = f" (got {error['input']!r})" if error["type"] not in {"missing"} and len(loc) > 2 else ""
-        lines.append(f"  {where}field '{field}': {error['msg']}{got}")
+        message = error["msg"].removeprefix("Value error, ")
+        field = f"field '{'.'.join(str(part) for part in loc)}': " if loc else ""
+        lines.append(f"  {where}{field}{message}{got}")
     return "\n".join(lines)
 
 
@@ -296,6 +315,11 @@ def _check_references(data: _CatalogueFile, source: str) -> None:
             if scenario_id not in scenario_ids:
                 problems.append(f"path {path.id!r}: field 'scenarios': unknown scenario {scenario_id!r}")
     for scenario in data.scenarios:
+        forced = (
+            scenario.tool_choice.get("function", {}).get("name") if isinstance(scenario.tool_choice, dict) else None
+        )
+        if forced is not None and forced not in scenario.tools:
+            problems.append(f"scenario {scenario.id!r}: field 'tool_choice': forces {forced!r}, not one of its tools")
         for tool in scenario.tools:
             if tool not in data.tools:
                 problems.append(f"scenario {scenario.id!r}: field 'tools': unknown tool {tool!r}")

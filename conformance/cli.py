@@ -50,8 +50,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("zai-conformance: ZAI_API_KEY is not set: every live cell will be SKIPPED.", file=sys.stderr)
     code = pytest.main(argv + list(args.pytest_args))
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
-        print(f"zai-conformance: no cell matches {args.cell or 'the catalogue'}; see `zai-conformance cells`.",
-              file=sys.stderr)
+        print(
+            f"zai-conformance: no cell matches {args.cell or 'the catalogue'}; see `zai-conformance cells`.",
+            file=sys.stderr,
+        )
         return 2
     if code == pytest.ExitCode.USAGE_ERROR:
         return 2
@@ -109,8 +111,10 @@ def cmd_cells(args: argparse.Namespace) -> int:
     store = EvidenceStore(session.settings.cassette_root)
     for cell in session.selected_cells():
         evidence = store.find(cell)
-        state = f"not applicable: {cell.not_applicable}" if cell.not_applicable else (
-            evidence.kind if evidence else "no evidence"
+        state = (
+            f"not applicable: {cell.not_applicable}"
+            if cell.not_applicable
+            else (evidence.kind if evidence else "no evidence")
         )
         print(f"{cell.id}\t{state}")
     return 0
@@ -123,23 +127,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the matrix (replay by default) and write reports/index.html")
     run.add_argument("--live", action="store_true", help="call the real endpoints with ZAI_API_KEY and record")
-    run.add_argument("--cell", action="append", default=[], metavar="PATTERN",
-                     help="glob over endpoint/model/path/scenario, e.g. 'coding/glm-4.6/*/chat*'; repeatable")
-    run.add_argument("--base-url", action="append", default=[], metavar="ENDPOINT=URL",
-                     help="aim an endpoint elsewhere, e.g. coding=http://127.0.0.1:8000/api/coding/paas/v4")
+    run.add_argument(
+        "--cell",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="glob over endpoint/model/path/scenario, e.g. 'coding/glm-4.6/*/chat*'; repeatable",
+    )
+    run.add_argument(
+        "--base-url",
+        action="append",
+        default=[],
+        metavar="ENDPOINT=URL",
+        help="aim an endpoint elsewhere, e.g. coding=http://127.0.0.1:8000/api/coding/paas/v4",
+    )
     run.add_argument("--cassettes", metavar="DIR", help="cassette root (default: cassettes)")
     run.add_argument("--reports", metavar="DIR", help="output directory (default: reports)")
     run.add_argument("--catalogue", metavar="FILE", help="catalogue file (default: the packaged one)")
     run.add_argument("--expectations", metavar="FILE", help="expectations file (default: the packaged one)")
-    run.add_argument("--idle-timeout", type=float, metavar="SECONDS",
-                     help="seconds without a byte before a cell is a HANG (default 10 replay, 120 live)")
+    run.add_argument(
+        "--idle-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="seconds without a byte before a cell is a HANG (default 10 replay, 120 live)",
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="one line per cell")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)
 
     report = sub.add_parser("report", help="re-render reports from saved results")
-    report.add_argument("results", nargs="?", default="reports/results.json",
-                        help="results.json, or a run directory reports/runs/<id> (default: reports/results.json)")
+    report.add_argument(
+        "results",
+        nargs="?",
+        default="reports/results.json",
+        help="results.json, or a run directory reports/runs/<id> (default: reports/results.json)",
+    )
     report.add_argument("--out", default="reports", help="output directory (default: reports)")
     report.set_defaults(func=cmd_report)
 

@@ -47,7 +47,10 @@ class Expectations:
     @classmethod
     def load(cls, path: str | Path | None = None) -> Expectations:
         source = str(path) if path else "conformance/data/expectations.yaml"
-        text = Path(path).read_text(encoding="utf-8") if path else DEFAULT_EXPECTATIONS.read_text()
+        try:
+            text = Path(path).read_text(encoding="utf-8") if path else DEFAULT_EXPECTATIONS.read_text()
+        except OSError as exc:
+            raise ExpectationsError(f"cannot read expectations {source}: {exc.strerror or exc}") from exc
         try:
             raw = yaml.safe_load(text) or []
         except yaml.YAMLError as exc:
@@ -64,7 +67,9 @@ class Expectations:
                 verdict = Verdict(item.get("verdict"))
             except ValueError:
                 known = ", ".join(v.value for v in Verdict)
-                raise ExpectationsError(f"{where}: field 'verdict': {item.get('verdict')!r} is not one of {known}") from None
+                raise ExpectationsError(
+                    f"{where}: field 'verdict': {item.get('verdict')!r} is not one of {known}"
+                ) from None
             if not str(item.get("reason") or "").strip():
                 raise ExpectationsError(f"{where}: field 'reason': say why this verdict is expected")
             unknown = set(item) - {"cell", "verdict", "reason", "link"}

@@ -86,6 +86,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     conformance = session.config.stash.get(_SESSION, None)
     if conformance is not None and conformance.started:
         conformance.finish()
+        if conformance.report_error and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -106,4 +108,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     refused = conformance.document["run"].get("network", {}).get("refused") or []
     if refused:
         terminalreporter.write_line(f"network guard refused {len(refused)} attempt(s): {refused[:3]}")
-    terminalreporter.write_line(f"report: {conformance.reports_dir / 'index.html'}")
+    if conformance.report_error:
+        terminalreporter.write_line(f"ERROR: {conformance.report_error}", red=True)
+    else:
+        terminalreporter.write_line(f"report: {conformance.reports_dir / 'index.html'}")

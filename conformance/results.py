@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -19,12 +20,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from conformance import __version__
 from conformance.observation import Observation
 from conformance.recording.evidence import REAL_KINDS
+from conformance.recording.scrub import SCRUBBER
 from conformance.verdict import Finding, Verdict
 
 SCHEMA = "zai-conformance/results/1"
+KEEP_RUNS = 10  # run directories kept under reports/runs (each holds every cell's bodies)
 CLIENT_DISTRIBUTIONS = ("openai", "litellm", "anthropic", "zai-sdk", "httpx", "aiohttp", "vcrpy", "pytest")
 
 
@@ -80,8 +82,9 @@ class CellResult:
 
     @property
     def real(self) -> bool:
-        """Backed by real Z.AI bytes: a public recording, or a live one made against Z.AI itself."""
-        if not self.evidence:
+        """The verdict rests on real Z.AI bytes: a public recording, or a live one made against Z.AI
+        itself, that the path actually consumed (a client refusing before sending consumed none)."""
+        if not self.evidence or not self.evidence.get("used"):
             return False
         provenance = self.evidence.get("provenance") or {}
         return self.evidence["kind"] in REAL_KINDS and provenance.get("target_is_zai", True) is not False
@@ -110,11 +113,18 @@ class CellResult:
         return data
 
 
+def _bytes_behind(cell: dict[str, Any]) -> str:
+    """The kind of evidence whose bytes the verdict rests on, or "none"."""
+    evidence = cell.get("evidence") or {}
+    return evidence["kind"] if evidence.get("used") else "none"
+
+
 def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
     verdicts = Counter(cell["verdict"] for cell in cells)
-    evidence = Counter((cell.get("evidence") or {}).get("kind") or "none" for cell in cells)
-    with_evidence = [cell for cell in cells if cell.get("evidence")]
+    evidence = Counter(_bytes_behind(cell) for cell in cells)
+    with_evidence = [cell for cell in cells if _bytes_behind(cell) != "none"]
     real = sum(1 for cell in with_evidence if cell.get("real"))
+    unjudged = {Verdict.SKIPPED.value, Verdict.NOT_RECORDED.value}
     return {
         "cells": len(cells),
         "verdicts": {verdict.value: verdicts.get(verdict.value, 0) for verdict in Verdict},
@@ -122,6 +132,9 @@ def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
         "cells_with_evidence": len(with_evidence),
         "real_cells": real,
         "real_share": round(real / len(with_evidence), 4) if with_evidence else 0.0,
+        "judged_without_bytes": sum(
+            1 for cell in cells if _bytes_behind(cell) == "none" and cell["verdict"] not in unjudged
+        ),
         "unexpected": sum(1 for cell in cells if cell.get("as_expected") is False),
     }
 
@@ -134,12 +147,13 @@ class ResultsWriter:
         self.run = run
         self.run_dir = reports_dir / "runs" / run["id"]
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        _prune_runs(self.run_dir.parent, keep=KEEP_RUNS)
         self._jsonl = (self.run_dir / "cells.jsonl").open("a", encoding="utf-8")
         (self.run_dir / "run.json").write_text(json.dumps(run, indent=2), encoding="utf-8")
         self.cells: list[dict[str, Any]] = []
 
     def add(self, result: CellResult) -> None:
-        record = result.to_dict()
+        record = SCRUBBER.data(result.to_dict())  # the one door from memory to disk for results
         self.cells.append(record)
         self._jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._jsonl.flush()
@@ -147,9 +161,17 @@ class ResultsWriter:
     def finish(self, extra_run: dict[str, Any] | None = None) -> dict[str, Any]:
         self._jsonl.close()
         run = {**self.run, **(extra_run or {}), "finished_at": now()}
+        (self.run_dir / "run.json").write_text(json.dumps(run, indent=2), encoding="utf-8")
         document = gather(run, self.cells)
         write_json(self.reports_dir / "results.json", document)
         return document
+
+
+def _prune_runs(runs_dir: Path, keep: int) -> None:
+    """Keep the newest `keep` run directories (their names start with a UTC timestamp)."""
+    runs = sorted(p for p in runs_dir.iterdir() if p.is_dir() and (p / "run.json").is_file())
+    for old in runs[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def gather(run: dict[str, Any], cells: list[dict[str, Any]]) -> dict[str, Any]:
@@ -187,6 +209,7 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(document, handle, ensure_ascii=False)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for reading
     os.replace(tmp, path)
 
 

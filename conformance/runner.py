@@ -113,7 +113,12 @@ class CellRunner:
                 record_command=record_command(cell),
             )
         result = self._judge(cell, observation, recorded)
-        result.evidence = {"kind": evidence.kind, "cassette": cassette, "provenance": provenance}
+        result.evidence = {
+            "kind": evidence.kind,
+            "cassette": cassette,
+            "provenance": provenance,
+            "used": any(e.outcome == "replayed" for e in observation.exchanges),
+        }
         return result
 
     def _live(self, cell: Cell) -> CellResult:
@@ -130,7 +135,7 @@ class CellRunner:
             "clients": client_versions(),
             "endpoint": cell.endpoint.id,
             "endpoint_url": SCRUBBER.url(base_url),
-            "target_is_zai": (urlsplit(base_url).hostname or "").endswith("z.ai"),
+            "target_is_zai": _is_zai(base_url),
             "model": cell.model.id,
             "path": cell.path.id,
             "scenario": cell.scenario.id,
@@ -142,24 +147,34 @@ class CellRunner:
         except BaseException:
             scratch.unlink(missing_ok=True)
             raise
-        kept = self._keep_recording(scratch, final, result, observation)
-        result.evidence = {"kind": self.settings.record_kind, "cassette": self._relative(kept), "provenance": provenance}
+        kept = self._keep_recording(scratch, final, result)
+        if any(e.outcome == "recorded" for e in observation.exchanges):
+            cassette = self._relative(final) if kept else None
+            result.evidence = {
+                "kind": self.settings.record_kind,
+                "cassette": cassette,
+                "provenance": {**provenance, "kept": kept},
+                "used": True,
+            }
         return result
 
-    def _keep_recording(self, scratch: Path, final: Path, result: CellResult, observation: Observation) -> Path:
-        """Replace the cell's cassette with the new recording — unless nothing was sent, or the new
-        run only met a quota/overload/hang while an older recording exists (keep the better evidence)."""
+    def _keep_recording(self, scratch: Path, final: Path, result: CellResult) -> bool:
+        """Replace the cell's cassette with the new recording — unless nothing was recorded, or the new
+        run only met a quota/overload/hang while an older recording exists (keep the better evidence).
+        Returns whether the new recording was kept."""
         if not scratch.exists():
-            return final
-        if not any(e.outcome == "recorded" for e in observation.exchanges):
+            return False
+        if not any(e.outcome == "recorded" for e in (result.observation.exchanges if result.observation else [])):
             scratch.unlink()
-            return final
+            return False
         if result.verdict in KINDS_NOT_OVERWRITTEN and final.exists():
             scratch.unlink()
-            result.reasons.append(f"previous recording kept ({result.verdict.value} this time): {self._relative(final)}")
-            return final
+            result.reasons.append(
+                f"previous recording kept ({result.verdict.value} this time): {self._relative(final)}"
+            )
+            return False
         os.replace(scratch, final)
-        return final
+        return True
 
     def _drive(self, cell: Cell, tap: WireTap) -> Observation:
         target = Target(
@@ -212,6 +227,11 @@ class CellRunner:
             return str(path)
 
 
+def _is_zai(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "z.ai" or host.endswith(".z.ai")
+
+
 def _exchange_for(exchanges: list[Exchange], turn: Turn) -> Exchange | None:
     return exchanges[turn.index] if turn.index < len(exchanges) else None
 
@@ -221,15 +241,27 @@ def _conversation_findings(observation: Observation, turns: int, recorded: int, 
     sent = len(observation.exchanges)
     if sent > len(observation.turns):
         findings.append(
-            Finding("requests", Severity.DEVIATION, f"the path sent {sent} requests for {len(observation.turns)} turn(s)")
+            Finding(
+                "requests",
+                Severity.DEVIATION,
+                f"the path sent {sent} requests for {len(observation.turns)} turn(s)",
+            )
         )
     if not failed and len(observation.turns) < turns:
         findings.append(
-            Finding("conversation", Severity.FAIL, f"the conversation stopped after {len(observation.turns)} of {turns} turns")
+            Finding(
+                "conversation",
+                Severity.FAIL,
+                f"the conversation stopped after {len(observation.turns)} of {turns} turns",
+            )
         )
     replayed = sum(1 for e in observation.exchanges if e.outcome == "replayed")
     if not failed and replayed and replayed < recorded:
         findings.append(
-            Finding("evidence", Severity.INFO, f"the recording has {recorded} interactions; the path used {replayed}")
+            Finding(
+                "evidence",
+                Severity.INFO,
+                f"the recording has {recorded} interactions; the path used {replayed}",
+            )
         )
     return findings

@@ -7,6 +7,7 @@ Replay runs inside the loopback-only network guard from the first cell to the la
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -18,9 +19,24 @@ from conformance import __version__
 from conformance.catalogue import Catalogue, Cell, load_catalogue
 from conformance.expectations import Expectations
 from conformance.recording import netguard
+from conformance.recording.scrub import SCRUBBER
 from conformance.results import CellResult, ResultsWriter, client_versions, now
 from conformance.runner import CellRunner, RunSettings
 from conformance.verdict import Verdict
+
+log = logging.getLogger("conformance")
+
+
+class _ScrubbingFilter(logging.Filter):
+    """Scrubs each record of the harness's logger before any handler (file, pytest capture) sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = SCRUBBER.text(record.getMessage())
+        record.args = ()
+        return True
+
+
+log.addFilter(_ScrubbingFilter())
 
 KEY_ENV = "ZAI_API_KEY"
 BASE_URL_ENV = "ZAI_BASE_URL_{endpoint}"  # e.g. ZAI_BASE_URL_CODING=http://127.0.0.1:8000/api/coding/paas/v4
@@ -69,6 +85,8 @@ class ConformanceSession:
         self._writer: ResultsWriter | None = None
         self._guard: contextlib.ExitStack | None = None
         self._refused: Any = None
+        self._log_handler: logging.Handler | None = None
+        self.report_error: str | None = None
         self.document: dict[str, Any] | None = None
 
     @classmethod
@@ -125,18 +143,41 @@ class ConformanceSession:
                 "catalogue": self.catalogue.source,
                 "expectations": self.expectations.source,
                 "base_urls": {e.id: self.settings.base_urls.get(e.id, e.base_url) for e in self.catalogue.endpoints},
+                "endpoints": [
+                    {
+                        "id": e.id,
+                        "title": e.title,
+                        "protocol": e.protocol,
+                        "paths": [p.id for p in self.catalogue.paths if e.protocol in p.protocols],
+                    }
+                    for e in self.catalogue.endpoints
+                ],
+                "paths": [{"id": p.id, "title": p.title} for p in self.catalogue.paths],
                 "key_present": bool(self.settings.api_key),
                 "selection": self.patterns,
             },
         )
+        self._log_handler = _run_log(self._writer.run_dir / "run.log")
+        log.info("run %s: %s mode, %d cell(s) selected", run_id, self.settings.mode, len(self.selected_cells()))
 
     def run(self, cell: Cell) -> CellResult:
         if self._writer is None:
             self._start()
         assert self._runner is not None and self._writer is not None
-        result = self._runner.run(cell)
+        try:
+            result = self._runner.run(cell)
+        except Exception:
+            log.exception("cell %s: the harness itself failed", cell.id)
+            raise
         result.expected = self.expectations.for_cell(cell.id)
         self._writer.add(result)
+        log.info(
+            "cell %s: %s (%.0f ms)%s",
+            cell.id,
+            result.verdict.value,
+            result.duration_ms,
+            f" — {result.reasons[0]}" if result.reasons else "",
+        )
         return result
 
     def finish(self) -> dict[str, Any] | None:
@@ -149,13 +190,47 @@ class ConformanceSession:
             self._guard.close()
         from conformance.report import write_reports
 
-        write_reports(document, self.reports_dir)
+        try:
+            written = write_reports(document, self.reports_dir)
+        except Exception as exc:  # results.json is safe on disk; say how to get the report back
+            log.exception("rendering the reports failed")
+            self.report_error = (
+                f"rendering the reports failed ({type(exc).__name__}: {exc}); the results are in "
+                f"{self.reports_dir / 'results.json'} — re-render with `zai-conformance report`"
+            )
+        else:
+            log.info("run finished: %s; report %s", document["summary"]["verdicts"], written["html"])
+        if self._log_handler is not None:
+            logging.getLogger("conformance").removeHandler(self._log_handler)
+            self._log_handler.close()
         self.document = document
         return document
 
 
+class _ScrubbingFormatter(logging.Formatter):
+    """Formats, then scrubs: a secret in a message, an argument or a traceback never reaches the log."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return SCRUBBER.text(super().format(record))
+
+
+def _run_log(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(_ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("conformance")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    return handler
+
+
 def outcome_message(result: CellResult) -> tuple[str, str] | None:
-    """How a cell's result reads as a test outcome: None (passes), ('skip', why) or ('fail', why)."""
+    """How a cell's result reads as a test outcome: None (passes), ('skip', why) or ('fail', why).
+    Scrubbed: test output ends up in CI logs and JUnit files."""
+    outcome = _outcome(result)
+    return None if outcome is None else (outcome[0], SCRUBBER.text(outcome[1]))
+
+
+def _outcome(result: CellResult) -> tuple[str, str] | None:
     if result.evidence_error:
         return "fail", f"{result.cell}: {result.evidence_error}"
     expected = result.expected.verdict if result.expected else Verdict.PASS

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     PASS = "PASS"
     DEVIATION = "DEVIATION"  # works, but differs from the OpenAI/Anthropic contract or Z.AI's docs
     FAIL = "FAIL"
@@ -18,12 +18,9 @@ class Verdict(str, Enum):
     SKIPPED = "SKIPPED"  # no key, or not applicable
     NOT_RECORDED = "NOT_RECORDED"  # replay with no evidence
 
-    def __str__(self) -> str:
-        return self.value
-
 
 # A cell that ran to completion gets the worst severity among its findings.
-class Severity(str, Enum):
+class Severity(StrEnum):
     INFO = "info"  # worth knowing; does not change the verdict
     DEVIATION = "deviation"
     FAIL = "fail"

@@ -87,7 +87,11 @@ def _json(status: int, body: str) -> WireAnswer:
     answer.reasoning = message.get("reasoning_content")
     answer.finish_reason = choice.get("finish_reason")
     answer.tool_calls = [
-        ToolCall.parse(call.get("id"), (call.get("function") or {}).get("name"), (call.get("function") or {}).get("arguments"))
+        ToolCall.parse(
+            call.get("id"),
+            (call.get("function") or {}).get("name"),
+            (call.get("function") or {}).get("arguments"),
+        )
         for call in message.get("tool_calls") or []
     ]
     answer.usage = Usage.from_mapping(data.get("usage"))
@@ -123,16 +127,17 @@ def _stream(status: int, body: str) -> WireAnswer:
         except ValueError:
             facts.malformed.append(payload[:120])
             continue
-        index = facts.chunks
-        facts.chunks += 1
         if not isinstance(chunk, dict):
             facts.malformed.append(payload[:120])
             continue
+        index = facts.chunks
+        facts.chunks += 1
         if index == 0:
             answer.top_level_keys = sorted(chunk)
             _identity(answer, chunk)
         if isinstance(chunk.get("error"), dict):
-            answer.error_code = str(chunk["error"].get("code"))
+            code = chunk["error"].get("code")
+            answer.error_code = str(code) if code is not None else None
             answer.error_message = chunk["error"].get("message")
         choices = chunk.get("choices") or []
         if chunk.get("usage") is not None:
@@ -155,7 +160,7 @@ def _stream(status: int, body: str) -> WireAnswer:
                 if choice["finish_reason"] is not None and facts.finish_chunk is None:
                     facts.finish_chunk = index
                     answer.finish_reason = choice["finish_reason"]
-                elif choice["finish_reason"] is None or facts.finish_chunk is not None:
+                elif facts.finish_chunk is None:
                     facts.finish_key_on_nonfinal += 1
     answer.text = "".join(text) if text else None
     answer.reasoning = "".join(reasoning) if reasoning else None

@@ -26,6 +26,8 @@ def classify(error: ErrorInfo, sent: bool) -> tuple[Verdict, str]:
         return Verdict.HANG, f"{what} — no byte within the idle limit"
     if error.status is not None and error.status >= 500:
         return Verdict.TRANSIENT, f"{what} — server error"
+    if error.status == 429:
+        return Verdict.TRANSIENT, f"{what} — rate limited (no known business code)"
     if error.network and error.status is None and sent:
         return Verdict.TRANSIENT, f"{what} — network"
     if not sent and any(name in error.exception.lower() for name in _UNSUPPORTED_NAMES):
@@ -41,5 +43,7 @@ def _describe(error: ErrorInfo) -> str:
         parts.append(f"HTTP {error.status}")
     if error.code is not None:
         parts.append(f"code {error.code}")
-    message = error.message.strip().splitlines()[0] if error.message.strip() else ""
-    return f"{' '.join(parts)}: {message[:300]}" if message else " ".join(parts)
+    message = " ".join(error.message.split())  # whole message, on one line: advice often follows a break
+    if len(message) > 400:
+        message = message[:399] + "…"
+    return f"{' '.join(parts)}: {message}" if message else " ".join(parts)

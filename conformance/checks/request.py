@@ -26,10 +26,13 @@ def check_request(
     except ValueError:
         return [*findings, Finding("request_body", FAIL, "the request body is not JSON", turn, "request")]
     if not isinstance(sent, dict):
-        return [*findings, Finding("request_body", FAIL, "the request body is not a JSON object", turn, "request")]
+        return [
+            *findings,
+            Finding("request_body", FAIL, "the request body is not a JSON object", turn, "request"),
+        ]
     findings += _params(sent, intended, turn)
     if turn > 0:
-        findings += _history(sent)
+        findings += _history(sent) + _history_prefix(sent, intended)
     return [Finding(f.check, f.severity, f.message, turn, "request") for f in findings]
 
 
@@ -63,17 +66,24 @@ def _params(sent: dict[str, Any], intended: dict[str, Any], turn: int) -> list[F
         if key not in sent:
             findings.append(Finding("request_params", DEVIATION, f"the path dropped {key}={_short(value)}"))
         elif key == "tools":
-            if _tools(sent[key]) != _tools(value):
-                findings.append(Finding("request_params", DEVIATION, "the path changed the tool definitions"))
+            findings += _tool_changes(sent[key], value)
         elif sent[key] != value:
             findings.append(
-                Finding("request_params", DEVIATION, f"the path changed {key}: {_short(value)} → {_short(sent[key])}")
+                Finding(
+                    "request_params",
+                    DEVIATION,
+                    f"the path changed {key}: {_short(value)} → {_short(sent[key])}",
+                )
             )
         if key not in protocol.documented_request_fields:
             why = protocol.observed_accepted_fields.get(key)
             note = f"; {why}" if why else ""
             findings.append(
-                Finding("request_documented", INFO, f"{key} is not in Z.AI's documented request (scenario sends it{note})")
+                Finding(
+                    "request_documented",
+                    INFO,
+                    f"{key} is not in Z.AI's documented request (scenario sends it{note})",
+                )
             )
     for key in sorted(sent.keys() - intended.keys()):
         documented = key in protocol.documented_request_fields
@@ -86,6 +96,36 @@ def _params(sent: dict[str, Any], intended: dict[str, Any], turn: int) -> list[F
             )
         )
     return findings
+
+
+def _tool_changes(sent: Any, intended: list[dict[str, Any]]) -> list[Finding]:
+    """Tool definitions must reach the wire as given — including what matching ignores (`strict`)."""
+    if _tools(sent) != _tools(intended):
+        return [Finding("request_tools", DEVIATION, "the path changed the tool definitions")]
+    if not isinstance(sent, list) or len(sent) != len(intended):
+        return []
+    findings = []
+    for mine, theirs in zip(intended, sent, strict=True):
+        wanted, got = (
+            mine.get("function", {}),
+            (theirs or {}).get("function", {}) if isinstance(theirs, dict) else {},
+        )
+        for key in sorted(set(wanted) | set(got)):
+            if wanted.get(key) != got.get(key):
+                change = "dropped" if key not in got else ("added" if key not in wanted else "changed")
+                findings.append(
+                    Finding("request_tools", DEVIATION, f"tool {wanted.get('name')!r}: the path {change} {key!r}")
+                )
+    return findings
+
+
+def _history_prefix(sent: dict[str, Any], intended: dict[str, Any]) -> list[Finding]:
+    """A follow-up turn must carry the conversation so far unchanged, then the answer and results."""
+    original = intended.get("messages") or []
+    history = sent.get("messages") or []
+    if _messages(history[: len(original)]) != _messages(original):
+        return [Finding("history", FAIL, "the follow-up turn does not start with the original messages unchanged")]
+    return []
 
 
 def _history(sent: dict[str, Any]) -> list[Finding]:
@@ -109,9 +149,7 @@ def _history(sent: dict[str, Any]) -> list[Finding]:
             continue
         extra = sorted(message.keys() - protocol.assistant_history_keys)
         if extra:
-            findings.append(
-                Finding("history_shape", INFO, f"messages[{index}] (assistant) carries extra keys {extra}")
-            )
+            findings.append(Finding("history_shape", INFO, f"messages[{index}] (assistant) carries extra keys {extra}"))
         if "reasoning_content" in message:
             findings.append(Finding("history_shape", INFO, f"messages[{index}] sends reasoning_content back"))
         for call in message.get("tool_calls") or []:

@@ -43,13 +43,20 @@ def _f(check: str, severity: Severity, message: str) -> Finding:
 
 def _finish_reason(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any) -> list[Finding]:
     exposed, sent, wanted = turn.finish_reason, wire.finish_reason if wire else None, expect.finish_reason
+    if wire is not None and exposed != sent:
+        return [_f("finish_reason", FAIL, f"the path exposes finish_reason {exposed!r}; Z.AI sent {sent!r}")]
     if wanted is None:
         return []
-    if exposed == wanted:
-        return [_f("finish_reason", INFO, f"finish_reason {exposed!r} as expected")]
-    if wire is not None and sent == wanted:
-        return [_f("finish_reason", FAIL, f"the path exposes finish_reason {exposed!r}; Z.AI sent {sent!r}")]
-    return [_f("finish_reason", FAIL, f"finish_reason {exposed!r}; the scenario expects {wanted!r} (Z.AI sent {sent!r})")]
+    if exposed != wanted:
+        sent_note = f" (Z.AI sent {sent!r})" if wire is not None else ""
+        return [
+            _f(
+                "finish_reason",
+                FAIL,
+                f"finish_reason {exposed!r}; the scenario expects {wanted!r}{sent_note}",
+            )
+        ]
+    return [_f("finish_reason", INFO, f"finish_reason {exposed!r} as expected")]
 
 
 def _same_text(a: str | None, b: str | None) -> bool:
@@ -67,7 +74,11 @@ def _text(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any) 
             findings.append(_f("text", DEVIATION, "the path changed whitespace around the text Z.AI sent"))
         elif (wire.text or "").strip():
             findings.append(
-                _f("text", FAIL, f"text differs from Z.AI's: exposed {_clip(turn.text)}, sent {_clip(wire.text)}")
+                _f(
+                    "text",
+                    FAIL,
+                    f"text differs from Z.AI's: exposed {_clip(turn.text)}, sent {_clip(wire.text)}",
+                )
             )
     return findings
 
@@ -88,13 +99,19 @@ def _reasoning(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: 
     return [_f("reasoning", severity, f"Z.AI sent {len(sent)} chars of reasoning_content; the path exposed none")]
 
 
-def _tool_calls(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, tools: Mapping[str, Tool]) -> list[Finding]:
+def _tool_calls(
+    expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, tools: Mapping[str, Tool]
+) -> list[Finding]:
     findings = []
     names = [call.name for call in turn.tool_calls]
     if sorted(names, key=str) != sorted(expect.tool_calls):
         sent = [c.name for c in wire.tool_calls] if wire else None
         findings.append(
-            _f("tool_calls", FAIL, f"tool calls {names}; the scenario expects {list(expect.tool_calls)} (Z.AI sent {sent})")
+            _f(
+                "tool_calls",
+                FAIL,
+                f"tool calls {names}; the scenario expects {list(expect.tool_calls)} (Z.AI sent {sent})",
+            )
         )
     for call in turn.tool_calls:
         findings += _tool_arguments(call, tools)
@@ -125,16 +142,26 @@ def _usage(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any)
     if usage is None:
         if sent is not None:
             return [_f("usage", FAIL, "Z.AI sent usage; the path exposed none")]
-        return [_f("usage", FAIL, "no usage: Z.AI sent none and the path exposed none")]
+        if wire is not None:
+            return [_f("usage", DEVIATION, "no usage: Z.AI sent none (and the path exposed none)")]
+        return [_f("usage", FAIL, "the path exposed no usage")]
     findings = []
     parts = (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
     if None in parts:
         findings.append(_f("usage", FAIL, f"usage incomplete: prompt/completion/total = {parts}"))
     elif usage.total_tokens != usage.prompt_tokens + usage.completion_tokens:
-        findings.append(_f("usage", FAIL, f"total_tokens {usage.total_tokens} ≠ prompt + completion {parts[0]}+{parts[1]}"))
-    if usage.reasoning_tokens is not None and usage.completion_tokens is not None:
-        if usage.reasoning_tokens > usage.completion_tokens:
-            findings.append(_f("usage", FAIL, "reasoning_tokens exceed completion_tokens"))
+        findings.append(
+            _f(
+                "usage",
+                FAIL,
+                f"total_tokens {usage.total_tokens} ≠ prompt + completion {parts[0]}+{parts[1]}",
+            )
+        )
+    if (
+        None not in (usage.reasoning_tokens, usage.completion_tokens)
+        and usage.reasoning_tokens > usage.completion_tokens
+    ):
+        findings.append(_f("usage", FAIL, "reasoning_tokens exceed completion_tokens"))
     if sent is not None:
         exposed = (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
         wire_parts = (sent.prompt_tokens, sent.completion_tokens, sent.total_tokens)
@@ -143,7 +170,11 @@ def _usage(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any)
         for name in ("reasoning_tokens", "cached_tokens"):
             if getattr(sent, name) is not None and getattr(usage, name) != getattr(sent, name):
                 findings.append(
-                    _f("usage", DEVIATION, f"{name}: Z.AI sent {getattr(sent, name)}, the path exposes {getattr(usage, name)}")
+                    _f(
+                        "usage",
+                        DEVIATION,
+                        f"{name}: Z.AI sent {getattr(sent, name)}, the path exposes {getattr(usage, name)}",
+                    )
                 )
     if not findings:
         findings.append(_f("usage", INFO, f"usage present and consistent ({parts[0]}+{parts[1]}={parts[2]})"))
@@ -155,9 +186,10 @@ def _stream(turn: Turn, wire: WireAnswer | None) -> list[Finding]:
     facts = turn.stream
     if facts is None:
         return [_f("stream", FAIL, "a streamed request, but the path delivered no stream")]
+    order = " → ".join(facts.order) or "—"
     where = (
-        f"the path delivered {facts.chunks} chunks ({facts.reasoning_deltas} reasoning, {facts.content_deltas} content, "
-        f"{facts.tool_call_deltas} tool-call deltas); order {' → '.join(facts.order) or '—'}"
+        f"the path delivered {facts.chunks} chunks ({facts.reasoning_deltas} reasoning, "
+        f"{facts.content_deltas} content, {facts.tool_call_deltas} tool-call deltas); order {order}"
     )
     findings.append(_f("stream", INFO, where))
     findings += _usage_position(facts)
@@ -166,7 +198,13 @@ def _stream(turn: Turn, wire: WireAnswer | None) -> list[Finding]:
         if not sse.done:
             findings.append(_f("stream_done", DEVIATION, "Z.AI's stream did not end with data: [DONE]"))
         if sse.malformed:
-            findings.append(_f("stream_sse", FAIL, f"{len(sse.malformed)} SSE event(s) are not JSON: {sse.malformed[0]!r}"))
+            findings.append(
+                _f(
+                    "stream_sse",
+                    FAIL,
+                    f"{len(sse.malformed)} SSE event(s) are not JSON: {sse.malformed[0]!r}",
+                )
+            )
         findings.append(
             _f(
                 "stream_wire",
@@ -198,6 +236,19 @@ def _usage_position(facts: Any) -> list[Finding]:
                 "it in a separate last chunk with empty choices",
             )
         ]
+    if facts.finish_chunk is None or facts.usage_chunk < facts.finish_chunk:
+        finish = (
+            "no finish_reason at all"
+            if facts.finish_chunk is None
+            else f"finish_reason on chunk {facts.finish_chunk + 1}"
+        )
+        return [
+            _f(
+                "stream_usage",
+                DEVIATION,
+                f"usage arrives on {position}, before the end of the answer ({finish})",
+            )
+        ]
     shape = "no choices" if not facts.usage_chunk_choices else f"with {facts.usage_chunk_choices} choice(s)"
     return [_f("stream_usage", INFO, f"usage arrives in its own chunk after finish_reason ({position}, {shape})")]
 
@@ -216,7 +267,13 @@ def _chunk_builder(turn: Turn, built: dict[str, Any]) -> list[Finding]:
     if built.get("finish_reason") != turn.finish_reason:
         problems.append(f"finish_reason {built.get('finish_reason')!r} vs {turn.finish_reason!r}")
     if problems:
-        return [_f("chunk_builder", FAIL, "stream_chunk_builder disagrees with the stream: " + "; ".join(problems))]
+        return [
+            _f(
+                "chunk_builder",
+                FAIL,
+                "stream_chunk_builder disagrees with the stream: " + "; ".join(problems),
+            )
+        ]
     return [_f("chunk_builder", INFO, "stream_chunk_builder rebuilds the same message as the deltas")]
 
 

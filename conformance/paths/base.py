@@ -79,7 +79,7 @@ class ClientPath(ABC):
         except Exception as exc:  # the client raised: that is an observation, not a crash
             return Turn(index=index, error=self.describe_error(exc)), None
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook; most clients need no cleanup
         """Release the client's connections (called once the cell is done)."""
 
     @abstractmethod
@@ -127,7 +127,7 @@ def describe_exception(exc: BaseException) -> ErrorInfo:
     """Normalise any client exception: class, HTTP status, Z.AI business code, scrubbed message."""
     chain = _chain(exc)
     names = " ".join(type(e).__name__.lower() for e in chain)
-    status = next((s for e in chain if isinstance(s := getattr(e, "status_code", None), int)), None)
+    status = next((s for e in chain if isinstance(s := _status(e), int)), None)
     message = SCRUBBER.text(str(exc))[:2000]
     code = _business_code(exc)
     return ErrorInfo(
@@ -138,6 +138,13 @@ def describe_exception(exc: BaseException) -> ErrorInfo:
         timeout=any(n in names for n in _TIMEOUT_NAMES),
         network=any(n in names for n in _NETWORK_NAMES),
     )
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
 
 
 def _business_code(exc: BaseException) -> str | None:

@@ -16,6 +16,7 @@ Format (YAML):
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import tempfile
 from pathlib import Path
@@ -38,8 +39,18 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
+# Characters YAML folds into plain line breaks or spaces when it reads them back unquoted: a body
+# holding one must be written double-quoted (escaped), or it stops being byte-exact.
+_YAML_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
+    if any(ch in value for ch in _YAML_LINE_BREAKS):
+        style = '"'
+    elif "\n" in value:
+        style = "|"
+    else:
+        style = None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -63,7 +74,10 @@ def decode_body(value: Any, where: str) -> bytes | None:
     if isinstance(value, str):
         return value.encode("utf-8")
     if isinstance(value, dict) and isinstance(value.get("base64"), str):
-        return base64.b64decode(value["base64"])
+        try:
+            return base64.b64decode(value["base64"], validate=True)
+        except binascii.Error as exc:
+            raise CorruptCassette(f"{where}: body is not valid base64 ({exc})") from exc
     raise CorruptCassette(f"{where}: body must be text, {{base64: ...}} or null")
 
 
@@ -80,6 +94,7 @@ def write(path: Path, provenance: dict[str, Any], interactions: list[dict[str, A
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; cassettes are committed and shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -114,9 +129,22 @@ def read(path: Path) -> dict[str, Any]:
             raise CorruptCassette(f"{where}.response: needs status {{code, message}}")
         if not isinstance(response["status"].get("code"), int):
             raise CorruptCassette(f"{where}.response.status.code: must be an integer")
+        for side, part in (("request", request), ("response", response)):
+            _check_headers(part.get("headers"), f"{where}.{side}.headers")
+            decode_body(part.get("body"), f"{where}.{side}")
     if not isinstance(document.get("provenance"), dict):
         raise CorruptCassette(f"{path}: 'provenance' must be a mapping (where did these bytes come from?)")
     return document
+
+
+def _check_headers(headers: Any, where: str) -> None:
+    if headers is None:
+        return
+    if not isinstance(headers, dict):
+        raise CorruptCassette(f"{where}: must be a mapping of header name to a list of values")
+    for name, values in headers.items():
+        if not isinstance(values, list) or not all(isinstance(v, str | int | float) for v in values):
+            raise CorruptCassette(f"{where}.{name}: must be a list of values, got {values!r}")
 
 
 def to_vcr(document: dict[str, Any], path: Path) -> tuple[list[Request], list[dict[str, Any]]]:

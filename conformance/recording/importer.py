@@ -57,8 +57,10 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         out = [f"imported {source.name} -> {target}" for source, target in self.imported]
-        out += [f"superseded {source.name} (a newer recording answers the same cell: {kept.name})"
-                for source, kept in self.superseded]
+        out += [
+            f"superseded {source.name} (a newer recording answers the same cell: {kept.name})"
+            for source, kept in self.superseded
+        ]
         out += [f"skipped {source.name}: {why}" for source, why in self.skipped]
         out += [f"scrubbed {count} secret-shaped value(s) in {source.name}" for source, count in self.scrubbed]
         out.append(
@@ -126,7 +128,12 @@ def import_recordings(
             "imported_at": imported_at,
             "imported_by": f"zai-conformance {__version__}",
             "superseded": [
-                {"corpus_file": r.source.name, "path": r.info.original_path, "commit": r.info.commit, "date": r.info.date}
+                {
+                    "corpus_file": r.source.name,
+                    "path": r.info.original_path,
+                    "commit": r.info.commit,
+                    "date": r.info.date,
+                }
                 for r in older
             ],
         }
@@ -145,17 +152,21 @@ def identify(source: Path, catalogue: Catalogue, info: SourceInfo, scrubber: Scr
     raw = document.get("interactions") if isinstance(document, dict) else None
     if not isinstance(raw, list) or not raw:
         raise ValueError("no interactions (is this a go-vcr cassette?)")
+    for index, interaction in enumerate(raw):
+        if not isinstance(interaction, dict) or not isinstance(interaction.get("request"), dict):
+            raise ValueError(f"interaction {index} is not a go-vcr request/response mapping")
     first = raw[0].get("request") or {}
     url, body = first.get("url") or "", first.get("body") or ""
     endpoint = _endpoint_of(url, catalogue)
     try:
-        model = json.loads(body).get("model")
+        recorded = json.loads(body)
+        model = recorded.get("model")
     except (ValueError, AttributeError) as exc:
         raise ValueError(f"first request body is not a JSON object ({exc})") from exc
     if model not in {m.id for m in catalogue.models}:
         raise ValueError(f"model {model!r} is not in the catalogue (add it there first)")
     asked = question_of(first.get("method") or "POST", url, body)
-    scenario = _scenario_asking(asked, endpoint, model, catalogue)
+    scenario = _scenario_asking(asked, recorded, endpoint, model, catalogue)
     if len(raw) != scenario.turns:
         raise ValueError(f"scenario {scenario.id!r} makes {scenario.turns} request(s), the recording has {len(raw)}")
     counter = _ScrubCounter(scrubber)
@@ -171,18 +182,38 @@ def _endpoint_of(url: str, catalogue: Catalogue) -> Endpoint:
     raise ValueError(f"URL {url!r} is under no catalogue endpoint")
 
 
-def _scenario_asking(asked: Any, endpoint: Endpoint, model: str, catalogue: Catalogue) -> Scenario:
+def _scenario_asking(
+    asked: Any, recorded: dict[str, Any], endpoint: Endpoint, model: str, catalogue: Catalogue
+) -> Scenario:
+    """The scenario asking the recorded question. Several scenarios may ask the same question with
+    different parameters (thinking on/off, say): then the one whose parameters were recorded wins."""
     closest: tuple[int, str, list[str]] | None = None
     url = f"{endpoint.base_url}/chat/completions"
+    asking = []
     for scenario in catalogue.scenarios:
-        body = json.dumps(openai_request(catalogue, scenario, model))
-        differences = question_of("POST", url, body).differences(asked)
+        body = openai_request(catalogue, scenario, model)
+        differences = question_of("POST", url, json.dumps(body)).differences(asked)
         if not differences:
-            return scenario
-        if closest is None or len(differences) < closest[0]:
+            asking.append((scenario, body))
+        elif closest is None or len(differences) < closest[0]:
             closest = (len(differences), scenario.id, differences)
+    if len(asking) > 1:
+        asking = [(s, body) for s, body in asking if _same_params(body, recorded)]
+    if len(asking) == 1:
+        return asking[0][0]
+    if asking:
+        raise ValueError(
+            f"ambiguous: scenarios {[s.id for s, _ in asking]} all ask this question with these parameters"
+        )
     detail = f"; closest is {closest[1]!r}, which differs in {'; '.join(closest[2])}" if closest else ""
     raise ValueError(f"no catalogue scenario asks this question{detail}")
+
+
+def _same_params(body: dict[str, Any], recorded: dict[str, Any]) -> bool:
+    question_keys = {"model", "messages", "tools", "stream"}
+    return {k: v for k, v in body.items() if k not in question_keys} == {
+        k: v for k, v in recorded.items() if k not in question_keys
+    }
 
 
 class _ScrubCounter:
@@ -220,7 +251,9 @@ def _convert(interaction: dict[str, Any], scrub: _ScrubCounter, source: Path, in
 
 
 def _lists(headers: dict[str, Any]) -> dict[str, list[str]]:
-    return {name: [str(v) for v in value] if isinstance(value, list) else [str(value)] for name, value in headers.items()}
+    return {
+        name: [str(v) for v in value] if isinstance(value, list) else [str(value)] for name, value in headers.items()
+    }
 
 
 def _header(headers: dict[str, Any], name: str) -> str | None:

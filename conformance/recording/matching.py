@@ -23,11 +23,12 @@ class Question:
     stream: bool
     messages: tuple[Any, ...]
     tools: tuple[Any, ...]
+    raw: str | None = None  # a body that is not a JSON object, kept verbatim
 
     def differences(self, other: Question) -> list[str]:
         """Name each part in which two questions differ (empty when they are the same)."""
         found = []
-        for part in ("method", "path", "model", "stream", "tools"):
+        for part in ("method", "path", "model", "stream", "tools", "raw"):
             if getattr(self, part) != getattr(other, part):
                 found.append(f"{part}: {_short(getattr(self, part))} ≠ {_short(getattr(other, part))}")
         if self.messages != other.messages:
@@ -38,12 +39,13 @@ class Question:
 def question_of(method: str, url: str, body: bytes | str | None) -> Question:
     """Canonical question of an HTTP request; a body that is not JSON is kept verbatim."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    raw = None
     try:
         data = json.loads(text) if text else {}
     except ValueError:
-        data = {"__raw__": text}
+        data = None
     if not isinstance(data, dict):
-        data = {"__raw__": text}
+        data, raw = {}, text
     messages = data.get("messages") or []
     tools = data.get("tools") or []
     return Question(
@@ -53,6 +55,7 @@ def question_of(method: str, url: str, body: bytes | str | None) -> Question:
         stream=bool(data.get("stream")),
         messages=tuple(_message(m) for m in messages) if isinstance(messages, list) else (_freeze(messages),),
         tools=tuple(_tool(t) for t in tools) if isinstance(tools, list) else (_freeze(tools),),
+        raw=raw,
     )
 
 

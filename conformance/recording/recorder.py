@@ -3,7 +3,8 @@
 The tap sits on the cassette (not on a client), so it sees the exact request each client library
 put on the wire — whatever its transport (httpx, LiteLLM's aiohttp) — and what answered it: a
 replayed recording, a live response being recorded, or nothing (a replay miss, with the reason).
-Everything the tap keeps and everything vcrpy saves passes through the scrubber first.
+vcrpy saves only scrubbed interactions (the record hooks below). The tap keeps the exchanges as
+they were, in memory, so checks compare like with like; results are scrubbed when written.
 """
 
 from __future__ import annotations
@@ -42,10 +43,9 @@ def _text(body: Any) -> str | None:
 class WireTap:
     """Collects one Exchange per request a path sent through the cassette."""
 
-    def __init__(self, cassette: Any, scrubber: Scrubber) -> None:
+    def __init__(self, cassette: Any) -> None:
         self.exchanges: list[Exchange] = []
         self._cassette = cassette
-        self._scrubber = scrubber
         try:
             self.provenance: dict[str, Any] = dict(cassette.get_metadata("provenance", {}) or {})
         except Exception:  # a write-protected cassette without provenance: the reader refuses those
@@ -56,9 +56,9 @@ class WireTap:
             playable = bool(can_play(request))
             exchange = Exchange(
                 method=request.method,
-                url=scrubber.url(request.uri),
-                request_headers=scrubber.headers({k: [v] for k, v in request.headers.items()}),
-                request_body=_text(scrubber.body(request.body)),
+                url=request.uri,
+                request_headers={k: [v] for k, v in request.headers.items()},
+                request_body=_text(request.body),
                 outcome="pending",
             )
             if not playable and cassette.write_protected:
@@ -75,8 +75,8 @@ class WireTap:
         def append_(request: Request, response: Any) -> None:
             before = len(cassette.data)
             append(request, response)
-            if len(cassette.data) > before:
-                self._answered("recorded", cassette.data[-1][1])
+            if len(cassette.data) > before:  # the raw response; the cassette keeps a scrubbed copy
+                self._answered("recorded", response)
 
         cassette.can_play_response_for = can_play_response_for
         cassette.play_response = play_response
@@ -93,19 +93,17 @@ class WireTap:
         exchange = self.exchanges[-1]
         exchange.outcome = outcome
         exchange.status = response["status"]["code"]
-        exchange.response_headers = self._scrubber.headers(
-            {k: list(v) if isinstance(v, list | tuple) else [v] for k, v in (response.get("headers") or {}).items()}
-        )
-        exchange.response_body = _text(self._scrubber.body((response.get("body") or {}).get("string")))
+        exchange.response_headers = {
+            k: list(v) if isinstance(v, list | tuple) else [v] for k, v in (response.get("headers") or {}).items()
+        }
+        exchange.response_body = _text((response.get("body") or {}).get("string"))
 
     def _explain_miss(self, request: Request) -> str:
         asked = question_of(request.method, request.uri, request.body)
         recorded = [question_of(r.method, r.uri, r.body) for r, _ in self._cassette.data]
         if not recorded:
             return "the cassette holds no interactions"
-        ranked = sorted(
-            ((asked.differences(q), i) for i, q in enumerate(recorded)), key=lambda pair: len(pair[0])
-        )
+        ranked = sorted(((asked.differences(q), i) for i, q in enumerate(recorded)), key=lambda pair: len(pair[0]))
         differences, index = ranked[0]
         if not differences:
             return (
@@ -145,7 +143,7 @@ class Recorder:
     def replay(self, cassette_path: Path) -> Iterator[WireTap]:
         """Serve the cell's requests from the cassette; anything unmatched is a miss, never the network."""
         with self._vcr.use_cassette(str(cassette_path), record_mode="none", allow_playback_repeats=False) as cassette:
-            yield WireTap(cassette, self._scrubber)
+            yield WireTap(cassette)
 
     @contextmanager
     def record(self, cassette_path: Path, provenance: dict[str, Any]) -> Iterator[WireTap]:
@@ -154,4 +152,4 @@ class Recorder:
             raise FileExistsError(f"{cassette_path}: record into a fresh path; the caller replaces the old one")
         with self._vcr.use_cassette(str(cassette_path), record_mode="all") as cassette:
             cassette.get_metadata("provenance", provenance)
-            yield WireTap(cassette, self._scrubber)
+            yield WireTap(cassette)

@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 REDACTED = "<redacted>"
 
@@ -30,9 +30,22 @@ SENSITIVE_HEADERS = frozenset(
     }
 )
 SENSITIVE_PARAMS = frozenset(
-    {"key", "api_key", "apikey", "api-key", "token", "access_token", "auth", "password", "secret", "signature"}
+    {
+        "key",
+        "api_key",
+        "apikey",
+        "api-key",
+        "token",
+        "access_token",
+        "auth",
+        "password",
+        "secret",
+        "signature",
+    }
 )
-_ENV_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.IGNORECASE)
+# Whole words of an environment variable name: ZAI_API_KEY, GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY —
+# not MONKEY_BUSINESS or KEYBOARD_LAYOUT.
+_ENV_NAME = re.compile(r"(^|_)(KEY|KEYS|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)($|_)", re.IGNORECASE)
 _KEY_SHAPES = (
     re.compile(r"\b[0-9a-f]{32}\.[A-Za-z0-9]{16}\b"),  # Z.AI API key: <id>.<secret>
     re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"),  # OpenAI / LiteLLM-style keys
@@ -68,6 +81,10 @@ class Scrubber:
         for secret in secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
+        return self._shapes(value)
+
+    @staticmethod
+    def _shapes(value: str) -> str:
         for shape in _KEY_SHAPES:
             value = shape.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, value)
         return value
@@ -79,39 +96,66 @@ class Scrubber:
         try:
             decoded = value.decode("utf-8")
         except UnicodeDecodeError:
+            # Not text: replace known secrets byte-wise, then run the key-shape net over a latin-1
+            # view (one character per byte, so every other byte survives unchanged).
             with self._lock:
-                secrets = list(self._secrets)
+                secrets = sorted(self._secrets, key=len, reverse=True)
             for secret in secrets:
                 value = value.replace(secret.encode(), REDACTED.encode())
-            return value
+            view = value.decode("latin-1")
+            scrubbed_view = self._shapes(view)
+            return value if scrubbed_view == view else scrubbed_view.encode("latin-1")
         scrubbed = self.text(decoded)
         return value if scrubbed == decoded else scrubbed.encode("utf-8")
 
     def url(self, url: str) -> str:
+        """Redact credential query parameters and userinfo; leave every other byte of the URL as sent."""
         parts = urlsplit(url)
         if parts.query:
-            pairs = [
-                (name, REDACTED if name.lower() in SENSITIVE_PARAMS else value)
-                for name, value in parse_qsl(parts.query, keep_blank_values=True)
-            ]
-            query = urlencode(pairs, safe="<>")
-            url = urlunsplit(parts._replace(query=query))
+            query = "&".join(_redact_param(pair) for pair in parts.query.split("&"))
+            if query != parts.query:
+                url = urlunsplit(parts._replace(query=query))
         if parts.username or parts.password:
             netloc = parts.netloc.rsplit("@", 1)[-1]
             url = urlunsplit(urlsplit(url)._replace(netloc=netloc))
         return self.text(url)
+
+    def data(self, value: Any) -> Any:
+        """Scrub a JSON-like structure: strings everywhere, URLs as URLs, values under credential-bearing
+        header names redacted. The one call every record goes through before it is written."""
+        if isinstance(value, str):
+            return self.url(value) if value.startswith(("http://", "https://")) else self.text(value)
+        if isinstance(value, dict):
+            return {
+                key: (_redact_header_value(item) if str(key).lower() in SENSITIVE_HEADERS else self.data(item))
+                for key, item in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self.data(item) for item in value]
+        return value
 
     def headers(self, headers: Mapping[str, Any]) -> dict[str, Any]:
         """Scrub a header mapping; values may be strings or lists of strings (vcrpy stores lists)."""
         clean: dict[str, Any] = {}
         for name, value in headers.items():
             if name.lower() in SENSITIVE_HEADERS:
-                clean[name] = [_keep_scheme(v) for v in value] if isinstance(value, list) else _keep_scheme(value)
+                clean[name] = _redact_header_value(value)
             elif isinstance(value, list):
                 clean[name] = [self.text(str(item)) for item in value]
             else:
                 clean[name] = self.text(str(value))
         return clean
+
+
+def _redact_param(pair: str) -> str:
+    name, sep, _ = pair.partition("=")
+    if sep and unquote_plus(name).lower() in SENSITIVE_PARAMS:
+        return f"{name}={REDACTED}"
+    return pair
+
+
+def _redact_header_value(value: Any) -> Any:
+    return [_keep_scheme(v) for v in value] if isinstance(value, list | tuple) else _keep_scheme(value)
 
 
 def _keep_scheme(value: Any) -> str:

@@ -1,0 +1,104 @@
+"""Benchmark the offline replay: whole-matrix wall time, per-cell cost, and session start-up.
+
+Prints medians over several runs (machines are noisy). Each run is a fresh process, as a user's
+`zai-conformance run` is. Usage:
+
+    .venv/bin/python benchmarks/bench_replay.py [--runs 3]
+
+Figures:
+- wall: `zai-conformance run` from process start to exit (import, collection, every cell, reports);
+- start-up: the same command selecting no replayable cell (imports, catalogue, pytest collection),
+  and `import litellm` alone, which every LiteLLM cell pays once per process;
+- per cell: the harness's own duration_ms for cells that replayed evidence, by client path
+  (median, and the first LiteLLM cell of a run separately: it pays LiteLLM's lazy start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "conformance"]
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, check=False, capture_output=True, env=env)
+    return time.perf_counter() - started
+
+
+def full_run(reports: Path) -> tuple[float, dict]:
+    started = time.perf_counter()
+    done = subprocess.run([*CLI, "run", "--reports", str(reports)], cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"replay failed (exit {done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return wall, json.loads((reports / "results.json").read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    walls: list[float] = []
+    per_path: dict[str, list[float]] = defaultdict(list)
+    first_litellm: list[float] = []
+    cells = replayed = 0
+    for _ in range(args.runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            wall, document = full_run(Path(tmp))
+        walls.append(wall)
+        cells = document["summary"]["cells"]
+        with_evidence = [c for c in document["cells"] if c.get("evidence")]
+        replayed = len(with_evidence)
+        seen_litellm = False
+        for cell in with_evidence:
+            if cell["path"].startswith("litellm") and not seen_litellm:
+                first_litellm.append(cell["duration_ms"])
+                seen_litellm = True
+                continue
+            per_path[cell["path"]].append(cell["duration_ms"])
+
+    startup = [timed([*CLI, "run", "--cell", "anthropic/*", "--reports", tempfile.mkdtemp()]) for _ in range(args.runs)]
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    litellm_import = [timed([sys.executable, "-c", "import litellm"], env) for _ in range(args.runs)]
+    bare = [timed([sys.executable, "-c", "pass"]) for _ in range(args.runs)]
+
+    all_cells = [d for values in per_path.values() for d in values]
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; {args.runs} runs each, medians")
+    print(f"matrix: {cells} cells, {replayed} replayed from evidence, the rest judged without a call")
+    print(
+        f"full replay wall time:        {statistics.median(walls):7.2f} s"
+        f"   (runs: {', '.join(f'{w:.2f}' for w in walls)})"
+    )
+    print(f"session start-up (no cells):  {statistics.median(startup):7.2f} s")
+    print(f"import litellm (once/process):{statistics.median(litellm_import):7.2f} s")
+    print(f"python start (baseline):      {statistics.median(bare):7.2f} s")
+    print(f"per replayed cell, all paths: {statistics.median(all_cells):7.1f} ms median")
+    for path, values in sorted(per_path.items()):
+        print(f"  {path:<22} {statistics.median(values):7.1f} ms median over {len(values)} cell runs")
+    if first_litellm:
+        print(
+            f"  first LiteLLM cell of a run {statistics.median(first_litellm):7.1f} ms median"
+            " (includes LiteLLM's start)"
+        )
+    target = 60.0
+    verdict = "meets" if statistics.median(walls) < target else "MISSES"
+    print(
+        f"target: full replay under {target:.0f} s wall — {verdict} it "
+        f"({statistics.median(walls) / target:.0%} of the budget)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Test-only helpers: a loopback server that answers like Z.AI, and test client paths."""

@@ -1,0 +1,313 @@
+"""The catalogue: what it holds, the cells it implies, and how it refuses a broken file."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import yaml
+
+from conformance.catalogue import Catalogue, CatalogueError, load_catalogue
+
+REQUIRED_MODELS = {
+    "glm-5.3", "glm-5.2", "glm-5.1", "glm-5", "glm-4.7", "glm-4.7-flash", "glm-4.6", "glm-4.6v",
+    "glm-4.6v-flash", "glm-4.5", "glm-4.5-air", "glm-4.5-flash",
+}  # fmt: skip
+
+NEW_MODEL = {
+    "id": "glm-9",
+    "thinking": "hybrid",
+    "tools": True,
+    "context_window": 128000,
+    "max_output": 8192,
+}
+
+
+def _error(path) -> str:
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    return str(caught.value)
+
+
+def _index(entries: list[dict], entry_id: str) -> int:
+    return next(i for i, entry in enumerate(entries) if entry["id"] == entry_id)
+
+
+# --- the packaged catalogue ---------------------------------------------------------------------
+
+
+def test_packaged_catalogue_has_the_three_endpoints(catalogue: Catalogue):
+    endpoints = {e.id: (e.base_url, e.protocol, e.auth) for e in catalogue.endpoints}
+    assert endpoints == {
+        "general": ("https://api.z.ai/api/paas/v4", "openai", "bearer"),
+        "coding": ("https://api.z.ai/api/coding/paas/v4", "openai", "bearer"),
+        "anthropic": ("https://api.z.ai/api/anthropic", "anthropic", "x-api-key"),
+    }
+
+
+def test_packaged_catalogue_has_the_documented_models(catalogue: Catalogue):
+    ids = [m.id for m in catalogue.models]
+    assert set(ids) >= REQUIRED_MODELS, REQUIRED_MODELS - set(ids)
+    assert len(ids) == len(set(ids))
+
+
+def test_model_capabilities_come_from_the_entry(catalogue: Catalogue):
+    assert catalogue.model("glm-5.3").capabilities == {"tools", "tool_stream", "thinking", "reasoning_effort"}
+    assert catalogue.model("glm-4.6v").capabilities == {"tools", "thinking", "vision"}
+    assert catalogue.model("glm-4.5").capabilities == {"tools", "thinking"}
+
+
+def test_lookups_name_the_unknown_id_and_the_known_ones(catalogue: Catalogue):
+    assert catalogue.scenario("tool").tool_results == {"weather": "40 C"}
+    with pytest.raises(CatalogueError, match=r"unknown model 'glm-0'.*glm-4\.5"):
+        catalogue.model("glm-0")
+    with pytest.raises(CatalogueError, match="no cell 'coding/glm-0/openai-sdk/chat'"):
+        catalogue.cell("coding/glm-0/openai-sdk/chat")
+    cell = catalogue.cell("coding/glm-4.5/openai-sdk/tool")
+    assert (cell.endpoint.id, cell.model.id, cell.path.id, cell.scenario.id) == (
+        "coding",
+        "glm-4.5",
+        "openai-sdk",
+        "tool",
+    )
+
+
+def test_cell_ids_are_unique_and_cover_every_openai_combination(catalogue: Catalogue):
+    ids = [cell.id for cell in catalogue.cells]
+    assert len(ids) == len(set(ids))
+    openai_endpoints = [e for e in catalogue.endpoints if e.protocol == "openai"]
+    openai_paths = [p for p in catalogue.paths if "openai" in p.protocols]
+    expected = len(openai_endpoints) * len(catalogue.models) * len(openai_paths) * len(catalogue.scenarios)
+    assert len(ids) == expected
+
+
+def test_openai_paths_are_not_paired_with_the_anthropic_endpoint(catalogue: Catalogue):
+    assert {p.protocols for p in catalogue.paths} == {("openai",)}
+    by_endpoint = Counter(cell.endpoint.id for cell in catalogue.cells)
+    assert by_endpoint["anthropic"] == 0
+    assert by_endpoint["general"] == by_endpoint["coding"] > 0
+
+
+# --- cells implied by an edit ------------------------------------------------------------------
+
+
+def test_adding_one_model_adds_its_cells_on_both_openai_endpoints(write_catalogue, catalogue: Catalogue):
+    edited = load_catalogue(write_catalogue(lambda data: data["models"].append(dict(NEW_MODEL))))
+    before = {cell.id for cell in catalogue.cells}
+    after = {cell.id for cell in edited.cells}
+    assert before < after
+    added = after - before
+    assert added == {
+        f"{endpoint}/glm-9/{path.id}/{scenario.id}"
+        for endpoint in ("general", "coding")
+        for path in catalogue.paths
+        for scenario in catalogue.scenarios
+    }
+    # hybrid thinking and tools: every scenario applies
+    assert all(edited.cell(cell_id).not_applicable is None for cell_id in added)
+
+
+def test_missing_capabilities_make_not_applicable_cells_with_the_reason(write_catalogue):
+    no_tools = {**NEW_MODEL, "thinking": "none", "tools": False}
+    edited = load_catalogue(write_catalogue(lambda data: data["models"].append(no_tools)))
+    reasons = {
+        cell.scenario.id: cell.not_applicable for cell in edited.cells if cell.id.startswith("coding/glm-9/openai-sdk/")
+    }
+    assert reasons["chat"] is None and reasons["chat-stream"] is None
+    assert reasons["tool"] == "glm-9 does not support tools (catalogue); scenario needs it"
+    assert reasons["thinking"] == "glm-9 does not support tools, thinking (catalogue); scenario needs it"
+    assert reasons["object-book-stream"].startswith("glm-9 does not support tools")
+    # the capable models keep every scenario applicable
+    assert edited.cell("coding/glm-4.5/openai-sdk/thinking").not_applicable is None
+
+
+def test_a_model_limited_to_one_endpoint_has_cells_only_there(write_catalogue):
+    only_coding = {**NEW_MODEL, "endpoints": ["coding"]}
+    edited = load_catalogue(write_catalogue(lambda data: data["models"].append(only_coding)))
+    assert {cell.endpoint.id for cell in edited.cells if cell.model.id == "glm-9"} == {"coding"}
+
+
+def test_an_anthropic_path_is_paired_only_with_the_anthropic_endpoint(write_catalogue):
+    path = {
+        "id": "anthropic-sdk",
+        "title": "Anthropic SDK",
+        "adapter": "x.y:Z",
+        "protocols": ["anthropic"],
+        "scenarios": ["chat"],
+    }
+    edited = load_catalogue(write_catalogue(lambda data: data["paths"].append(path)))
+    cells = [cell for cell in edited.cells if cell.path.id == "anthropic-sdk"]
+    assert {cell.endpoint.id for cell in cells} == {"anthropic"}
+    assert {cell.scenario.id for cell in cells} == {"chat"}
+    assert len(cells) == len(edited.models)
+
+
+# --- validation: errors name the entry and the field ------------------------------------------
+
+
+def test_bad_thinking_value_names_the_model_and_the_field(write_catalogue):
+    message = _error(
+        write_catalogue(lambda d: d["models"][_index(d["models"], "glm-4.6")].update(thinking="sometimes"))
+    )
+    assert "model 'glm-4.6'" in message
+    assert "field 'thinking'" in message
+    assert "'always', 'hybrid' or 'none'" in message
+
+
+def test_bad_thinking_value_shows_the_value_given(write_catalogue):
+    message = _error(
+        write_catalogue(lambda d: d["models"][_index(d["models"], "glm-4.6")].update(thinking="sometimes"))
+    )
+    assert "sometimes" in message
+
+
+def test_missing_field_names_the_model_and_the_field(write_catalogue):
+    message = _error(write_catalogue(lambda d: d["models"][_index(d["models"], "glm-5")].pop("tools")))
+    assert "model 'glm-5': field 'tools': Field required" in message
+
+
+def test_entry_without_id_is_named_by_position(write_catalogue):
+    message = _error(write_catalogue(lambda d: d["endpoints"][1].pop("id")))
+    assert "endpoint '#2': field 'id': Field required" in message
+
+
+def test_nested_field_error_names_the_path_and_the_value(write_catalogue):
+    message = _error(write_catalogue(lambda d: d["scenarios"][0]["messages"][1].update(role="robot")))
+    assert "scenario 'chat': field 'messages.1.role'" in message
+    assert "(got 'robot')" in message
+
+
+def test_unknown_tool_referenced_by_a_scenario(write_catalogue):
+    message = _error(
+        write_catalogue(lambda d: d["scenarios"][_index(d["scenarios"], "tool")]["tools"].append("hammer"))
+    )
+    assert "scenario 'tool': field 'tools': unknown tool 'hammer'" in message
+
+
+def test_tool_result_for_a_tool_the_scenario_does_not_offer(write_catalogue):
+    def edit(data):
+        data["scenarios"][_index(data["scenarios"], "tool")]["tool_results"]["add"] = "5"
+
+    assert "scenario 'tool': field 'tool_results': 'add' is not one of its tools" in _error(write_catalogue(edit))
+
+
+def test_expected_tool_call_without_a_result(write_catalogue):
+    def edit(data):
+        scenario = data["scenarios"][_index(data["scenarios"], "parallel-tools")]
+        del scenario["tool_results"]["multiply"]
+
+    assert "scenario 'parallel-tools': field 'tool_results': no result for ['multiply']" in _error(
+        write_catalogue(edit)
+    )
+
+
+def test_expected_tool_call_to_an_unoffered_tool(write_catalogue):
+    def edit(data):
+        data["scenarios"][_index(data["scenarios"], "object-person")]["expect"][0]["tool_calls"] = ["Book"]
+
+    message = _error(write_catalogue(edit))
+    assert "scenario 'object-person': field 'expect[1].tool_calls': 'Book' is not one of its tools" in message
+
+
+def test_forced_tool_choice_of_an_unoffered_tool(write_catalogue):
+    def edit(data):
+        scenario = data["scenarios"][_index(data["scenarios"], "object-person")]
+        scenario["tool_choice"] = {"type": "function", "function": {"name": "Hammer"}}
+
+    assert "scenario 'object-person': field 'tool_choice'" in _error(write_catalogue(edit))
+
+
+@pytest.mark.parametrize("section", ["endpoints", "models", "paths", "scenarios"])
+def test_duplicate_ids_are_refused(write_catalogue, section):
+    def edit(data):
+        data[section].append(dict(data[section][0]))
+
+    duplicate = write_catalogue(edit)
+    entry_id = yaml.safe_load(duplicate.read_text())[section][0]["id"]
+    assert f"{section[:-1]} {entry_id!r}: duplicate id" in _error(duplicate)
+
+
+def test_duplicate_tool_names_are_refused(write_catalogue, catalogue_data):
+    text = yaml.safe_dump(catalogue_data, sort_keys=False)
+    weather_again = "tools:\n  weather:\n    description: another weather\n    parameters: {type: object}\n"
+    path = write_catalogue(text=text.replace("tools:\n", weather_again, 1))
+    assert "weather" in _error(path)
+
+
+def test_expect_turns_must_match_tool_results(write_catalogue):
+    message = _error(write_catalogue(lambda d: d["scenarios"][_index(d["scenarios"], "tool")].pop("tool_results")))
+    assert "scenario 'tool'" in message
+    assert "expect has 2 turn(s) but the scenario makes 1" in message
+
+
+def test_single_turn_scenario_with_tool_results_is_refused(write_catalogue):
+    def edit(data):
+        data["scenarios"][_index(data["scenarios"], "object-person")]["tool_results"] = {"Person": "ok"}
+
+    assert "scenario 'object-person'" in (message := _error(write_catalogue(edit)))
+    assert "expect has 1 turn(s) but the scenario makes 2" in message
+
+
+def test_base_url_must_be_an_absolute_url(write_catalogue):
+    message = _error(write_catalogue(lambda d: d["endpoints"][0].update(base_url="api.z.ai/api/paas/v4")))
+    assert "endpoint 'general': field 'base_url'" in message
+    assert "must be an absolute http(s) URL, got 'api.z.ai/api/paas/v4'" in message
+
+
+def test_trailing_slash_of_a_base_url_is_dropped(write_catalogue):
+    edited = load_catalogue(write_catalogue(lambda d: d["endpoints"][0].update(base_url="http://127.0.0.1:9/v4/")))
+    assert edited.endpoint("general").base_url == "http://127.0.0.1:9/v4"
+
+
+def test_reserved_params_are_refused(write_catalogue):
+    message = _error(write_catalogue(lambda d: d["scenarios"][0]["params"].update(stream=True)))
+    assert "scenario 'chat': field 'params'" in message
+    assert "['stream'] have their own scenario fields" in message
+
+
+def test_tool_parameters_must_be_an_object_schema(write_catalogue):
+    message = _error(write_catalogue(lambda d: d["tools"]["weather"]["parameters"].update(type="array")))
+    assert "tool 'weather': field 'parameters'" in message
+    assert "type: object" in message
+
+
+def test_unknown_field_is_refused(write_catalogue):
+    message = _error(write_catalogue(lambda d: d["models"][_index(d["models"], "glm-4.5")].update(thinkng="always")))
+    assert "model 'glm-4.5': field 'thinkng': Extra inputs are not permitted" in message
+
+
+def test_unknown_references_from_models_and_paths(write_catalogue):
+    def edit(data):
+        data["models"].append({**NEW_MODEL, "endpoints": ["nowhere"]})
+        data["paths"][0]["scenarios"] = ["chat", "haiku"]
+
+    message = _error(write_catalogue(edit))
+    assert "model 'glm-9': field 'endpoints': unknown endpoint 'nowhere'" in message
+    assert "path 'openai-sdk': field 'scenarios': unknown scenario 'haiku'" in message
+    assert "2 problem(s)" in message
+
+
+def test_every_problem_is_reported_at_once(write_catalogue):
+    def edit(data):
+        data["models"][0]["thinking"] = "sometimes"
+        data["endpoints"][1]["base_url"] = "nowhere"
+
+    message = _error(write_catalogue(edit))
+    assert "2 problem(s)" in message
+    assert "field 'thinking'" in message and "field 'base_url'" in message
+
+
+def test_invalid_yaml(write_catalogue):
+    path = write_catalogue(text="models: [unclosed\n")
+    message = _error(path)
+    assert str(path) in message and "is not valid YAML" in message
+
+
+def test_not_a_mapping(write_catalogue):
+    path = write_catalogue(text="- just\n- a list\n")
+    assert "expected a mapping with endpoints, models, paths, tools, scenarios" in _error(path)
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "absent.yaml"
+    assert _error(path) == f"cannot read catalogue {path}: No such file or directory"

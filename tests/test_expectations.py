@@ -1,0 +1,168 @@
+"""Expectations (web-platform-tests style): default PASS, first match wins, bad entries named."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import pytest
+
+from conformance.catalogue import Catalogue
+from conformance.expectations import Entry, Expectations, ExpectationsError
+from conformance.results import Expected
+from conformance.verdict import Verdict
+
+CELL = "coding/glm-4.5/openai-sdk/chat-stream"
+
+
+def _load(tmp_path: Path, text: str) -> Expectations:
+    path = tmp_path / "expectations.yaml"
+    path.write_text(text, encoding="utf-8")
+    return Expectations.load(path)
+
+
+def _error(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ExpectationsError) as caught:
+        _load(tmp_path, text)
+    return str(caught.value)
+
+
+def test_no_entry_means_pass():
+    assert Expectations([], "none").for_cell(CELL) == Expected(Verdict.PASS)
+    assert Expectations([], "none").for_cell(CELL).pattern is None
+
+
+def test_empty_file_means_pass(tmp_path):
+    expectations = _load(tmp_path, "# nothing known yet\n")
+    assert expectations.entries == []
+    assert expectations.for_cell(CELL).verdict is Verdict.PASS
+
+
+def test_first_matching_glob_wins(tmp_path):
+    expectations = _load(
+        tmp_path,
+        """
+- cell: "general/*"
+  verdict: FAIL
+  reason: the general endpoint is broken
+- cell: "*/glm-4.5/*/*-stream"
+  verdict: DEVIATION
+  reason: usage on the finish chunk
+  link: https://example.invalid/issue/1
+- cell: "coding/*"
+  verdict: BLOCKED
+  reason: the plan has no quota
+""",
+    )
+    assert expectations.for_cell(CELL) == Expected(
+        Verdict.DEVIATION,
+        "usage on the finish chunk",
+        "https://example.invalid/issue/1",
+        "*/glm-4.5/*/*-stream",
+    )
+    assert expectations.for_cell("coding/glm-4.5/openai-sdk/chat") == Expected(
+        Verdict.BLOCKED, "the plan has no quota", None, "coding/*"
+    )
+    assert expectations.for_cell("general/glm-4.5/openai-sdk/chat-stream").verdict is Verdict.FAIL
+    assert expectations.for_cell("anthropic/glm-4.5/x/chat").verdict is Verdict.PASS
+
+
+def test_patterns_are_case_sensitive():
+    expectations = Expectations([Entry("*/GLM-4.5/*/*", Verdict.FAIL, "r", None)], "x")
+    assert expectations.for_cell(CELL).verdict is Verdict.PASS
+
+
+def test_reason_is_stripped_and_folded(tmp_path):
+    expectations = _load(tmp_path, "- cell: '*'\n  verdict: HANG\n  reason: >-\n    a long\n    reason\n")
+    assert expectations.entries == [Entry("*", Verdict.HANG, "a long reason", None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "- cell: 'a/*'\n  verdict: MAYBE\n  reason: r\n",
+            "entry 1 ('a/*'): field 'verdict': 'MAYBE' is not one of PASS, DEVIATION, FAIL",
+            id="invalid-verdict",
+        ),
+        pytest.param(
+            "- cell: 'a/*'\n  verdict: pass\n  reason: r\n",
+            "entry 1 ('a/*'): field 'verdict': 'pass' is not one of",
+            id="lowercase-verdict",
+        ),
+        pytest.param(
+            "- cell: 'a/*'\n  reason: r\n",
+            "entry 1 ('a/*'): field 'verdict': None is not one of",
+            id="missing-verdict",
+        ),
+        pytest.param(
+            "- cell: 'a/*'\n  verdict: FAIL\n  reason: r\n- cell: 'b/*'\n  verdict: FAIL\n",
+            "entry 2 ('b/*'): field 'reason': say why this verdict is expected",
+            id="missing-reason",
+        ),
+        pytest.param(
+            "- cell: 'b/*'\n  verdict: FAIL\n  reason: '   '\n",
+            "entry 1 ('b/*'): field 'reason': say why this verdict is expected",
+            id="blank-reason",
+        ),
+        pytest.param(
+            "- cell: 'c/*'\n  verdict: FAIL\n  reason: r\n  since: 2026\n  owner: me\n",
+            "entry 1 ('c/*'): unknown field(s) ['owner', 'since']",
+            id="unknown-field",
+        ),
+        pytest.param(
+            "- verdict: FAIL\n  reason: r\n",
+            "entry 1: needs 'cell' (a pattern over endpoint/model/path/scenario)",
+            id="missing-cell",
+        ),
+        pytest.param(
+            "- cell: 'a/*'\n  verdict: FAIL\n  reason: r\n- just a string\n",
+            "entry 2: needs 'cell'",
+            id="entry-not-a-mapping",
+        ),
+        pytest.param("cell: 'a/*'\nverdict: FAIL\n", "expected a list of entries", id="not-a-list"),
+        pytest.param("- cell: [unclosed\n", "is not valid YAML", id="invalid-yaml"),
+    ],
+)
+def test_invalid_entries_are_named(tmp_path, text, message):
+    error = _error(tmp_path, text)
+    assert error.startswith(f"{tmp_path / 'expectations.yaml'}")
+    assert message in error
+
+
+def test_missing_file_is_an_expectations_error(tmp_path):
+    with pytest.raises(ExpectationsError, match=r"absent\.yaml"):
+        Expectations.load(tmp_path / "absent.yaml")
+
+
+# --- the packaged expectations -----------------------------------------------------------------
+
+
+def test_packaged_expectations_load():
+    expectations = Expectations.load()
+    assert expectations.source == "conformance/data/expectations.yaml"
+    assert len(expectations.entries) >= 1
+    for entry in expectations.entries:
+        assert entry.reason and entry.verdict is not Verdict.PASS
+        assert entry.link is None or entry.link.startswith("https://")
+
+
+def test_every_packaged_pattern_matches_a_catalogue_cell(catalogue: Catalogue):
+    cell_ids = [cell.id for cell in catalogue.cells if cell.not_applicable is None]
+    stale = [
+        entry.cell for entry in Expectations.load().entries if not any(fnmatchcase(c, entry.cell) for c in cell_ids)
+    ]
+    assert stale == []
+
+
+def test_every_packaged_entry_decides_at_least_one_cell(catalogue: Catalogue):
+    """An entry shadowed by an earlier one is as stale as one that matches nothing."""
+    expectations = Expectations.load()
+    deciding = {expectations.for_cell(cell.id).pattern for cell in catalogue.cells}
+    assert {entry.cell for entry in expectations.entries} <= deciding
+
+
+def test_packaged_expectation_for_a_known_cell():
+    expected = Expectations.load().for_cell("coding/glm-4.5/openai-sdk/chat-stream")
+    assert (expected.verdict, expected.pattern) == (Verdict.DEVIATION, "*/*/openai-sdk/*-stream")
+    assert Expectations.load().for_cell("coding/glm-4.5/openai-sdk/chat").verdict is Verdict.PASS

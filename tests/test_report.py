@@ -1,0 +1,542 @@
+"""The report renderers and the results schema, on small hand-made results documents.
+
+Offline and fast: documents come from `gather()` over a few cell records written here, shaped as
+CellResult.to_dict() writes them, with evidence of every kind and hostile text in reasons and bodies.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from conformance.observation import Exchange, Observation, Turn
+from conformance.report import write_reports
+from conformance.report.html import render_html
+from conformance.report.junit import render_junit
+from conformance.results import CellResult, Expected, gather
+from conformance.verdict import Finding, Severity, Verdict
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "conformance" / "data" / "results.schema.json"
+SCRIPT_BREAK = "</script><script>alert(1)</script>"
+IMG_ONERROR = '<img src=x onerror="alert(2)">'
+
+RUN: dict[str, Any] = {
+    "id": "20260101T000000Z-replay-1",
+    "mode": "replay",
+    "started_at": "2026-01-01T00:00:00Z",
+    "finished_at": "2026-01-01T00:00:15Z",
+    "harness": "zai-conformance 0.1.0",
+    "clients": {"python": "3.11.7", "openai": "2.54.0", "litellm": "1.106.2"},
+    "catalogue": "conformance/data/catalogue.yaml",
+    "expectations": "conformance/data/expectations.yaml",
+    "base_urls": {
+        "general": "https://api.z.ai/api/paas/v4",
+        "coding": "https://api.z.ai/api/coding/paas/v4",
+        "anthropic": "https://api.z.ai/api/anthropic",
+    },
+    "key_present": False,
+    "selection": [],
+    "network": {"guard": True, "refused": []},
+}
+
+
+def public_evidence(cell_id: str) -> dict[str, Any]:
+    endpoint, model, _, scenario = cell_id.split("/")
+    return {
+        "kind": "public",
+        "cassette": f"cassettes/public/{endpoint}/{model}/{scenario}.yaml",
+        "provenance": {
+            "kind": "public",
+            "source": {
+                "project": "charmbracelet/fantasy",
+                "license": "MIT",
+                "path": "providertests/testdata/TestZAICommon/zai-glm-4.5/simple.yaml",
+                "commit": "71f727f0c6f1021be71a2284bfccaa8465fa2213",
+                "date": "2025-10-23",
+                "corpus_file": "TestZAICommon__zai-glm-4.5__simple.dc1a9ef3.yaml",
+            },
+            "recorded": "2025-10-23",
+            "client": "OpenAI/Go 2.7.1",
+            "endpoint_url": "https://api.z.ai/api/coding/paas/v4",
+        },
+        "used": True,
+    }
+
+
+def live_evidence(cell_id: str, url: str = "https://api.z.ai/api/coding/paas/v4") -> dict[str, Any]:
+    endpoint, model, path, scenario = cell_id.split("/")
+    return {
+        "kind": "live",
+        "cassette": f"cassettes/live/{endpoint}/{model}/{path}/{scenario}.yaml",
+        "provenance": {
+            "kind": "live",
+            "recorded": "2026-01-01T00:00:05Z",
+            "recorded_by": "zai-conformance 0.1.0",
+            "clients": {"python": "3.11.7", "openai": "2.54.0"},
+            "endpoint_url": url,
+            "target_is_zai": url.startswith("https://api.z.ai/"),
+        },
+        "used": True,
+    }
+
+
+def double_evidence(cell_id: str) -> dict[str, Any]:
+    endpoint, model, path, scenario = cell_id.split("/")
+    return {
+        "kind": "double",
+        "cassette": f"cassettes/double/{endpoint}/{model}/{path}/{scenario}.yaml",
+        "provenance": {"kind": "double", "recorded": "2026-01-01T00:00:06Z"},
+        "used": True,
+    }
+
+
+def observation(response_body: str) -> dict[str, Any]:
+    request = {"model": "glm-4.5", "messages": [{"role": "user", "content": "Say hi in Portuguese"}]}
+    return {
+        "turns": [{"index": 0, "text": "Olá!", "finish_reason": "stop", "error": None}],
+        "exchanges": [
+            {
+                "method": "POST",
+                "url": "https://api.z.ai/api/coding/paas/v4/chat/completions",
+                "request_headers": {
+                    "authorization": ["Bearer <redacted>"],
+                    "content-type": ["application/json"],
+                },
+                "request_body": json.dumps(request),
+                "outcome": "replayed",
+                "status": 200,
+                "response_headers": {"Content-Type": ["text/event-stream;charset=UTF-8"]},
+                "response_body": response_body,
+                "miss": None,
+            }
+        ],
+    }
+
+
+def cell(
+    cell_id: str,
+    verdict: str = "PASS",
+    *,
+    reasons: list[str] | None = None,
+    findings: list[dict[str, Any]] | None = None,
+    evidence: dict[str, Any] | None = None,
+    expected: str | None = "PASS",
+    obs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A cell record as CellResult.to_dict() writes it."""
+    endpoint, model, path, scenario = cell_id.split("/")
+    real = bool(evidence) and evidence["kind"] != "double"
+    real = real and evidence["provenance"].get("target_is_zai", True)
+    judged = expected is not None and verdict not in ("SKIPPED", "NOT_RECORDED")
+    record = f"ZAI_API_KEY=… zai-conformance run --live --cell '{cell_id}'"
+    return {
+        "cell": cell_id,
+        "endpoint": endpoint,
+        "model": model,
+        "path": path,
+        "scenario": scenario,
+        "verdict": verdict,
+        "reasons": reasons or [],
+        "findings": findings or [],
+        "evidence": evidence,
+        "real": real,
+        "duration_ms": 12.5,
+        "record_command": None if evidence else record,
+        "evidence_error": None,
+        "expected": expected and {"verdict": expected, "reason": "", "link": None, "pattern": None},
+        "as_expected": (expected == verdict) if judged else None,
+        "observation": obs,
+    }
+
+
+def sse_body() -> str:
+    """A stream longer than 1 KiB (so gather() moves it to `bodies`) that carries hostile text."""
+    chunk = {"choices": [{"index": 0, "delta": {"content": f"{IMG_ONERROR} {SCRIPT_BREAK}"}}]}
+    return "".join(f"data: {json.dumps(chunk)}\n\n" for _ in range(20)) + "data: [DONE]\n\n"
+
+
+def cells() -> list[dict[str, Any]]:
+    unexpected = cell(
+        "coding/glm-4.5/litellm-zai/chat",
+        "DEVIATION",
+        reasons=[SCRIPT_BREAK, IMG_ONERROR],
+        evidence=live_evidence("coding/glm-4.5/litellm-zai/chat"),
+        findings=[{"check": "usage", "severity": "deviation", "message": IMG_ONERROR, "turn": 0, "side": "response"}],
+    )
+    unexpected["expected"].update(
+        reason="known", link="https://github.com/BerriAI/litellm/issues/1", pattern="*/*/litellm-zai/*"
+    )
+    return [
+        cell(
+            "coding/glm-4.5/openai-sdk/chat",
+            evidence=public_evidence("coding/glm-4.5/openai-sdk/chat"),
+            findings=[
+                {
+                    "check": "finish_reason",
+                    "severity": "info",
+                    "message": "finish_reason 'stop'",
+                    "turn": 0,
+                    "side": "response",
+                }
+            ],
+            obs=observation(sse_body()),
+        ),
+        unexpected,
+        cell(
+            "coding/glm-4.5/openai-sdk/chat-stream",
+            "FAIL",
+            reasons=["stream never ended"],
+            expected="FAIL",
+            evidence=double_evidence("coding/glm-4.5/openai-sdk/chat-stream"),
+        ),
+        cell("coding/glm-4.5/litellm-zai/chat-stream", "NOT_RECORDED", reasons=["no recording of this cell"]),
+        cell("coding/glm-5/openai-sdk/chat", "NOT_RECORDED", reasons=["no recording of this cell"]),
+        cell(
+            "general/glm-4.6/openai-sdk/chat",
+            "SKIPPED",
+            reasons=["live mode needs ZAI_API_KEY"],
+            expected=None,
+        ),
+        cell(
+            "general/glm-4.6/litellm-zai/chat",
+            evidence=live_evidence("general/glm-4.6/litellm-zai/chat", "http://127.0.0.1:8000/v4"),
+        ),
+    ]
+
+
+@pytest.fixture
+def document() -> dict[str, Any]:
+    return gather(copy.deepcopy(RUN), cells())
+
+
+@pytest.fixture
+def page(document: dict[str, Any]) -> str:
+    return render_html(document)
+
+
+class MatrixCells(HTMLParser):
+    """Collects each matrix <td> (attributes and text) by cell id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: dict[str, dict[str, Any]] = {}
+        self._current: dict[str, Any] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "td" and (attributes.get("id") or "").startswith("cell="):
+            self._current = {"attrs": attributes, "text": ""}
+            self.cells[attributes["id"].removeprefix("cell=")] = self._current
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self._current = None
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._current["text"] += data
+
+
+def matrix(page: str) -> dict[str, dict[str, Any]]:
+    parser = MatrixCells()
+    parser.feed(page)
+    return parser.cells
+
+
+def embedded(page: str) -> Any:
+    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S)
+    assert match, "no embedded data block"
+    return json.loads(match.group(1))
+
+
+# --- HTML -----------------------------------------------------------------------------------------
+
+
+def test_every_cell_has_a_matrix_entry_and_a_stable_link(document: dict[str, Any], page: str) -> None:
+    found = matrix(page)
+    assert set(found) == {c["cell"] for c in document["cells"]}
+    for cell_id in found:
+        assert f'href="#cell={cell_id}"' in page
+
+
+def test_verdict_badges_name_the_verdict(document: dict[str, Any], page: str) -> None:
+    for cell_id, td in matrix(page).items():
+        verdict = next(c["verdict"] for c in document["cells"] if c["cell"] == cell_id)
+        assert td["attrs"]["data-verdict"] == verdict
+        assert verdict.replace("_", " ") in td["text"]
+    for verdict in Verdict:
+        assert f'<span class="badge v-{verdict.value}">{verdict.value.replace("_", " ")}</span>' in page
+
+
+def test_reasons_read_without_the_script(page: str) -> None:
+    td = matrix(page)["coding/glm-4.5/openai-sdk/chat-stream"]
+    assert "stream never ended" in td["attrs"]["title"]
+    assert "stream never ended" in td["text"]
+
+
+def test_unexpected_is_marked_only_where_the_verdict_differs(page: str) -> None:
+    found = matrix(page)
+    marked = {cell_id for cell_id, td in found.items() if "data-unexpected" in td["attrs"]}
+    assert marked == {"coding/glm-4.5/litellm-zai/chat"}
+    assert "UNEXPECTED · expected PASS" in found["coding/glm-4.5/litellm-zai/chat"]["text"]
+    assert sum("UNEXPECTED" in td["text"] for td in found.values()) == 1
+    assert "1 unexpected verdict(s)" in page
+
+
+def test_header_states_where_the_bytes_came_from(page: str) -> None:
+    assert (
+        "2 of 4 cells with evidence (50%) are backed by real Z.AI bytes "
+        "(public recordings: 1, live recordings: 1); 1 by the project&#39;s double; "
+        "1 by live recordings made against a base URL that is not Z.AI."
+    ) in page
+    assert "loopback-only guard on; it refused nothing" in page
+    assert "openai&nbsp;2.54.0" in page and "zai-conformance 0.1.0" in page
+
+
+def test_refused_network_attempts_are_reported() -> None:
+    run = {**RUN, "network": {"guard": True, "refused": ["api.z.ai:443"]}}
+    page = render_html(gather(run, cells()))
+    assert "the network guard refused 1 connection attempt(s)" in page and "api.z.ai:443" in page
+
+
+def test_provenance_of_each_kind_is_stated(page: str) -> None:
+    found = matrix(page)
+    public = found["coding/glm-4.5/openai-sdk/chat"]["attrs"]["title"]
+    assert "public recording by charmbracelet/fantasy" in public
+    assert "71f727f0c6f1" in public and "2025-10-23" in public and "client OpenAI/Go 2.7.1" in public
+    live = found["coding/glm-4.5/litellm-zai/chat"]["attrs"]["title"]
+    assert ("recorded live by this harness; 2026-01-01T00:00:05Z; against https://api.z.ai/api/coding/paas/v4") in live
+    assert "NOT Z.AI" in found["general/glm-4.6/litellm-zai/chat"]["attrs"]["title"]
+    assert "SYNTHETIC" in found["coding/glm-4.5/openai-sdk/chat-stream"]["attrs"]["title"]
+
+
+def test_double_evidence_looks_different_from_real_evidence(page: str) -> None:
+    found = matrix(page)
+    double = found["coding/glm-4.5/openai-sdk/chat-stream"]
+    assert double["attrs"]["data-evidence"] == "double"
+    assert "DOUBLE · synthetic" in double["text"]
+    assert "PUBLIC" in found["coding/glm-4.5/openai-sdk/chat"]["text"]
+    assert "LIVE · not Z.AI" in found["general/glm-4.6/litellm-zai/chat"]["text"]
+    assert "DOUBLE" not in found["coding/glm-4.5/openai-sdk/chat"]["text"]
+
+
+def test_models_without_evidence_are_collapsed_but_listed(page: str) -> None:
+    collapsed = page[page.index('<details class="no-evidence">') :]
+    collapsed = collapsed[: collapsed.index("</details>")]
+    assert "glm-5" in collapsed and 'id="cell=coding/glm-5/openai-sdk/chat"' in collapsed
+    assert "zai-conformance run --live --cell 'coding/glm-5/*'" in collapsed
+    assert "coding/glm-4.5/" not in collapsed
+
+
+def test_a_model_with_errors_but_no_evidence_stays_in_view() -> None:
+    page = render_html(
+        gather(
+            RUN,
+            [
+                cell("coding/glm-5/openai-sdk/chat", "TRANSIENT", reasons=["1305: overloaded"]),
+                cell("coding/glm-5.1/openai-sdk/chat", "NOT_RECORDED"),
+            ],
+        )
+    )
+    folded = page.index('<details class="no-evidence">')
+    assert page.index('id="model=coding/glm-5"') < folded < page.index('id="model=coding/glm-5.1"')
+
+
+def test_order_follows_first_appearance(page: str) -> None:
+    assert page.index('id="endpoint=coding"') < page.index('id="endpoint=general"')
+    block = page[page.index('id="model=coding/glm-4.5"') :]
+    assert block.index(">openai-sdk</th>") < block.index(">litellm-zai</th>")
+    assert block.index(">chat</th>") < block.index(">chat-stream</th>")
+
+
+def test_an_endpoint_without_cells_is_said_not_omitted(page: str) -> None:
+    section = page[page.index('id="endpoint=anthropic"') :]
+    assert "No cells for this endpoint in this run" in section[: section.index("</section>")]
+
+
+def test_hostile_text_is_escaped_everywhere(page: str) -> None:
+    assert SCRIPT_BREAK not in page and "<script>alert" not in page
+    assert IMG_ONERROR not in page and "<img" not in page
+    assert page.count("<script") == 2  # the data block and the report's own script
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the reason, as text
+
+
+def test_nothing_is_loaded_from_outside_the_page(page: str) -> None:
+    for tag in re.findall(r"<(?:script|link|img|iframe|object|embed|source|audio|video)\b[^>]*>", page, re.I):
+        assert not re.search(r"\b(?:src|href)\s*=", tag), tag
+    assert "@import" not in page
+    assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", page)
+    assert "default-src &#39;none&#39;" in page  # and the CSP forbids it anyway
+
+
+def test_the_csp_admits_exactly_the_inline_script_and_style(page: str) -> None:
+    import base64
+    import hashlib
+
+    def digest(text: str) -> str:
+        return base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+    script = re.search(r"<script>(.*?)</script>", page, re.S)
+    style = re.search(r"<style>(.*?)</style>", page, re.S)
+    assert script and style
+    assert f"script-src &#39;sha256-{digest(script.group(1))}&#39;" in page
+    assert f"style-src &#39;sha256-{digest(style.group(1))}&#39;" in page
+
+
+def test_embedded_data_is_the_document(document: dict[str, Any], page: str) -> None:
+    assert embedded(page) == document
+    assert document["bodies"], "the long stream should be stored once in bodies"
+    assert page.count(next(iter(document["bodies"]))) == 2  # the bodies key and the exchange's *_ref
+
+
+def test_a_run_gathered_from_its_directory_still_renders() -> None:
+    run = {key: value for key, value in RUN.items() if key != "network"} | {"finished_at": None}
+    page = render_html(gather(run, cells()))
+    assert "no finish recorded" in page and "not recorded (the run's end was not recorded)" in page
+
+
+def test_no_evidence_at_all_is_said_plainly() -> None:
+    page = render_html(gather(RUN, [cell("coding/glm-5/openai-sdk/chat", "NOT_RECORDED")]))
+    assert "No cell has evidence: nothing in this run is backed by real Z.AI bytes." in page
+
+
+# --- JUnit ----------------------------------------------------------------------------------------
+
+
+def test_junit_counts_and_cases(document: dict[str, Any]) -> None:
+    root = ET.fromstring(render_junit(document))
+    assert root.tag == "testsuites"
+    counts = [root.get(key) for key in ("tests", "failures", "skipped", "errors")]
+    assert counts == ["7", "1", "3", "0"]
+    suites = {suite.get("name"): suite for suite in root.findall("testsuite")}
+    assert list(suites) == ["coding/glm-4.5", "coding/glm-5", "general/glm-4.6"]
+    assert (
+        suites["coding/glm-4.5"].get("tests"),
+        suites["coding/glm-4.5"].get("failures"),
+        suites["coding/glm-4.5"].get("skipped"),
+    ) == ("4", "1", "1")
+    for suite in suites.values():
+        cases = suite.findall("testcase")
+        assert int(suite.get("tests")) == len(cases)
+        assert int(suite.get("failures")) == sum(case.find("failure") is not None for case in cases)
+        assert int(suite.get("skipped")) == sum(case.find("skipped") is not None for case in cases)
+
+
+def test_junit_failure_says_what_was_expected(document: dict[str, Any]) -> None:
+    root = ET.fromstring(render_junit(document))
+    case = root.find(".//testcase[@classname='zai.coding.glm-4_5.litellm-zai'][@name='chat']")
+    assert case is not None and case.get("time") == "0.013"
+    failure = case.find("failure")
+    assert failure is not None and failure.get("message") == "unexpected DEVIATION, expected PASS"
+    assert SCRIPT_BREAK in failure.text and "*/*/litellm-zai/*" in failure.text  # escaped by ET, parsed back
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert properties["verdict"] == "DEVIATION" and properties["evidence"] == "live"
+
+
+def test_junit_skips_unrun_cells_and_passes_expected_ones(document: dict[str, Any]) -> None:
+    root = ET.fromstring(render_junit(document))
+    skipped = root.find(".//testcase[@classname='zai.general.glm-4_6.openai-sdk'][@name='chat']/skipped")
+    assert skipped is not None and skipped.get("message").startswith("SKIPPED: live mode needs")
+    expected_fail = root.find(".//testcase[@classname='zai.coding.glm-4_5.openai-sdk'][@name='chat-stream']")
+    assert expected_fail.find("failure") is None and expected_fail.find("skipped") is None
+    properties = {p.get("name"): p.get("value") for p in expected_fail.iter("property")}
+    assert properties["evidence"] == "double" and properties["real_zai_bytes"] == "false"
+
+
+def test_junit_survives_control_characters() -> None:
+    hostile = cell("coding/glm-4.5/openai-sdk/chat", "FAIL", reasons=["\x1b[31mboom\x1b[0m \x00"])
+    root = ET.fromstring(render_junit(gather(RUN, [hostile])))
+    assert "\\x1b[31mboom" in root.find(".//failure").text
+
+
+def test_write_reports_writes_both(tmp_path: Path, document: dict[str, Any]) -> None:
+    written = write_reports(document, tmp_path)
+    assert written["html"].read_text(encoding="utf-8").startswith("<!doctype html>")
+    ET.parse(written["junit"])
+
+
+# --- Schema ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_a_gathered_document_is_valid(validator: jsonschema.Draft202012Validator, document: dict[str, Any]) -> None:
+    validator.validate(document)
+
+
+def test_what_cell_result_writes_is_valid(validator: jsonschema.Draft202012Validator) -> None:
+    """The schema agrees with the producer, not only with this file's hand-made records."""
+    result = CellResult(
+        cell="coding/glm-4.5/openai-sdk/chat",
+        endpoint="coding",
+        model="glm-4.5",
+        path="openai-sdk",
+        scenario="chat",
+        verdict=Verdict.DEVIATION,
+        reasons=["turn 1: usage late"],
+        findings=[Finding("usage", Severity.DEVIATION, "usage late", 0)],
+        evidence=public_evidence("coding/glm-4.5/openai-sdk/chat"),
+        observation=Observation(
+            [Turn(0, text="hi")],
+            [
+                Exchange(
+                    "POST",
+                    "https://api.z.ai/x",
+                    {"user-agent": ["t"]},
+                    "{}",
+                    "replayed",
+                    status=200,
+                    response_body="x" * 2000,
+                )
+            ],
+        ),
+        expected=Expected(Verdict.DEVIATION, "known", None, "*/*/openai-sdk/*"),
+    )
+    validator.validate(gather(RUN, [result.to_dict()]))
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        "missing verdict",
+        "renamed real_share",
+        "bad severity",
+        "bad evidence kind",
+        "missing provenance source",
+        "unknown verdict",
+        "renamed cell field",
+    ],
+)
+def test_a_broken_document_is_invalid(
+    validator: jsonschema.Draft202012Validator, document: dict[str, Any], breakage: str
+) -> None:
+    broken = copy.deepcopy(document)
+    first = broken["cells"][0]
+    if breakage == "missing verdict":
+        del first["verdict"]
+    elif breakage == "renamed real_share":
+        broken["summary"]["real_fraction"] = broken["summary"].pop("real_share")
+    elif breakage == "bad severity":
+        first["findings"][0]["severity"] = "warning"
+    elif breakage == "bad evidence kind":
+        first["evidence"]["kind"] = "recorded"
+    elif breakage == "missing provenance source":
+        del first["evidence"]["provenance"]["source"]
+    elif breakage == "unknown verdict":
+        first["verdict"] = "OK"
+    elif breakage == "renamed cell field":
+        first["as_expected_"] = first.pop("as_expected")
+    assert not validator.is_valid(broken)
