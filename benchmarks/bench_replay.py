@@ -9,8 +9,9 @@ Figures:
 - wall: `zai-conformance run` from process start to exit (import, collection, every cell, reports);
 - start-up: the same command selecting no replayable cell (imports, catalogue, pytest collection),
   and `import litellm` alone, which every LiteLLM cell pays once per process;
-- per cell: the harness's own duration_ms for cells that replayed evidence, by client path
-  (median, and the first LiteLLM cell of a run separately: it pays LiteLLM's lazy start).
+- per cell: the harness's own duration_ms for cells whose verdict rests on replayed bytes, by client
+  path and streamed or not (a recorded stream of 1,285 chunks costs what the client spends parsing
+  it), and the first LiteLLM cell of a run separately: it pays LiteLLM's lazy start.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def main() -> None:
             wall, document = full_run(Path(tmp))
         walls.append(wall)
         cells = document["summary"]["cells"]
-        with_evidence = [c for c in document["cells"] if c.get("evidence")]
+        with_evidence = [c for c in document["cells"] if (c.get("evidence") or {}).get("used")]
         replayed = len(with_evidence)
         seen_litellm = False
         for cell in with_evidence:
@@ -67,7 +68,8 @@ def main() -> None:
                 first_litellm.append(cell["duration_ms"])
                 seen_litellm = True
                 continue
-            per_path[cell["path"]].append(cell["duration_ms"])
+            shape = "streamed" if cell["scenario"].endswith("-stream") else "non-streamed"
+            per_path[f"{cell['path']} ({shape})"].append(cell["duration_ms"])
 
     startup = [timed([*CLI, "run", "--cell", "anthropic/*", "--reports", tempfile.mkdtemp()]) for _ in range(args.runs)]
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
@@ -86,7 +88,7 @@ def main() -> None:
     print(f"python start (baseline):      {statistics.median(bare):7.2f} s")
     print(f"per replayed cell, all paths: {statistics.median(all_cells):7.1f} ms median")
     for path, values in sorted(per_path.items()):
-        print(f"  {path:<22} {statistics.median(values):7.1f} ms median over {len(values)} cell runs")
+        print(f"  {path:<36} {statistics.median(values):7.1f} ms median over {len(values)} cell runs")
     if first_litellm:
         print(
             f"  first LiteLLM cell of a run {statistics.median(first_litellm):7.1f} ms median"

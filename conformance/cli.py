@@ -49,14 +49,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.live and not os.environ.get("ZAI_API_KEY"):
         print("zai-conformance: ZAI_API_KEY is not set: every live cell will be SKIPPED.", file=sys.stderr)
     code = pytest.main(argv + list(args.pytest_args))
-    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
-        print(
-            f"zai-conformance: no cell matches {args.cell or 'the catalogue'}; see `zai-conformance cells`.",
-            file=sys.stderr,
-        )
-        return 2
-    if code == pytest.ExitCode.USAGE_ERROR:
-        return 2
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return 2  # pytest has printed the reason
     return 0 if code == pytest.ExitCode.OK else 1
 
 

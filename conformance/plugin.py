@@ -60,6 +60,28 @@ def _session(config: pytest.Config) -> ConformanceSession:
     return session
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Check conformance options up front, so a typo is a one-line usage error, not a collection
+    traceback. Without any --zai-* option the session is only built if a suite asks for cells."""
+    given = [name for name in _OPTIONS if config.getoption(name)]
+    if given:
+        session = _session(config)
+        if session.patterns and not session.selected_cells():
+            raise pytest.UsageError(f"no cell matches {session.patterns}; list cells with `zai-conformance cells`")
+
+
+_OPTIONS = (
+    "zai_live",
+    "zai_cell",
+    "zai_base_url",
+    "zai_cassettes",
+    "zai_reports",
+    "zai_catalogue",
+    "zai_expectations",
+    "zai_idle_timeout",
+)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "zai_cell" in metafunc.fixturenames:
         cells = _session(metafunc.config).selected_cells()

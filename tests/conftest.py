@@ -21,7 +21,9 @@ set_hypothesis_home_dir(tempfile.mkdtemp(prefix="zai-conformance-hypothesis-"))
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED_CASSETTES = ROOT / "cassettes"
-RECORDINGS = Path(os.environ.get("ZAI_RECORDINGS", ROOT.parent / "shared" / "zai-recordings"))
+# A copy of the public corpus ships with the tests (tests/fixtures/zai-recordings/README.md);
+# ZAI_RECORDINGS points elsewhere, e.g. at a newer corpus.
+RECORDINGS = Path(os.environ.get("ZAI_RECORDINGS", ROOT / "tests" / "fixtures" / "zai-recordings"))
 FANTASY = RECORDINGS / "fantasy"
 FANTASY_PROJECT = "charmbracelet/fantasy"
 FANTASY_LICENSE = "MIT"
@@ -63,7 +65,7 @@ def write_catalogue(tmp_path: Path, catalogue_data: dict[str, Any]) -> Callable[
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     if not (FANTASY / "INDEX.tsv").is_file():
-        pytest.skip(f"the public corpus is not at {FANTASY} (set ZAI_RECORDINGS to its parent folder)")
+        pytest.fail(f"the public corpus is not at {FANTASY} (it ships in tests/fixtures; ZAI_RECORDINGS overrides)")
     return FANTASY
 
 

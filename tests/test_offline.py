@@ -1,10 +1,13 @@
-"""Replay opens no connection outside loopback — proved from outside the harness.
+"""The full offline replay, run once as a user runs it (a subprocess of `zai-conformance run`), and
+two properties of it:
 
-The full replay runs in a subprocess under a Python audit hook (PEP 578) that logs every
-`socket.connect` and `socket.getaddrinfo`. The harness's own guard refuses non-loopback attempts
-before they reach the socket layer, so the proof has two halves: the audit log shows only loopback
-traffic, and the guard's record of refused attempts (results.json) is empty. A control lookup made
-after the run, outside the guard, shows the audit hook really sees lookups.
+1. Replay opens no connection outside loopback — proved from outside the harness. A Python audit
+   hook (PEP 578) logs every `socket.connect` and `socket.getaddrinfo`. The harness's own guard
+   refuses non-loopback attempts before they reach the socket layer, so the proof has two halves:
+   the audit log shows only loopback traffic, and the guard's record of refused attempts is empty.
+   A control lookup made after the run, outside the guard, shows the audit hook really sees lookups.
+2. Every imported public recording is evidence the paths actually consume: each one backs a replayed
+   verdict for every client path (unless an expectation says the path refuses before sending).
 """
 
 from __future__ import annotations
@@ -13,9 +16,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from conformance.recording.netguard import is_loopback
 
+ROOT = Path(__file__).resolve().parent.parent
 PROBE = r"""
 import json, socket, sys
 events = []
@@ -36,21 +43,39 @@ with open(sys.argv[1], "w") as handle:
 """
 
 
-def test_full_replay_touches_only_loopback(tmp_path: Path) -> None:
-    out, reports = tmp_path / "audit.json", tmp_path / "reports"
-    root = Path(__file__).resolve().parent.parent
-    subprocess.run(
-        [sys.executable, "-c", PROBE, str(out), str(reports)],
-        cwd=root,
-        check=True,
-        timeout=600,
-        capture_output=True,
+@pytest.fixture(scope="module")
+def replay(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("replay")
+    out, reports = tmp / "audit.json", tmp / "reports"
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out), str(reports)], cwd=ROOT, timeout=600, capture_output=True, text=True
     )
-    audit = json.loads(out.read_text())
-    results = json.loads((reports / "results.json").read_text())
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads(out.read_text()), json.loads((reports / "results.json").read_text())
 
+
+def test_full_replay_touches_only_loopback(replay) -> None:
+    audit, results = replay
     assert audit["code"] == 0
     assert results["summary"]["evidence"]["public"] > 100, "the replay must actually replay recorded cells"
     assert results["run"]["network"] == {"guard": True, "refused": []}
     outside = [event for event in audit["events"] if event[2] is not None and not is_loopback(event[2])]
     assert outside == [["getaddrinfo", "'control.invalid'", "control.invalid"]]
+
+
+def test_every_public_recording_backs_a_verdict_on_every_path(replay) -> None:
+    _, results = replay
+    public = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "cassettes" / "public").rglob("*.yaml"))
+    assert len(public) == 52
+    by_cassette: dict[str, dict[str, dict[str, Any]]] = {}
+    for cell in results["cells"]:
+        evidence = cell.get("evidence") or {}
+        if evidence.get("kind") == "public":
+            by_cassette.setdefault(evidence["cassette"], {})[cell["path"]] = cell
+    assert sorted(by_cassette) == public
+    for cassette, cells in by_cassette.items():
+        assert set(cells) == {"openai-sdk", "litellm-zai", "litellm-zai-async"}, cassette
+        for path, cell in cells.items():
+            refused_as_expected = cell["verdict"] == "UNSUPPORTED" and cell["as_expected"] is True
+            assert cell["evidence"]["used"] or refused_as_expected, (cassette, path, cell["reasons"])
+            assert cell["as_expected"] is True, (cassette, path, cell["verdict"], cell["reasons"])

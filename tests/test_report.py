@@ -133,7 +133,7 @@ def cell(
 ) -> dict[str, Any]:
     """A cell record as CellResult.to_dict() writes it."""
     endpoint, model, path, scenario = cell_id.split("/")
-    real = bool(evidence) and evidence["kind"] != "double"
+    real = bool(evidence) and evidence["kind"] != "double" and evidence.get("used", False)
     real = real and evidence["provenance"].get("target_is_zai", True)
     judged = expected is not None and verdict not in ("SKIPPED", "NOT_RECORDED")
     record = f"ZAI_API_KEY=… zai-conformance run --live --cell '{cell_id}'"
@@ -299,6 +299,25 @@ def test_header_states_where_the_bytes_came_from(page: str) -> None:
     ) in page
     assert "loopback-only guard on; it refused nothing" in page
     assert "openai&nbsp;2.54.0" in page and "zai-conformance 0.1.0" in page
+
+
+def test_evidence_the_path_never_used_is_not_counted_as_real() -> None:
+    cell_id = "coding/glm-4.5/litellm-zai/thinking"
+    unused = {**public_evidence(cell_id), "used": False}
+    refused = cell(
+        cell_id,
+        "UNSUPPORTED",
+        reasons=["refused by the client before sending"],
+        evidence=unused,
+        expected="UNSUPPORTED",
+    )
+    document = gather(copy.deepcopy(RUN), [refused])
+    assert document["summary"]["cells_with_evidence"] == 0
+    assert document["summary"]["judged_without_bytes"] == 1
+    assert document["summary"]["evidence"]["none"] == 1
+    page = render_html(document)
+    assert "PUBLIC · not used" in matrix(page)[cell_id]["text"]
+    assert "nothing in this run is backed by real Z.AI bytes. 1 judged without any bytes" in page
 
 
 def test_refused_network_attempts_are_reported() -> None:

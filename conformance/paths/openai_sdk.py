@@ -12,11 +12,17 @@ from functools import cache
 from typing import Any
 
 import httpx
-from openai import OpenAI
+from openai import DefaultHttpxClient, OpenAI
 
 from conformance.observation import Turn
 from conformance.paths.base import ClientPath
 from conformance.paths.streaming import StreamAssembler, message_turn
+
+
+@cache
+def _ssl_context() -> Any:
+    """One TLS context per process: building one (loading the CA bundle) costs more than a replayed cell."""
+    return httpx.create_ssl_context()
 
 
 @cache
@@ -42,11 +48,14 @@ class OpenAISDKPath(ClientPath):
     @property
     def client(self) -> OpenAI:
         if self._client is None:
+            timeout = httpx.Timeout(self.target.idle_timeout, connect=self.target.connect_timeout)
             self._client = OpenAI(
                 api_key=self.target.api_key,
                 base_url=self.target.base_url,
                 max_retries=0,
-                timeout=httpx.Timeout(self.target.idle_timeout, connect=self.target.connect_timeout),
+                timeout=timeout,
+                # the SDK's own client settings, with a shared TLS context
+                http_client=DefaultHttpxClient(verify=_ssl_context(), timeout=timeout),
             )
         return self._client
 

@@ -187,8 +187,10 @@ def honesty_sentence(document: dict[str, Any]) -> str:
     """Where the judged bytes came from, in one plain sentence (DESIGN.md: Evidence and honesty)."""
     summary = document["summary"]
     with_evidence = summary["cells_with_evidence"]
+    without = summary.get("judged_without_bytes", 0)
+    tail = f" {without} judged without any bytes (the client refused before sending)." if without else ""
     if not with_evidence:
-        return "No cell has evidence: nothing in this run is backed by real Z.AI bytes."
+        return "No cell has evidence: nothing in this run is backed by real Z.AI bytes." + tail
     kinds = Counter(
         (cell["evidence"]["kind"], bool(cell.get("real")))
         for cell in document["cells"]
@@ -210,10 +212,7 @@ def honesty_sentence(document: dict[str, Any]) -> str:
     not_zai = kinds[("live", False)]
     if not_zai:
         sentence += f"; {not_zai} by live recordings made against a base URL that is not Z.AI"
-    without = summary.get("judged_without_bytes", 0)
-    if without:
-        sentence += f". {without} more judged without any bytes (the client refused before sending)"
-    return sentence + "."
+    return sentence + "." + tail.replace(" judged", " more judged", 1)
 
 
 def cell_view(cell: dict[str, Any]) -> CellView:

@@ -31,6 +31,7 @@ class Received:
 class FakeZai:
     port: int
     received: list[Received] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
 
     def base_url(self, endpoint_path: str = "/api/coding/paas/v4") -> str:
         return f"http://127.0.0.1:{self.port}{endpoint_path}"
@@ -94,8 +95,9 @@ def _answer(body: dict[str, Any], echo: str) -> tuple[int, str, bytes]:
 
 
 @contextmanager
-def fake_zai(answer: Callable[[dict[str, Any], str], tuple[int, str, bytes]] = _answer) -> Iterator[FakeZai]:
-    """Serve on an ephemeral loopback port for the duration of the block."""
+def fake_zai(answer: Callable[[dict[str, Any], str], tuple[Any, ...]] = _answer) -> Iterator[FakeZai]:
+    """Serve on an ephemeral loopback port for the duration of the block. `answer` returns
+    (status, content type, payload) or, to hang after the payload, (…, seconds to stall)."""
     state: FakeZai
 
     class Handler(BaseHTTPRequestHandler):
@@ -108,12 +110,16 @@ def fake_zai(answer: Callable[[dict[str, Any], str], tuple[int, str, bytes]] = _
             body = json.loads(raw or b"{}")
             headers = {k.lower(): v for k, v in self.headers.items()}
             state.received.append(Received("POST", parts.path, parts.query, headers, body))
-            status, content_type, payload = answer(body, _credentials(headers, parts.query))
+            status, content_type, payload, *stall = answer(body, _credentials(headers, parts.query))
             self.send_response(status)
             self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
+            # a stalling answer promises more bytes than it sends, so the client keeps waiting
+            self.send_header("Content-Length", str(len(payload) + (1000 if stall else 0)))
             self.end_headers()
             self.wfile.write(payload)
+            self.wfile.flush()
+            if stall:
+                state.stop.wait(stall[0])
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -125,6 +131,7 @@ def fake_zai(answer: Callable[[dict[str, Any], str], tuple[int, str, bytes]] = _
     try:
         yield state
     finally:
+        state.stop.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

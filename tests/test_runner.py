@@ -1,0 +1,163 @@
+"""The runner's outcomes for every kind of bad input: no evidence, a corrupt cassette, a replay miss,
+live mode without a key, a live 429 that must not overwrite good evidence — each a verdict with a
+clear message, and the run goes on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conformance.catalogue import load_catalogue
+from conformance.recording import cassette
+from conformance.runner import CellRunner, RunSettings
+from conformance.session import ConformanceSession, outcome_message
+from conformance.verdict import Verdict
+from tests.support.fake_zai import fake_zai
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC = ROOT / "cassettes" / "public"
+CELL = "coding/glm-4.6/openai-sdk/chat"
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return load_catalogue()
+
+
+def _runner(catalogue, root: Path, **settings) -> CellRunner:
+    return CellRunner(catalogue, RunSettings(cassette_root=root, **settings))
+
+
+def _with_public(tmp_path: Path, endpoint: str, model: str, scenario: str) -> Path:
+    target = tmp_path / "public" / endpoint / model / f"{scenario}.yaml"
+    target.parent.mkdir(parents=True)
+    shutil.copy(PUBLIC / endpoint / model / f"{scenario}.yaml", target)
+    return target
+
+
+def test_no_evidence_is_not_recorded_with_the_command_to_record_it(catalogue, tmp_path):
+    result = _runner(catalogue, tmp_path).run(catalogue.cell(CELL))
+    assert result.verdict is Verdict.NOT_RECORDED
+    assert result.record_command == f"ZAI_API_KEY=… zai-conformance run --live --cell '{CELL}'"
+    assert result.evidence is None
+
+
+def test_public_evidence_is_replayed_and_used(catalogue, tmp_path):
+    _with_public(tmp_path, "coding", "glm-4.6", "chat")
+    result = _runner(catalogue, tmp_path).run(catalogue.cell(CELL))
+    assert result.verdict is Verdict.PASS, result.reasons
+    assert result.evidence["kind"] == "public" and result.evidence["used"] is True
+    assert result.real
+    assert [e.outcome for e in result.observation.exchanges] == ["replayed"]
+
+
+def test_corrupt_cassette_names_the_file_and_fails_the_test(catalogue, tmp_path):
+    target = _with_public(tmp_path, "coding", "glm-4.6", "chat")
+    target.write_text(target.read_text().replace("format: zai-conformance/cassette/1", "format: other"))
+    result = _runner(catalogue, tmp_path).run(catalogue.cell(CELL))
+    assert result.verdict is Verdict.NOT_RECORDED
+    assert str(target) in result.evidence_error and "format" in result.evidence_error
+    assert outcome_message(result)[0] == "fail"  # broken evidence must not pass as a quiet skip
+
+
+def test_replay_miss_names_the_difference(catalogue, tmp_path):
+    target = _with_public(tmp_path, "coding", "glm-4.6", "chat")
+    document = cassette.read(target)
+    request = document["interactions"][0]["request"]
+    request["body"] = request["body"].replace("Say hi in Portuguese", "Say hi in Spanish")
+    cassette.write(target, document["provenance"], document["interactions"])
+    result = _runner(catalogue, tmp_path).run(catalogue.cell(CELL))
+    assert result.verdict is Verdict.NOT_RECORDED
+    assert "replay miss on turn 1" in result.reasons[0]
+    assert "messages[1]" in result.reasons[0] and "Spanish" in result.reasons[0]
+    assert result.evidence["used"] is False and not result.real
+
+
+def test_an_overridden_base_url_misses_in_replay(catalogue, tmp_path):
+    _with_public(tmp_path, "coding", "glm-4.6", "chat")
+    runner = _runner(catalogue, tmp_path, base_urls={"coding": "http://127.0.0.1:9/api/other/v4"})
+    result = runner.run(catalogue.cell(CELL))
+    assert result.verdict is Verdict.NOT_RECORDED
+    assert "path:" in result.reasons[0]
+
+
+def test_live_without_a_key_skips_every_cell_and_writes_no_cassette(tmp_path):
+    session = ConformanceSession.from_options(
+        live=True,
+        cassettes=str(tmp_path / "cassettes"),
+        reports=str(tmp_path / "reports"),
+        cells=["coding/glm-4.6/*"],
+        environ={},
+    )
+    results = [session.run(cell) for cell in session.selected_cells()]
+    session.finish()
+    assert results and all(r.verdict is Verdict.SKIPPED for r in results)
+    assert {r.reasons[0] for r in results} == {"live mode needs ZAI_API_KEY; it is not set"}
+    assert not (tmp_path / "cassettes").exists()
+    assert json.loads((tmp_path / "reports" / "results.json").read_text())["summary"]["verdicts"]["SKIPPED"] == len(
+        results
+    )
+
+
+def _overloaded(body, echo):
+    error = {"error": {"code": "1305", "message": "The service may be temporarily overloaded, please try again later"}}
+    return 429, "application/json", json.dumps(error).encode()
+
+
+def test_a_live_429_is_transient_and_keeps_the_older_recording(catalogue, tmp_path):
+    final = tmp_path / "live" / "coding" / "glm-4.6" / "openai-sdk" / "chat.yaml"
+    final.parent.mkdir(parents=True)
+    shutil.copy(PUBLIC / "coding" / "glm-4.6" / "chat.yaml", final)
+    before = final.read_bytes()
+    with fake_zai(_overloaded) as server:
+        runner = _runner(
+            catalogue, tmp_path, mode="live", api_key="zaiconf-test-key-123", base_urls={"coding": server.base_url()}
+        )
+        result = runner.run(catalogue.cell(CELL))
+    assert result.verdict is Verdict.TRANSIENT
+    assert "code 1305" in result.reasons[0]
+    assert any("previous recording kept" in reason for reason in result.reasons)
+    assert final.read_bytes() == before
+    assert result.evidence["cassette"] is None and result.evidence["provenance"]["kept"] is False
+    assert not result.real  # recorded against a loopback server, not Z.AI
+    assert list(final.parent.iterdir()) == [final]  # no scratch file left behind
+
+
+def test_a_live_recording_is_written_scrubbed_and_replays(catalogue, tmp_path):
+    with fake_zai() as server:
+        runner = _runner(
+            catalogue, tmp_path, mode="live", api_key="zaiconf-test-key-456", base_urls={"coding": server.base_url()}
+        )
+        recorded = runner.run(catalogue.cell(CELL))
+    final = tmp_path / "live" / "coding" / "glm-4.6" / "openai-sdk" / "chat.yaml"
+    assert recorded.verdict is Verdict.PASS, recorded.reasons
+    assert recorded.evidence["provenance"]["target_is_zai"] is False
+    text = final.read_text()
+    assert "zaiconf-test-key-456" not in text and "Bearer <redacted>" in text
+    replayed = _runner(catalogue, tmp_path, base_urls={"coding": server.base_url()}).run(catalogue.cell(CELL))
+    assert replayed.verdict is Verdict.PASS and replayed.evidence["kind"] == "live"
+
+
+def _first_chunk_then_silence(body, echo):
+    chunk = {"id": "x", "created": 1, "model": body["model"], "choices": [{"index": 0, "delta": {"content": "Ol"}}]}
+    return 200, "text/event-stream;charset=UTF-8", f"data: {json.dumps(chunk)}\n\n".encode(), 30.0
+
+
+@pytest.mark.parametrize("path", ["openai-sdk", "litellm-zai"])
+def test_a_stream_that_stops_talking_is_a_hang_and_the_run_goes_on(catalogue, tmp_path, path):
+    with fake_zai(_first_chunk_then_silence) as server:
+        runner = _runner(
+            catalogue,
+            tmp_path,
+            mode="live",
+            api_key="zaiconf-test-key-789",
+            base_urls={"coding": server.base_url()},
+            idle_timeout=1.0,
+        )
+        result = runner.run(catalogue.cell(f"coding/glm-4.6/{path}/chat-stream"))
+    assert result.verdict is Verdict.HANG, result.reasons
+    assert "no byte within the idle limit" in result.reasons[0]
+    assert result.duration_ms < 15_000  # ended by the 1 s idle limit, not by the server's 30 s stall
