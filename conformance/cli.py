@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from conformance import __version__
+from conformance.options import add_cli_options, pytest_argv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,21 +32,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
     argv = [str(_suites_dir()), "-p", "no:cacheprovider", "-q" if not args.verbose else "-v", "-rfE"]
-    if args.live:
-        argv.append("--zai-live")
-    for pattern in args.cell:
-        argv += ["--zai-cell", pattern]
-    for pair in args.base_url:
-        argv += ["--zai-base-url", pair]
-    for option, value in (
-        ("--zai-cassettes", args.cassettes),
-        ("--zai-reports", args.reports),
-        ("--zai-catalogue", args.catalogue),
-        ("--zai-expectations", args.expectations),
-        ("--zai-idle-timeout", args.idle_timeout),
-    ):
-        if value is not None:
-            argv += [option, str(value)]
+    argv += pytest_argv(args)
     if args.live and not os.environ.get("ZAI_API_KEY"):
         print("zai-conformance: ZAI_API_KEY is not set: every live cell will be SKIPPED.", file=sys.stderr)
     code = pytest.main(argv + list(args.pytest_args))
@@ -120,31 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the matrix (replay by default) and write reports/index.html")
-    run.add_argument("--live", action="store_true", help="call the real endpoints with ZAI_API_KEY and record")
-    run.add_argument(
-        "--cell",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help="glob over endpoint/model/path/scenario, e.g. 'coding/glm-4.6/*/chat*'; repeatable",
-    )
-    run.add_argument(
-        "--base-url",
-        action="append",
-        default=[],
-        metavar="ENDPOINT=URL",
-        help="aim an endpoint elsewhere, e.g. coding=http://127.0.0.1:8000/api/coding/paas/v4",
-    )
-    run.add_argument("--cassettes", metavar="DIR", help="cassette root (default: cassettes)")
-    run.add_argument("--reports", metavar="DIR", help="output directory (default: reports)")
-    run.add_argument("--catalogue", metavar="FILE", help="catalogue file (default: the packaged one)")
-    run.add_argument("--expectations", metavar="FILE", help="expectations file (default: the packaged one)")
-    run.add_argument(
-        "--idle-timeout",
-        type=float,
-        metavar="SECONDS",
-        help="seconds without a byte before a cell is a HANG (default 10 replay, 120 live)",
-    )
+    add_cli_options(run)
     run.add_argument("-v", "--verbose", action="store_true", help="one line per cell")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)

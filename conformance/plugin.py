@@ -11,49 +11,21 @@ import pytest
 
 from conformance.catalogue import CatalogueError
 from conformance.expectations import ExpectationsError
+from conformance.options import add_pytest_options, any_given, session_kwargs
 from conformance.session import ConformanceSession, UsageError, outcome_message
 
 _SESSION = pytest.StashKey[ConformanceSession]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("zai-conformance", "Z.AI conformance suites")
-    group.addoption("--zai-live", action="store_true", help="run cells against the real endpoints and record them")
-    group.addoption(
-        "--zai-cell",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help="run only cells whose id (endpoint/model/path/scenario) matches this glob; repeatable",
-    )
-    group.addoption(
-        "--zai-base-url",
-        action="append",
-        default=[],
-        metavar="ENDPOINT=URL",
-        help="override an endpoint's base URL (also ZAI_BASE_URL_<ENDPOINT>)",
-    )
-    group.addoption("--zai-cassettes", metavar="DIR", help="cassette root (default: cassettes)")
-    group.addoption("--zai-reports", metavar="DIR", help="where results and reports go (default: reports)")
-    group.addoption("--zai-catalogue", metavar="FILE", help="catalogue file (default: the packaged one)")
-    group.addoption("--zai-expectations", metavar="FILE", help="expectations file (default: the packaged one)")
-    group.addoption("--zai-idle-timeout", type=float, metavar="SECONDS", help="seconds without a byte before HANG")
+    add_pytest_options(parser.getgroup("zai-conformance", "Z.AI conformance suites"))
 
 
 def _session(config: pytest.Config) -> ConformanceSession:
     session = config.stash.get(_SESSION, None)
     if session is None:
         try:
-            session = ConformanceSession.from_options(
-                live=config.getoption("zai_live"),
-                base_urls=config.getoption("zai_base_url"),
-                cassettes=config.getoption("zai_cassettes"),
-                reports=config.getoption("zai_reports"),
-                cells=config.getoption("zai_cell"),
-                catalogue=config.getoption("zai_catalogue"),
-                expectations=config.getoption("zai_expectations"),
-                idle_timeout=config.getoption("zai_idle_timeout"),
-            )
+            session = ConformanceSession.from_options(**session_kwargs(config.getoption))
         except (CatalogueError, ExpectationsError, UsageError) as exc:
             raise pytest.UsageError(str(exc)) from None
         config.stash[_SESSION] = session
@@ -63,23 +35,10 @@ def _session(config: pytest.Config) -> ConformanceSession:
 def pytest_configure(config: pytest.Config) -> None:
     """Check conformance options up front, so a typo is a one-line usage error, not a collection
     traceback. Without any --zai-* option the session is only built if a suite asks for cells."""
-    given = [name for name in _OPTIONS if config.getoption(name)]
-    if given:
+    if any_given(config.getoption):
         session = _session(config)
         if session.patterns and not session.selected_cells():
             raise pytest.UsageError(f"no cell matches {session.patterns}; list cells with `zai-conformance cells`")
-
-
-_OPTIONS = (
-    "zai_live",
-    "zai_cell",
-    "zai_base_url",
-    "zai_cassettes",
-    "zai_reports",
-    "zai_catalogue",
-    "zai_expectations",
-    "zai_idle_timeout",
-)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -57,3 +57,23 @@ def test_report_renders_saved_results(tmp_path: Path, capsys) -> None:
 def test_report_from_a_missing_file_says_so(tmp_path: Path, capsys) -> None:
     assert main(["report", str(tmp_path / "nope.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_run_options_reach_pytest_under_their_plugin_names() -> None:
+    from conformance.cli import build_parser
+    from conformance.options import pytest_argv
+
+    args = build_parser().parse_args(
+        ["run", "--live", "--cell", "a/*", "--cell", "b/*", "--base-url", "coding=http://h/x", "--idle-timeout", "3"]
+    )
+    assert pytest_argv(args) == [
+        "--zai-live",
+        "--zai-cell",
+        "a/*",
+        "--zai-cell",
+        "b/*",
+        "--zai-base-url",
+        "coding=http://h/x",
+        "--zai-idle-timeout",
+        "3.0",
+    ]
