@@ -7,8 +7,9 @@ Prints medians over several runs (machines are noisy). Each run is a fresh proce
 
 Figures:
 - wall: `zai-conformance run` from process start to exit (import, collection, every cell, reports);
-- start-up: the same command selecting no replayable cell (imports, catalogue, pytest collection),
-  and `import litellm` alone, which every LiteLLM cell pays once per process;
+- start-up: the same command selecting one cell that has no evidence (imports, catalogue, pytest
+  collection, results and reports; no client call), and `import litellm` alone, which the first
+  LiteLLM cell of a process pays;
 - per cell: the harness's own duration_ms for cells whose verdict rests on replayed bytes, by client
   path and streamed or not (a recorded stream of 1,285 chunks costs what the client spends parsing
   it), and the first LiteLLM cell of a run separately: it pays LiteLLM's lazy start.
@@ -71,7 +72,9 @@ def main() -> None:
             shape = "streamed" if cell["scenario"].endswith("-stream") else "non-streamed"
             per_path[f"{cell['path']} ({shape})"].append(cell["duration_ms"])
 
-    startup = [timed([*CLI, "run", "--cell", "anthropic/*", "--reports", tempfile.mkdtemp()]) for _ in range(args.runs)]
+    # one cell with no evidence: imports, catalogue, pytest collection, results and reports, no client call
+    no_call = "general/glm-5.3/openai-sdk/chat"
+    startup = [timed([*CLI, "run", "--cell", no_call, "--reports", tempfile.mkdtemp()]) for _ in range(args.runs)]
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     litellm_import = [timed([sys.executable, "-c", "import litellm"], env) for _ in range(args.runs)]
     bare = [timed([sys.executable, "-c", "pass"]) for _ in range(args.runs)]
@@ -83,7 +86,7 @@ def main() -> None:
         f"full replay wall time:        {statistics.median(walls):7.2f} s"
         f"   (runs: {', '.join(f'{w:.2f}' for w in walls)})"
     )
-    print(f"session start-up (no cells):  {statistics.median(startup):7.2f} s")
+    print(f"session start-up (1 cell, no call): {statistics.median(startup):5.2f} s")
     print(f"import litellm (once/process):{statistics.median(litellm_import):7.2f} s")
     print(f"python start (baseline):      {statistics.median(bare):7.2f} s")
     print(f"per replayed cell, all paths: {statistics.median(all_cells):7.1f} ms median")

@@ -67,6 +67,7 @@ class CellResult:
     duration_ms: float = 0.0
     record_command: str | None = None
     evidence_error: str | None = None
+    harness_error: str | None = None  # the harness itself failed on this cell (a defect to fix)
     expected: Expected | None = None
 
     @property
@@ -104,6 +105,7 @@ class CellResult:
             "duration_ms": self.duration_ms,
             "record_command": self.record_command,
             "evidence_error": self.evidence_error,
+            "harness_error": self.harness_error,
             "expected": None,
             "as_expected": self.as_expected,
             "observation": self.observation.to_dict() if self.observation else None,

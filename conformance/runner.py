@@ -7,6 +7,7 @@ CellResult with a verdict and reasons. Nothing here raises for a bad cell: the r
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from conformance.results import CellResult, client_versions, now
 from conformance.scenario import openai_request
 from conformance.verdict import Finding, Severity, Verdict, combine, reasons
 from conformance.wire import read_answer
+
+log = logging.getLogger("conformance")
 
 REPLAY_KEY = "zai-conformance-replay-key"  # a placeholder: replay needs a key-shaped argument, not a key
 KINDS_NOT_OVERWRITTEN = frozenset({Verdict.TRANSIENT, Verdict.BLOCKED, Verdict.HANG})
@@ -69,7 +72,14 @@ class CellRunner:
 
     def run(self, cell: Cell) -> CellResult:
         started = time.perf_counter()
-        result = self._run(cell)
+        try:
+            result = self._run(cell)
+        except Exception as exc:  # a harness defect or a broken adapter entry: this cell only
+            log.exception("cell %s: the harness could not run it", cell.id)
+            message = SCRUBBER.text(f"{type(exc).__name__}: {exc}")
+            result = self._result(
+                cell, Verdict.FAIL, [f"the harness could not run this cell: {message}"], harness_error=message
+            )
         result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
         return result
 

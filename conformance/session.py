@@ -164,11 +164,7 @@ class ConformanceSession:
         if self._writer is None:
             self._start()
         assert self._runner is not None and self._writer is not None
-        try:
-            result = self._runner.run(cell)
-        except Exception:
-            log.exception("cell %s: the harness itself failed", cell.id)
-            raise
+        result = self._runner.run(cell)
         result.expected = self.expectations.for_cell(cell.id)
         self._writer.add(result)
         log.info(
@@ -231,6 +227,8 @@ def outcome_message(result: CellResult) -> tuple[str, str] | None:
 
 
 def _outcome(result: CellResult) -> tuple[str, str] | None:
+    if result.harness_error:
+        return "fail", f"{result.cell}: the harness could not run this cell: {result.harness_error}"
     if result.evidence_error:
         return "fail", f"{result.cell}: {result.evidence_error}"
     expected = result.expected.verdict if result.expected else Verdict.PASS

@@ -151,6 +151,7 @@ def cell(
         "duration_ms": 12.5,
         "record_command": None if evidence else record,
         "evidence_error": None,
+        "harness_error": None,
         "expected": expected and {"verdict": expected, "reason": "", "link": None, "pattern": None},
         "as_expected": (expected == verdict) if judged else None,
         "observation": obs,

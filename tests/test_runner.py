@@ -161,3 +161,18 @@ def test_a_stream_that_stops_talking_is_a_hang_and_the_run_goes_on(catalogue, tm
     assert result.verdict is Verdict.HANG, result.reasons
     assert "no byte within the idle limit" in result.reasons[0]
     assert result.duration_ms < 15_000  # ended by the 1 s idle limit, not by the server's 30 s stall
+
+
+def test_a_broken_adapter_entry_fails_its_cells_with_a_clear_message(tmp_path):
+    text = Path("conformance/data/catalogue.yaml").read_text()
+    broken = text.replace("conformance.paths.openai_sdk:OpenAISDKPath", "conformance.paths.openai_sdk:NoSuchPath")
+    (tmp_path / "catalogue.yaml").write_text(broken)
+    catalogue = load_catalogue(tmp_path / "catalogue.yaml")
+    _with_public(tmp_path, "coding", "glm-4.6", "chat")
+    runner = _runner(catalogue, tmp_path)
+    result = runner.run(catalogue.cell(CELL))
+    assert result.verdict is Verdict.FAIL
+    assert "adapter 'conformance.paths.openai_sdk:NoSuchPath' cannot be loaded" in result.harness_error
+    assert outcome_message(result)[0] == "fail"
+    other = runner.run(catalogue.cell("coding/glm-4.6/litellm-zai/chat"))  # the run goes on
+    assert other.verdict is Verdict.PASS
