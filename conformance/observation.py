@@ -8,6 +8,7 @@ request the path sent and the bytes Z.AI answered — is captured separately by 
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,8 +23,6 @@ class ToolCall:
 
     @classmethod
     def parse(cls, id: str | None, name: str | None, arguments_raw: str | None) -> ToolCall:
-        import json
-
         if arguments_raw is None:
             return cls(id, name, None, None, "no arguments")
         try:

@@ -16,9 +16,9 @@ from conformance.paths.base import describe_exception
 from conformance.scenario import openai_request
 from conformance.verdict import Finding, Severity, Verdict, combine, reasons
 from conformance.wire import WireAnswer, WireStream
+from tests.support.fake_secrets import ZAI_KEY
 
 INFO, DEVIATION, FAIL = Severity.INFO, Severity.DEVIATION, Severity.FAIL
-ZAI_KEY = "0123456789abcdef0123456789abcdef.AbCdEfGh12345678"
 BASE = "https://api.z.ai/api/coding/paas/v4"
 BOOK = {
     "title": "The Lord of the Rings",

@@ -15,8 +15,8 @@ from conformance.recording import cassette
 from conformance.recording.importer import SourceInfo, import_recordings, read_index
 from conformance.recording.scrub import Scrubber
 from tests.conftest import COMMITTED_CASSETTES, FANTASY_LICENSE, FANTASY_PROJECT, fantasy_sources
+from tests.support.fake_secrets import ZAI_KEY
 
-ZAI_KEY = "0123456789abcdef0123456789abcdef.AbCdEfGh12345678"
 CHAT_SOURCE = "TestOpenAICompatibleCommon__zai-glm-4.5__simple.1539c15e.yaml"  # coding/glm-4.5/chat, 2025-11-11
 
 

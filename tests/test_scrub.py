@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 
 from conformance.recording.scrub import REDACTED, Scrubber
 from tests.conftest import fantasy_sources
+from tests.support.fake_secrets import SK_KEY, ZAI_KEY
 
-ZAI_KEY = "0123456789abcdef0123456789abcdef.AbCdEfGh12345678"
-SK_KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123"
 KNOWN = "my-registered-secret-42"
 
 

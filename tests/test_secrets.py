@@ -13,10 +13,11 @@ from conformance.catalogue import DEFAULT_CATALOGUE
 from conformance.recording import scrub
 from conformance.session import ConformanceSession
 from conformance.verdict import Verdict
+from tests.support.fake_secrets import ZAI_KEY_UNREGISTERED
 from tests.support.fake_zai import AUTH_ERROR_MARKER, fake_zai
 
 REGISTERED_KEY = "zaiconf-FAKE-KEY-registered-7f3a9c"  # the harness knows it is the key in use
-SHAPED_KEY = "0123456789abcdef0123456789abcdef.AbCdEfGhIjKlMnOp"  # Z.AI-shaped, never registered
+SHAPED_KEY = ZAI_KEY_UNREGISTERED  # Z.AI-shaped, never registered with the scrubber
 
 
 def _catalogue(tmp_path: Path) -> Path:

@@ -3,6 +3,7 @@ the secrets test can prove URL scrubbing through the real recorder."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -19,8 +20,6 @@ class QueryKeyPath(ClientPath):
             response = client.post(url, params={"api_key": self.target.api_key}, json=body)
         response.raise_for_status()
         if body.get("stream"):
-            import json
-
             assembler = StreamAssembler(index)
             for line in response.text.splitlines():
                 if line.startswith("data: ") and line != "data: [DONE]":
