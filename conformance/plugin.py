@@ -12,6 +12,7 @@ import pytest
 from conformance.catalogue import CatalogueError
 from conformance.expectations import ExpectationsError
 from conformance.options import add_pytest_options, any_given, session_kwargs
+from conformance.results import CellResult
 from conformance.session import ConformanceSession, UsageError, outcome_message
 
 _SESSION = pytest.StashKey[ConformanceSession]()
@@ -52,9 +53,9 @@ def zai_session(request: pytest.FixtureRequest) -> ConformanceSession:
     return _session(request.config)
 
 
-def assert_as_expected(result: object) -> None:
+def assert_as_expected(result: CellResult) -> None:
     """Turn a cell result into a test outcome: pass, skip (nothing to judge) or fail (not as expected)."""
-    outcome = outcome_message(result)  # type: ignore[arg-type]
+    outcome = outcome_message(result)
     if outcome is None:
         return
     kind, message = outcome
