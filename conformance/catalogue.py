@@ -49,6 +49,7 @@ class Endpoint(_Entry):
 
 class Model(_Entry):
     id: str = Field(pattern=_ID)
+    envelope: Literal[2025, 2026] = 2026
     thinking: Literal["always", "hybrid", "none"]
     reasoning_effort: tuple[str, ...] = ()
     tools: bool

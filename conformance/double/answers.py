@@ -1,0 +1,187 @@
+"""Decide what the double answers to an Ask: reasoning, text, tool calls, finish reason, token counts.
+
+The rules are the ones the real recordings show: thinking-capable models reason by default; a tool
+named in the conversation gets called (a forced `tool_choice` always does), every named tool at
+once when several are; tool results get a text answer; `stop`, `max_tokens` and
+`response_format: json_object` are honoured, `json_schema` is not. The words are synthetic.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from conformance.double.ask import Ask, AskTool
+
+STREAM_FINISH_FAULTS = frozenset({"sensitive", "network_error", "model_context_window_exceeded"})
+
+
+@cache
+def double_data() -> dict[str, Any]:
+    return yaml.safe_load((resources.files("conformance.double") / "data" / "double.yaml").read_text())
+
+
+def tokens(text: str) -> int:
+    """A deterministic stand-in for a tokenizer: about four characters a token."""
+    return max(1, math.ceil(len(text) / 4)) if text else 0
+
+
+@dataclass
+class PlannedCall:
+    name: str
+    arguments: dict[str, Any]
+
+    @property
+    def arguments_json(self) -> str:
+        return json.dumps(self.arguments, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class Answer:
+    reasoning: str | None
+    text: str
+    calls: list[PlannedCall] = field(default_factory=list)
+    finish: str = "stop"  # stop | tool_calls | length | sensitive | network_error | model_context_window_exceeded
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    cached_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+def thinks(ask: Ask) -> bool:
+    """Whether the model reasons for this request (errors for refused settings are raised earlier)."""
+    model = ask.model
+    if model is None or model.thinking == "none":
+        return False
+    if ask.reasoning_effort in ("none", "minimal") and model.reasoning_effort:
+        return False
+    if ask.reasoning_effort == "low" and "low" in model.reasoning_effort and model.thinking == "always":
+        return False  # glm-5.3 at low effort: no reasoning_content, reasoning_tokens 0 (recorded)
+    if model.thinking == "always":
+        return True
+    return ask.thinking != "disabled"
+
+
+def plan(ask: Ask) -> Answer:
+    calls = _calls(ask)
+    text = _text(ask, calls)
+    reasoning = _reasoning(ask, calls) if thinks(ask) else None
+    answer = Answer(reasoning=reasoning, text=text, calls=calls, finish="tool_calls" if calls else "stop")
+    _apply_stop(ask, answer)
+    _apply_max_tokens(ask, answer)
+    if ask.fault in STREAM_FINISH_FAULTS:
+        answer.text = answer.text[: max(1, len(answer.text) // 2)]
+        answer.calls = []
+        answer.finish = ask.fault
+    _count(ask, answer)
+    return answer
+
+
+def _calls(ask: Ask) -> list[PlannedCall]:
+    if not ask.tools or ask.tool_choice == "none" or ask.answering_tool_results:
+        return []
+    by_name = {tool.name: tool for tool in ask.tools}
+    if ask.tool_choice in by_name:
+        return [PlannedCall(ask.tool_choice, arguments(by_name[ask.tool_choice]))]
+    conversation = " ".join(m.text for m in ask.messages if m.role in ("system", "user")).lower()
+    named = [tool for tool in ask.tools if tool.name.lower() in conversation]
+    if not named and ask.tool_choice == "required":
+        named = ask.tools[:1]
+    return [PlannedCall(tool.name, arguments(tool)) for tool in named]
+
+
+def arguments(tool: AskTool) -> dict[str, Any]:
+    value = _value(tool.schema, "")
+    return value if isinstance(value, dict) else {}
+
+
+def _value(schema: dict[str, Any], name: str) -> Any:
+    values = double_data()["argument_values"]
+    kind = schema.get("type")
+    if kind == "object":
+        properties = schema.get("properties") or {}
+        required = schema.get("required") or list(properties)
+        return {key: _value(properties[key], key) for key in required if key in properties}
+    if name in values["by_name"]:
+        return values["by_name"][name]
+    if kind == "array":
+        return [_value(schema.get("items") or {"type": "string"}, "")]
+    if "enum" in schema and schema["enum"]:
+        return schema["enum"][0]
+    return values["by_type"].get(kind if isinstance(kind, str) else "string", "example")
+
+
+def _text(ask: Ask, calls: list[PlannedCall]) -> str:
+    if ask.answering_tool_results:
+        results = [m.text for m in ask.messages[len(ask.messages) - _trailing_results(ask) :]]
+        return "Here is what the tools returned: " + "; ".join(results) + "."
+    if calls:
+        if ask.tool_choice in {call.name for call in calls}:
+            return ""  # forced calls come without text (recorded)
+        return f"I'll use {' and '.join(call.name for call in calls)} for this."
+    text = next(a["text"] for a in double_data()["answers"] if a["when"].lower() in ask.last_user_text.lower())
+    if ask.response_format == "json_object":
+        return json.dumps({"answer": text}, ensure_ascii=False)
+    return text
+
+
+def _trailing_results(ask: Ask) -> int:
+    count = 0
+    for message in reversed(ask.messages):
+        if not message.is_tool_result:
+            break
+        count += 1
+    return count
+
+
+def _reasoning(ask: Ask, calls: list[PlannedCall]) -> str:
+    if ask.answering_tool_results:
+        return "The tools have answered; I will report their results to the user."
+    question = ask.last_user_text.strip().replace("\n", " ")[:80]
+    if calls:
+        return f'The user asks: "{question}". I should call {", ".join(c.name for c in calls)}.'
+    return f'The user asks: "{question}". I will answer directly.'
+
+
+def _apply_stop(ask: Ask, answer: Answer) -> None:
+    for word in ask.stop:
+        if word and word in answer.text:
+            answer.text = answer.text[: answer.text.index(word)]
+            answer.finish = "stop"
+
+
+def _apply_max_tokens(ask: Ask, answer: Answer) -> None:
+    """Reasoning is generated first and counts against max_tokens; what does not fit is cut."""
+    budget = ask.max_tokens
+    if budget is None:
+        return
+    used = tokens(answer.reasoning or "")
+    if used > budget:
+        answer.reasoning = (answer.reasoning or "")[: budget * 4]
+        answer.text, answer.calls, answer.finish = "", [], "length"
+        return
+    room = budget - used
+    needed = tokens(answer.text) + sum(tokens(c.arguments_json) for c in answer.calls)
+    if needed > room:
+        answer.text = answer.text[: room * 4]
+        answer.calls = []
+        answer.finish = "length"
+
+
+def _count(ask: Ask, answer: Answer) -> None:
+    answer.prompt_tokens = tokens(ask.input_text) + 8 * len(ask.messages)
+    answer.cached_tokens = answer.prompt_tokens // 2 if len(ask.messages) > 2 else 0
+    answer.reasoning_tokens = tokens(answer.reasoning or "")
+    answer.completion_tokens = (
+        answer.reasoning_tokens + tokens(answer.text) + sum(tokens(c.arguments_json) for c in answer.calls)
+    )

@@ -1,0 +1,255 @@
+"""The double's OpenAI-protocol surface: `/chat/completions` (JSON and SSE), `/models`, `/embeddings`,
+on both the general and the coding endpoint — in the shapes the real recordings show.
+
+Non-streamed bodies: keys sorted, compact separators, UTF-8 unescaped; `request_id` beside `id`;
+`object` and `completion_tokens_details` only for 2026-envelope models. Streams: `id, created,
+[object,] model, choices`; every text or reasoning delta repeats the role; non-final chunks have no
+`finish_reason` key; a tool call arrives whole in one chunk (no role) unless `tool_stream`; the last
+chunk carries finish_reason, an empty-content delta and usage together; then `data: [DONE]`.
+Assumption (no recording settles it): usage is sent whether or not `stream_options` asks for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from typing import Any
+
+from conformance.catalogue import Catalogue
+from conformance.double.answers import Answer, PlannedCall, double_data
+from conformance.double.ask import Ask, AskMessage, AskTool
+from conformance.double.faults import fault_of
+from conformance.double.ids import call_id_streamed, call_ids_unstreamed, request_id
+from conformance.double.refusals import Refusal, refusal
+from conformance.double.wire import DoubleRequest, Reply
+
+JSON_TYPE = "application/json; charset=UTF-8"
+SSE_TYPE = "text/event-stream;charset=UTF-8"
+
+
+def _compact(value: Any, sort: bool) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort).encode("utf-8")
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+def parse(request: DoubleRequest, catalogue: Catalogue) -> Ask:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise refusal("1210") from None
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        raise refusal("1210")
+    messages = [_message(m) for m in body["messages"] if isinstance(m, dict)]
+    model_name = str(body.get("model") or "")
+    model = next((m for m in catalogue.models if m.id == model_name.lower()), None)
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict):
+        choice = (choice.get("function") or {}).get("name")
+    stop = body.get("stop")
+    ask = Ask(
+        surface="openai",
+        endpoint=request.endpoint,
+        model_name=model_name,
+        model=model,
+        messages=messages,
+        tools=[_tool(t) for t in body.get("tools") or [] if isinstance(t, dict)],
+        tool_choice=choice,
+        stream=bool(body.get("stream")),
+        thinking=(body.get("thinking") or {}).get("type") if isinstance(body.get("thinking"), dict) else None,
+        reasoning_effort=body.get("reasoning_effort"),
+        max_tokens=body.get("max_tokens") or body.get("max_completion_tokens"),
+        stop=[stop] if isinstance(stop, str) else list(stop or []),
+        response_format=(body.get("response_format") or {}).get("type"),
+        tool_stream=bool(body.get("tool_stream")),
+        request_id=body.get("request_id"),
+    )
+    ask.fault = fault_of(ask.last_user_text, request.headers)
+    return ask
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def _message(message: dict[str, Any]) -> AskMessage:
+    role = str(message.get("role") or "user")
+    calls = [str((c.get("function") or {}).get("name")) for c in message.get("tool_calls") or [] if isinstance(c, dict)]
+    return AskMessage(role=role, text=_text(message.get("content")), tool_calls=calls, is_tool_result=role == "tool")
+
+
+def _tool(tool: dict[str, Any]) -> AskTool:
+    function = tool.get("function") or {}
+    return AskTool(
+        name=str(function.get("name") or ""),
+        description=str(function.get("description") or ""),
+        schema=function.get("parameters") or {"type": "object", "properties": {}},
+    )
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def render(ask: Ask, answer: Answer) -> Reply:
+    if ask.stream:
+        return Reply(200, {"Content-Type": SSE_TYPE}, events=_stream(ask, answer))
+    return Reply(200, {"Content-Type": JSON_TYPE}, body=_compact(_message_body(ask, answer), sort=True))
+
+
+def _usage(ask: Ask, answer: Answer) -> dict[str, Any]:
+    usage: dict[str, Any] = {
+        "prompt_tokens": answer.prompt_tokens,
+        "completion_tokens": answer.completion_tokens,
+        "total_tokens": answer.total_tokens,
+        "prompt_tokens_details": {"cached_tokens": answer.cached_tokens},
+    }
+    if _era(ask) >= 2026:
+        usage["completion_tokens_details"] = {"reasoning_tokens": answer.reasoning_tokens}
+    return usage
+
+
+def _era(ask: Ask) -> int:
+    return ask.model.envelope if ask.model else 2026
+
+
+def _message_body(ask: Ask, answer: Answer) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant"}
+    quirk = ask.model is not None and ask.model.id in double_data()["quirks"]["no_content_key_with_tool_calls"]
+    if not (answer.calls and quirk):
+        message["content"] = answer.text
+    if answer.reasoning is not None:
+        message["reasoning_content"] = answer.reasoning
+    if answer.calls:
+        ids = call_ids_unstreamed(len(answer.calls))
+        message["tool_calls"] = [
+            {"function": {"arguments": c.arguments_json, "name": c.name}, "id": i, "index": n, "type": "function"}
+            for n, (c, i) in enumerate(zip(answer.calls, ids, strict=True))
+        ]
+    chat_id = request_id()
+    body: dict[str, Any] = {
+        "choices": [{"finish_reason": answer.finish, "index": 0, "message": message}],
+        "created": int(time.time()),
+        "id": chat_id,
+        "model": ask.model_name,
+        "request_id": ask.request_id or chat_id,
+        "usage": _usage(ask, answer),
+    }
+    if _era(ask) >= 2026:
+        body["object"] = "chat.completion"
+    return body
+
+
+def _pieces(text: str) -> list[str]:
+    """Split text the way GLM streams it: a word or so per delta."""
+    pieces, current = [], ""
+    for char in text:
+        current += char
+        if char in " \n" and len(current) > 1:
+            pieces.append(current)
+            current = ""
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _stream(ask: Ask, answer: Answer) -> list[bytes]:
+    chat_id, created = request_id(), int(time.time())
+    head: dict[str, Any] = {"id": chat_id, "created": created}
+    if _era(ask) >= 2026:
+        head["object"] = "chat.completion.chunk"
+    head["model"] = ask.model_name
+
+    def chunk(choice: dict[str, Any], **extra: Any) -> bytes:
+        return b"data: " + _compact({**head, "choices": [choice], **extra}, sort=False) + b"\n\n"
+
+    events = [
+        chunk({"index": 0, "delta": {"role": "assistant", "reasoning_content": piece}})
+        for piece in _pieces(answer.reasoning or "")
+    ]
+    events += [chunk({"index": 0, "delta": {"role": "assistant", "content": piece}}) for piece in _pieces(answer.text)]
+    for index, call in enumerate(answer.calls):
+        events += _call_chunks(chunk, index, call, ask.tool_stream)
+    last = {"index": 0, "finish_reason": answer.finish, "delta": {"role": "assistant", "content": ""}}
+    events.append(chunk(last, usage=_usage(ask, answer)))
+    events.append(b"data: [DONE]\n\n")
+    return events
+
+
+def _call_chunks(chunk: Any, index: int, call: PlannedCall, fragments: bool) -> list[bytes]:
+    whole = {"id": call_id_streamed(), "index": index, "type": "function"}
+    if not fragments:
+        function = {"name": call.name, "arguments": call.arguments_json}
+        return [chunk({"index": 0, "delta": {"tool_calls": [{**whole, "function": function}]}})]
+    arguments = call.arguments_json
+    size = max(1, math.ceil(len(arguments) / 4))
+    first = chunk({"index": 0, "delta": {"tool_calls": [{**whole, "function": {"name": call.name, "arguments": ""}}]}})
+    rest = [
+        chunk(
+            {
+                "index": 0,
+                "delta": {"tool_calls": [{"index": index, "function": {"arguments": arguments[i : i + size]}}]},
+            }
+        )
+        for i in range(0, len(arguments), size)
+    ]
+    return [first, *rest]
+
+
+def render_refusal(refused: Refusal, stream: bool) -> Reply:
+    body = _compact({"error": {"code": refused.code, "message": refused.message}}, sort=False)
+    # Before a stream starts, Z.AI answers errors as plain JSON — with no content-type (recorded, 1305).
+    headers = {} if stream else {"Content-Type": JSON_TYPE}
+    return Reply(refused.http, headers, body=body)
+
+
+# --- models and embeddings ---------------------------------------------------------------------
+
+
+def models(catalogue: Catalogue) -> Reply:
+    data = [{"id": m.id, "object": "model", "created": 1753632000, "owned_by": "z-ai"} for m in catalogue.models]
+    return Reply(200, {"Content-Type": JSON_TYPE}, body=_compact({"object": "list", "data": data}, sort=False))
+
+
+EMBEDDING_MODELS = {"embedding-3": 2048, "embedding-2": 1024}
+
+
+def embeddings(request: DoubleRequest) -> Reply:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return render_refusal(refusal("1210"), stream=False)
+    model = body.get("model")
+    if model not in EMBEDDING_MODELS:
+        return render_refusal(refusal("1211"), stream=False)
+    dimensions = int(body.get("dimensions") or EMBEDDING_MODELS[model])
+    if not 1 <= dimensions <= EMBEDDING_MODELS[model]:
+        return render_refusal(refusal("1210"), stream=False)
+    inputs = body.get("input")
+    texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+    if not texts or not all(isinstance(t, str) and t for t in texts):
+        return render_refusal(refusal("1214", index="0"), stream=False)
+    data = [{"embedding": _vector(t, dimensions), "index": i, "object": "embedding"} for i, t in enumerate(texts)]
+    used = sum(max(1, len(t) // 4) for t in texts)
+    usage = {"completion_tokens": 0, "prompt_tokens": used, "total_tokens": used}
+    document = {"data": data, "model": model, "object": "list", "usage": usage}
+    return Reply(200, {"Content-Type": JSON_TYPE}, body=_compact(document, sort=True))
+
+
+def _vector(text: str, dimensions: int) -> list[float]:
+    """A deterministic unit vector derived from the text: equal inputs, equal embeddings."""
+    seed = hashlib.sha256(text.encode()).digest()
+    raw = [((seed[i % 32] ^ (i * 31 % 256)) - 127.5) / 127.5 for i in range(dimensions)]
+    norm = math.sqrt(sum(x * x for x in raw)) or 1.0
+    return [round(x / norm, 6) for x in raw]
+
+
+def key(request: DoubleRequest) -> str | None:
+    """The OpenAI surfaces take the key as a bearer token only."""
+    return request.bearer()

@@ -1,0 +1,31 @@
+"""What the double's HTTP layer hands a surface, and what a surface hands back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from conformance.double.faults import Transport
+
+
+@dataclass
+class DoubleRequest:
+    method: str
+    endpoint: str  # catalogue endpoint id the path falls under
+    route: str  # the path below the endpoint's base, e.g. /chat/completions or /v1/messages
+    query: str
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+    def bearer(self) -> str | None:
+        value = self.headers.get("authorization", "")
+        scheme, _, token = value.partition(" ")
+        return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes | None = None  # a whole answer
+    events: list[bytes] | None = None  # a stream: each item one framed SSE event
+    transport: Transport = field(default_factory=Transport)
