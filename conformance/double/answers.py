@@ -116,7 +116,7 @@ def _value(schema: dict[str, Any], name: str) -> Any:
         return values["by_name"][name]
     if kind == "array":
         return [_value(schema.get("items") or {"type": "string"}, "")]
-    if "enum" in schema and schema["enum"]:
+    if schema.get("enum"):
         return schema["enum"][0]
     return values["by_type"].get(kind if isinstance(kind, str) else "string", "example")
 

@@ -85,10 +85,10 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: _Server
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self._handle()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._handle()
 
     def _handle(self) -> None:
