@@ -101,6 +101,43 @@ def cmd_cells(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_double(args: argparse.Namespace) -> int:
+    from conformance.double.server import serve_forever
+
+    serve_forever(args.port, args.host)
+    return 0
+
+
+def cmd_double_evidence(args: argparse.Namespace) -> int:
+    from conformance.catalogue import load_catalogue
+    from conformance.double.synthetic import record_synthetic
+    from conformance.expectations import Expectations
+    from conformance.results import CellResult
+
+    def progress(number: int, total: int, result: CellResult) -> None:
+        if args.verbose or result.as_expected is False or number == total or number % 50 == 0:
+            mark = "" if result.as_expected is not False else f"  UNEXPECTED (expected {result.expected.verdict})"
+            print(f"[{number}/{total}] {result.cell}: {result.verdict}{mark}", flush=True)
+
+    run = record_synthetic(
+        load_catalogue(args.catalogue), Path(args.cassettes), args.cell, Expectations.load(args.expectations), progress
+    )
+    counts = ", ".join(f"{verdict} {count}" for verdict, count in sorted(run.verdicts().items()))
+    print(
+        f"recorded {len(run.recorded)} cell(s) against the double into {args.cassettes}/double ({counts}); "
+        f"left {run.real_evidence} cell(s) with real evidence alone; {run.not_applicable} not applicable"
+    )
+    for result in run.unexpected():
+        print(f"unexpected: {result.cell}: {result.verdict} — {'; '.join(result.reasons[:2])}")
+    return 1 if run.unexpected() else 0
+
+
+def cmd_fidelity(args: argparse.Namespace) -> int:
+    from conformance.double.fidelity import main as fidelity_main
+
+    return fidelity_main([args.corpus] if args.corpus else [])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zai-conformance", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"zai-conformance {__version__}")
@@ -130,6 +167,26 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--cassettes", default="cassettes", help="cassette root (default: cassettes)")
     imp.add_argument("--catalogue", metavar="FILE", help="catalogue file (default: the packaged one)")
     imp.set_defaults(func=cmd_import)
+
+    double = sub.add_parser("double", help="serve the Z.AI double on a loopback port (synthetic answers)")
+    double.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    double.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    double.set_defaults(func=cmd_double)
+
+    evidence = sub.add_parser(
+        "double-evidence",
+        help="record every cell without real evidence against the double, into cassettes/double (labelled)",
+    )
+    evidence.add_argument("--cell", action="append", default=[], metavar="PATTERN")
+    evidence.add_argument("--cassettes", default="cassettes", help="cassette root (default: cassettes)")
+    evidence.add_argument("--catalogue", metavar="FILE")
+    evidence.add_argument("--expectations", metavar="FILE")
+    evidence.add_argument("-v", "--verbose", action="store_true", help="one line per cell")
+    evidence.set_defaults(func=cmd_double_evidence)
+
+    fidelity = sub.add_parser("fidelity", help="measure the double against every real recording in a corpus")
+    fidelity.add_argument("corpus", nargs="?", help="corpus folder (default: tests/fixtures/zai-recordings)")
+    fidelity.set_defaults(func=cmd_fidelity)
 
     cells = sub.add_parser("cells", help="list cells and the evidence each has")
     cells.add_argument("--cell", action="append", default=[], metavar="PATTERN")

@@ -7,6 +7,9 @@ pytest run that collects no suite (the harness's own tests), apart from register
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 import pytest
 
 from conformance.catalogue import CatalogueError
@@ -14,6 +17,9 @@ from conformance.expectations import ExpectationsError
 from conformance.options import add_pytest_options, any_given, session_kwargs
 from conformance.results import CellResult
 from conformance.session import ConformanceSession, UsageError, outcome_message
+
+if TYPE_CHECKING:
+    from conformance.double.server import DoubleServer
 
 _SESSION = pytest.StashKey[ConformanceSession]()
 
@@ -51,6 +57,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def zai_session(request: pytest.FixtureRequest) -> ConformanceSession:
     return _session(request.config)
+
+
+@pytest.fixture(scope="session")
+def zai_double() -> Iterator[DoubleServer]:
+    """The Z.AI double on an ephemeral loopback port, for the whole test session."""
+    from conformance.double.server import running
+
+    with running() as double:
+        yield double
 
 
 def assert_as_expected(result: CellResult) -> None:

@@ -150,6 +150,8 @@ class CellRunner:
             "path": cell.path.id,
             "scenario": cell.scenario.id,
         }
+        if self.settings.record_kind == "double":
+            provenance["synthetic"] = f"produced by the zai-conformance {__version__} double, not by Z.AI"
         try:
             with self.recorder.record(scratch, provenance) as tap:
                 observation = self._drive(cell, tap)
@@ -158,26 +160,26 @@ class CellRunner:
             scratch.unlink(missing_ok=True)
             raise
         kept = self._keep_recording(scratch, final, result)
-        if any(e.outcome == "recorded" for e in observation.exchanges):
-            cassette = self._relative(final) if kept else None
+        recorded = any(e.outcome == "recorded" for e in observation.exchanges)
+        if kept or recorded:
             result.evidence = {
                 "kind": self.settings.record_kind,
-                "cassette": cassette,
+                "cassette": self._relative(final) if kept else None,
                 "provenance": {**provenance, "kept": kept},
-                "used": True,
+                "used": recorded,
             }
         return result
 
     def _keep_recording(self, scratch: Path, final: Path, result: CellResult) -> bool:
-        """Replace the cell's cassette with the new recording — unless nothing was recorded, or the new
-        run only met a quota/overload/hang while an older recording exists (keep the better evidence).
+        """Make the new recording the cell's cassette, unless an older one is better evidence: any
+        older recording beats one in which the client sent nothing, and one that only met a quota, an
+        overload or a hang. A recording with nothing sent is kept when there is no older one: it
+        documents that the client refused (and replay shows it again, or shows that it changed).
         Returns whether the new recording was kept."""
         if not scratch.exists():
             return False
-        if not any(e.outcome == "recorded" for e in (result.observation.exchanges if result.observation else [])):
-            scratch.unlink()
-            return False
-        if result.verdict in KINDS_NOT_OVERWRITTEN and final.exists():
+        sent = any(e.outcome == "recorded" for e in (result.observation.exchanges if result.observation else []))
+        if final.exists() and (not sent or result.verdict in KINDS_NOT_OVERWRITTEN):
             scratch.unlink()
             result.reasons.append(
                 f"previous recording kept ({result.verdict.value} this time): {self._relative(final)}"

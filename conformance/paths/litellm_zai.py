@@ -15,10 +15,14 @@ from conformance.paths.streaming import StreamAssembler, message_turn
 
 
 def _litellm() -> Any:
+    import logging
+
     import litellm
 
     litellm.suppress_debug_info = True
     litellm.telemetry = False
+    # Its logging worker warns whenever a new event loop appears, i.e. on every async cell.
+    logging.getLogger("LiteLLM").setLevel(logging.ERROR)
     return litellm
 
 

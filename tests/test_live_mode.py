@@ -1,0 +1,107 @@
+"""Live mode, end to end, as a user with a key runs it — against the double on loopback.
+
+`zai-conformance run --live` in a subprocess, the key taken from the environment, every endpoint
+aimed at the double: each selected cell is recorded, scrubbed and judged; results, report and
+cassettes are written; the verdicts match the expectations cell by cell; replaying the new cassettes
+gives the same verdicts. The same run without the key skips every cell and writes no cassette.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.catalogue import load_catalogue
+from conformance.expectations import Expectations
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKE_KEY = "zaiconf-live-e2e-FAKE-key-5e1f"
+SELECTION = ["general/glm-5.3/*", "coding/glm-4.7-flash/*"]
+
+
+def _run(tmp: Path, double: Any, *, key: str | None, live: bool = True) -> tuple[int, dict[str, Any], str]:
+    env = {k: v for k, v in os.environ.items() if k != "ZAI_API_KEY" and not k.startswith("ZAI_BASE_URL_")}
+    if key is not None:
+        env["ZAI_API_KEY"] = key
+    argv = [sys.executable, "-m", "conformance", "run", "--cassettes", str(tmp / "cassettes")]
+    argv += ["--reports", str(tmp / "reports"), *(["--live"] if live else [])]
+    for endpoint, url in double.base_urls.items():
+        argv += ["--base-url", f"{endpoint}={url}"]
+    for pattern in SELECTION:
+        argv += ["--cell", pattern]
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    results = json.loads((tmp / "reports" / "results.json").read_text())
+    return done.returncode, results, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def live_run(tmp_path_factory: pytest.TempPathFactory, zai_double: Any) -> tuple[Path, int, dict[str, Any], str]:
+    tmp = tmp_path_factory.mktemp("live")
+    code, results, output = _run(tmp, zai_double, key=FAKE_KEY)
+    return tmp, code, results, output
+
+
+def _selected() -> list[str]:
+    from fnmatch import fnmatchcase
+
+    return [c.id for c in load_catalogue().cells if any(fnmatchcase(c.id, p) for p in SELECTION)]
+
+
+def test_every_cell_is_recorded_and_judged_as_expected(live_run) -> None:
+    _, code, results, output = live_run
+    assert code == 0, output[-3000:]
+    assert results["run"]["mode"] == "live" and results["run"]["key_present"] is True
+    assert results["run"]["network"]["guard"] is False
+    cells = {cell["cell"]: cell for cell in results["cells"]}
+    assert sorted(cells) == sorted(_selected())
+    expectations = Expectations.load()
+    for cell_id, cell in cells.items():
+        expected = expectations.for_cell(cell_id).verdict.value
+        assert cell["verdict"] == expected, (cell_id, cell["reasons"])
+        evidence = cell["evidence"]
+        assert evidence["kind"] == "live" and evidence["provenance"]["target_is_zai"] is False, cell_id
+        assert Path(evidence["cassette"]).is_absolute() and Path(evidence["cassette"]).is_file(), cell_id
+        refused_before_sending = cell["verdict"] == "UNSUPPORTED"
+        assert evidence["used"] is not refused_before_sending, cell_id
+        assert cell["real"] is False  # the double is not Z.AI, whatever the mode says
+    assert results["summary"]["real_cells"] == 0
+
+
+def test_nothing_written_holds_the_key_and_the_report_exists(live_run) -> None:
+    tmp, _, _, output = live_run
+    assert FAKE_KEY not in output
+    written = [p for p in tmp.rglob("*") if p.is_file()]
+    assert any(p.name == "index.html" for p in written) and any(p.suffix == ".yaml" for p in written)
+    assert [str(p) for p in written if FAKE_KEY.encode() in p.read_bytes()] == []
+    cassette = next(p for p in written if p.suffix == ".yaml" and "openai-sdk/chat.yaml" in str(p))
+    assert "Bearer <redacted>" in cassette.read_text()
+
+
+def test_replaying_the_live_recordings_gives_the_same_verdicts(live_run, zai_double, tmp_path) -> None:
+    tmp, _, recorded, _ = live_run
+    replay_dir = tmp_path / "replay"
+    replay_dir.mkdir()
+    (replay_dir / "cassettes").symlink_to(tmp / "cassettes")
+    code, replayed, output = _run(replay_dir, zai_double, key=None, live=False)
+    assert code == 0, output[-3000:]
+    assert replayed["run"]["network"] == {"guard": True, "refused": []}
+    before = {c["cell"]: c["verdict"] for c in recorded["cells"]}
+    after = {c["cell"]: c["verdict"] for c in replayed["cells"]}
+    assert after == before
+    assert all(c["evidence"]["kind"] == "live" for c in replayed["cells"])
+
+
+def test_without_a_key_every_live_cell_is_skipped_with_the_reason(tmp_path, zai_double) -> None:
+    code, results, output = _run(tmp_path, zai_double, key=None)
+    assert code == 0, output[-3000:]
+    assert {c["verdict"] for c in results["cells"]} == {"SKIPPED"}
+    assert {c["reasons"][0] for c in results["cells"]} == {"live mode needs ZAI_API_KEY; it is not set"}
+    assert len(results["cells"]) == len(_selected())
+    assert not (tmp_path / "cassettes").exists()
+    assert "ZAI_API_KEY is not set" in output
