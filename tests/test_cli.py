@@ -19,9 +19,9 @@ def test_cells_lists_applicability_and_evidence(capsys) -> None:
 
 def test_cells_says_why_a_cell_does_not_apply(tmp_path: Path, capsys) -> None:
     catalogue = Path("conformance/data/catalogue.yaml").read_text()
-    broken = catalogue.replace(
-        "  - id: glm-4.5-flash\n    thinking: hybrid", "  - id: glm-4.5-flash\n    thinking: none"
-    )
+    entry = "  - id: glm-4.5-flash\n    envelope: 2025\n    thinking: "
+    assert entry + "hybrid" in catalogue
+    broken = catalogue.replace(entry + "hybrid", entry + "none")
     (tmp_path / "c.yaml").write_text(broken)
     assert main(["cells", "--catalogue", str(tmp_path / "c.yaml"), "--cell", "general/glm-4.5-flash/*/thinking"]) == 0
     out = capsys.readouterr().out

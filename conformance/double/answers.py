@@ -48,6 +48,7 @@ class Answer:
     text: str
     calls: list[PlannedCall] = field(default_factory=list)
     finish: str = "stop"  # stop | tool_calls | length | sensitive | network_error | model_context_window_exceeded
+    stop_sequence: str | None = None  # the stop word that cut the text, if one did
     prompt_tokens: int = 0
     completion_tokens: int = 0
     reasoning_tokens: int = 0
@@ -56,6 +57,19 @@ class Answer:
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+def pieces(text: str) -> list[str]:
+    """Split text the way GLM streams it: a word or so per delta (both surfaces stream this way)."""
+    out, current = [], ""
+    for char in text:
+        current += char
+        if char in " \n" and len(current) > 1:
+            out.append(current)
+            current = ""
+    if current:
+        out.append(current)
+    return out
 
 
 def thinks(ask: Ask) -> bool:
@@ -154,10 +168,10 @@ def _reasoning(ask: Ask, calls: list[PlannedCall]) -> str:
 
 
 def _apply_stop(ask: Ask, answer: Answer) -> None:
-    for word in ask.stop:
-        if word and word in answer.text:
-            answer.text = answer.text[: answer.text.index(word)]
-            answer.finish = "stop"
+    cuts = [(answer.text.index(word), word) for word in ask.stop if word and word in answer.text]
+    if cuts:
+        position, word = min(cuts)
+        answer.text, answer.finish, answer.stop_sequence = answer.text[:position], "stop", word
 
 
 def _apply_max_tokens(ask: Ask, answer: Answer) -> None:

@@ -43,15 +43,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from typing import Any
 
 from conformance.catalogue import Catalogue, Model
-from conformance.double.answers import Answer, PlannedCall, double_data, plan
+from conformance.double.answers import Answer, PlannedCall, double_data, pieces
 from conformance.double.ask import Ask, AskMessage, AskTool
 from conformance.double.faults import fault_of
 from conformance.double.ids import call_id_streamed, message_id, request_id, signature
-from conformance.double.openai_surface import _pieces as pieces
 from conformance.double.refusals import Refusal, refusal
 from conformance.double.wire import DoubleRequest, Reply
 
@@ -87,12 +85,14 @@ def key(request: DoubleRequest) -> str | None:
 
 
 def parse(request: DoubleRequest, catalogue: Catalogue) -> Ask:
+    """An Anthropic Messages body as the protocol-neutral Ask; only malformed input is refused here
+    (1210), everything the shared rules decide (1211, 1214, faults…) is left to `check_request`."""
     body = _body(request)
     model_name = str(body.get("model") or "")
     model = _model(model_name, catalogue)
     raw_messages = [m for m in body["messages"] if isinstance(m, dict)]
     if model is not None and not model.vision and any(_has_image(m) for m in raw_messages):
-        raise refusal("1210")
+        raise refusal("1210-content-type")
     ask = Ask(
         surface="anthropic",
         endpoint=request.endpoint,
@@ -269,22 +269,9 @@ def _usage(answer: Answer) -> dict[str, Any]:
 
 
 def _stop(ask: Ask, answer: Answer) -> tuple[str, str | None]:
-    sequence = _stop_sequence(ask, answer)
-    if sequence is not None:
-        return "stop_sequence", sequence
+    if answer.finish == "stop" and answer.stop_sequence is not None:
+        return "stop_sequence", answer.stop_sequence
     return STOP_REASONS.get(answer.finish, answer.finish), None
-
-
-def _stop_sequence(ask: Ask, answer: Answer) -> str | None:
-    """Which stop sequence cut the text. The planner does not record it, so ask it again without stops
-    or budget (it is deterministic) and see which sequence follows where the text was cut."""
-    if answer.finish != "stop" or not ask.stop:
-        return None
-    whole = plan(replace(ask, stop=[], max_tokens=None)).text
-    if not whole.startswith(answer.text):
-        return None
-    rest = whole[len(answer.text) :]
-    return next((s for s in ask.stop if s and rest.startswith(s)), None)
 
 
 def _event(name: str, data: dict[str, Any]) -> bytes:

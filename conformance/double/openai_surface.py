@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from conformance.catalogue import Catalogue
-from conformance.double.answers import Answer, PlannedCall, double_data
+from conformance.double.answers import Answer, PlannedCall, double_data, pieces
 from conformance.double.ask import Ask, AskMessage, AskTool
 from conformance.double.faults import fault_of
 from conformance.double.ids import call_id_streamed, call_ids_unstreamed, request_id
@@ -146,19 +146,6 @@ def _message_body(ask: Ask, answer: Answer) -> dict[str, Any]:
     return body
 
 
-def _pieces(text: str) -> list[str]:
-    """Split text the way GLM streams it: a word or so per delta."""
-    pieces, current = [], ""
-    for char in text:
-        current += char
-        if char in " \n" and len(current) > 1:
-            pieces.append(current)
-            current = ""
-    if current:
-        pieces.append(current)
-    return pieces
-
-
 def _stream(ask: Ask, answer: Answer) -> list[bytes]:
     chat_id, created = request_id(), int(time.time())
     head: dict[str, Any] = {"id": chat_id, "created": created}
@@ -171,9 +158,9 @@ def _stream(ask: Ask, answer: Answer) -> list[bytes]:
 
     events = [
         chunk({"index": 0, "delta": {"role": "assistant", "reasoning_content": piece}})
-        for piece in _pieces(answer.reasoning or "")
+        for piece in pieces(answer.reasoning or "")
     ]
-    events += [chunk({"index": 0, "delta": {"role": "assistant", "content": piece}}) for piece in _pieces(answer.text)]
+    events += [chunk({"index": 0, "delta": {"role": "assistant", "content": piece}}) for piece in pieces(answer.text)]
     for index, call in enumerate(answer.calls):
         events += _call_chunks(chunk, index, call, ask.tool_stream)
     last = {"index": 0, "finish_reason": answer.finish, "delta": {"role": "assistant", "content": ""}}
