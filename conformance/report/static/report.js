@@ -1,14 +1,21 @@
 "use strict";
 // The drill-down and the filters. Every recorded byte reaches the page through textContent (never
 // innerHTML), and a link is only made from an http(s) URL, so recorded data cannot become markup.
-(function () {
-  const data = JSON.parse(document.getElementById("report-data").textContent);
+(async function () {
+  const data = await unpack(document.getElementById("report-data").textContent);
   const cells = new Map(data.cells.map((cell) => [cell.cell, cell]));
   const panel = document.getElementById("panel");
   const panelBody = document.getElementById("panel-body");
   const panelLink = document.getElementById("panel-link");
   const SHOWN_CHARS = 8000;
   const EVIDENCE_LABELS = { public: "PUBLIC", live: "LIVE", double: "DOUBLE · synthetic" };
+
+  // The results document travels gzip + base64 (see html.py embed_json).
+  async function unpack(text) {
+    const bytes = Uint8Array.from(atob(text.trim()), (char) => char.charCodeAt(0));
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return JSON.parse(await new Response(stream).text());
+  }
 
   function el(tag, props, ...children) {
     const node = document.createElement(tag);
