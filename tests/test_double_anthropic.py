@@ -294,7 +294,10 @@ def test_image_to_a_text_model_is_1210_and_to_a_vision_model_is_answered(client:
     image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
     content = [image, {"type": "text", "text": "What is in this picture?"}]
     messages = [{"role": "user", "content": content}]
-    error_of(post(client, {"model": "glm-5", "messages": messages}), 400, "invalid_request_error", "1210")
+    refused = post(client, {"model": "glm-5", "messages": messages})
+    # Z.AI answered this one in the bare envelope, not its Anthropic one (hermes-agent#117208)
+    assert refused.status_code == 400
+    assert refused.json() == {"error": {"code": "1210", "message": "messages.content.type 参数非法，取值范围 ['text']"}}
     assert post(client, {"model": "glm-4.6v", "messages": messages}).status_code == 200
 
 
@@ -314,7 +317,8 @@ def test_json_body_uses_default_separators_unescaped_utf8(client: httpx.Client) 
 
 
 def test_ids_headers_and_signature_formats(client: httpx.Client) -> None:
-    response = post(client, ask(model="glm-4.7", text="Use get_weather for Florence", tools=[WEATHER]))
+    thinking = {"thinking": {"type": "enabled", "budget_tokens": 1024}}
+    response = post(client, ask(model="glm-4.7", text="Use get_weather for Florence", tools=[WEATHER], **thinking))
     body = response.json()
     match = MESSAGE_ID.match(body["id"])
     assert match
@@ -376,7 +380,10 @@ def test_captured_stream_is_parsed_as_real_zai_printed_it() -> None:
 
 
 def test_every_stream_data_line_uses_default_separators(client: httpx.Client) -> None:
-    response = post(client, {**ask(model="glm-4.7", text="Use bash, in Português", tools=[BASH]), "stream": True})
+    thinking = {"thinking": {"type": "enabled", "budget_tokens": 1024}}  # its text quotes the question
+    response = post(
+        client, {**ask(model="glm-4.7", text="Use bash, in Português", tools=[BASH], **thinking), "stream": True}
+    )
     lines = data_lines(response.text)
     assert len(lines) > 8
     assert all(printed_like_zai(line) for line in lines)
@@ -500,9 +507,12 @@ def test_forced_tool_comes_without_text(client: httpx.Client) -> None:
         ("glm-5", None, False),  # Anthropic's default; the glm-5 captures asked for none and got none
         ("glm-5", {"type": "enabled", "budget_tokens": 2048}, True),
         ("glm-5", {"type": "adaptive"}, True),
-        ("glm-4.7", None, True),  # always-thinking (echokit glm-4.7 transcript)
+        # always-thinking models too only think here when asked: glm-5.3 without `thinking` answered with
+        # a text block only (caveman fixtures); the glm-4.7 transcript with a thinking block is Claude Code's
+        ("glm-5.3", None, False),
+        ("glm-4.7", {"type": "enabled", "budget_tokens": 2048}, True),
     ],
-    ids=["hybrid-disabled", "hybrid-absent", "hybrid-enabled", "hybrid-adaptive", "always-absent"],
+    ids=["hybrid-disabled", "hybrid-absent", "hybrid-enabled", "hybrid-adaptive", "always-absent", "always-enabled"],
 )
 def test_thinking_block_only_when_the_model_thinks(
     client: httpx.Client, model: str, thinking: dict[str, Any] | None, thinks: bool
@@ -555,7 +565,7 @@ def test_stop_sequence_that_never_occurs_changes_nothing(client: httpx.Client) -
 
 @pytest.mark.parametrize(
     ("model", "thinks"),
-    [("claude-haiku-4-5-20251001", False), ("claude-sonnet-4-5-20250929", True)],
+    [("claude-haiku-4-5-20251001", False), ("claude-sonnet-4-5-20250929", False)],
     ids=["haiku-to-glm-4.5-air", "sonnet-to-glm-4.7"],
 )
 def test_claude_model_id_is_accepted_and_echoed(client: httpx.Client, model: str, thinks: bool) -> None:

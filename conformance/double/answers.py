@@ -60,11 +60,15 @@ class Answer:
 
 
 def pieces(text: str) -> list[str]:
-    """Split text the way GLM streams it: a word or so per delta (both surfaces stream this way)."""
+    """Split text the way GLM streams it: a word (with its trailing space) per delta, and each run of
+    line breaks as a delta of its own (both surfaces stream this way)."""
     out, current = [], ""
     for char in text:
+        if current and (char == "\n") != current.endswith("\n"):  # entering or leaving a line-break run
+            out.append(current)
+            current = ""
         current += char
-        if char in " \n" and len(current) > 1:
+        if char == " ":
             out.append(current)
             current = ""
     if current:
@@ -73,10 +77,15 @@ def pieces(text: str) -> list[str]:
 
 
 def thinks(ask: Ask) -> bool:
-    """Whether the model reasons for this request (errors for refused settings are raised earlier)."""
+    """Whether the model reasons for this request (errors for refused settings are raised earlier).
+    On the Anthropic surface only when the request asks for thinking: every capture without a
+    `thinking` field has no thinking block, even from always-thinking glm-5.3 (caveman fixtures, 4
+    output tokens); the OpenAI surfaces reason by default (every fantasy recording)."""
     model = ask.model
     if model is None or model.thinking == "none":
         return False
+    if ask.surface == "anthropic":
+        return ask.thinking == "enabled"
     if ask.reasoning_effort in ("none", "minimal") and model.reasoning_effort:
         return False
     if ask.reasoning_effort == "low" and "low" in model.reasoning_effort and model.thinking == "always":
@@ -159,12 +168,15 @@ def _trailing_results(ask: Ask) -> int:
 
 
 def _reasoning(ask: Ask, calls: list[PlannedCall]) -> str:
+    """What the model "thinks". 2025-envelope models open their reasoning with a line break (every
+    recording of glm-4.5/4.6/4.6v does), which they stream as a whitespace-only delta."""
+    lead = "\n" if ask.model is not None and ask.model.envelope < 2026 else ""
     if ask.answering_tool_results:
-        return "The tools have answered; I will report their results to the user."
+        return lead + "The tools have answered.\n\nI will report their results to the user."
     question = ask.last_user_text.strip().replace("\n", " ")[:80]
     if calls:
-        return f'The user asks: "{question}". I should call {", ".join(c.name for c in calls)}.'
-    return f'The user asks: "{question}". I will answer directly.'
+        return lead + f'The user asks: "{question}".\n\nI should call {", ".join(c.name for c in calls)}.'
+    return lead + f'The user asks: "{question}".\n\nI will answer directly.'
 
 
 def _apply_stop(ask: Ask, answer: Answer) -> None:

@@ -327,6 +327,8 @@ def render_refusal(refused: Refusal, stream: bool) -> Reply:
         "code": refused.code,
         "message": f"[{refused.code}][{refused.message}][{request}]",
     }
-    body = {"type": "error", "error": error, "request_id": request}
+    body: dict[str, Any] = {"type": "error", "error": error, "request_id": request}
+    if refused.bare:  # some validation errors come back in the OpenAI-style envelope (1210, recorded)
+        body = {"error": {"code": refused.code, "message": refused.message}}
     compact = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return Reply(refused.http, {"Content-Type": JSON_TYPE}, body=compact)

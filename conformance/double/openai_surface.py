@@ -46,6 +46,8 @@ def parse(request: DoubleRequest, catalogue: Catalogue) -> Ask:
     messages = [_message(m) for m in body["messages"] if isinstance(m, dict)]
     model_name = str(body.get("model") or "")
     model = next((m for m in catalogue.models if m.id == model_name.lower()), None)
+    if model is not None and not model.vision and any(_has_image(m) for m in body["messages"]):
+        raise refusal("1210-content-type-en")
     choice = body.get("tool_choice")
     if isinstance(choice, dict):
         choice = (choice.get("function") or {}).get("name")
@@ -77,6 +79,11 @@ def _text(content: Any) -> str:
     if isinstance(content, list):
         return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
     return ""
+
+
+def _has_image(message: Any) -> bool:
+    content = message.get("content") if isinstance(message, dict) else None
+    return isinstance(content, list) and any(isinstance(p, dict) and p.get("type") != "text" for p in content)
 
 
 def _message(message: dict[str, Any]) -> AskMessage:
@@ -156,10 +163,7 @@ def _stream(ask: Ask, answer: Answer) -> list[bytes]:
     def chunk(choice: dict[str, Any], **extra: Any) -> bytes:
         return b"data: " + _compact({**head, "choices": [choice], **extra}, sort=False) + b"\n\n"
 
-    events = [
-        chunk({"index": 0, "delta": {"role": "assistant", "reasoning_content": piece}})
-        for piece in pieces(answer.reasoning or "")
-    ]
+    events = [chunk({"index": 0, "delta": _reasoning_delta(ask, piece)}) for piece in pieces(answer.reasoning or "")]
     events += [chunk({"index": 0, "delta": {"role": "assistant", "content": piece}}) for piece in pieces(answer.text)]
     for index, call in enumerate(answer.calls):
         events += _call_chunks(chunk, index, call, ask.tool_stream)
@@ -167,6 +171,14 @@ def _stream(ask: Ask, answer: Answer) -> list[bytes]:
     events.append(chunk(last, usage=_usage(ask, answer)))
     events.append(b"data: [DONE]\n\n")
     return events
+
+
+def _reasoning_delta(ask: Ask, piece: str) -> dict[str, Any]:
+    """2025-envelope models send a whitespace-only reasoning delta with an empty `content` beside it
+    (every such delta in every recording of glm-4.5/4.6/4.6v; glm-4.7-flash does not)."""
+    if _era(ask) < 2026 and not piece.strip():
+        return {"role": "assistant", "content": "", "reasoning_content": piece}
+    return {"role": "assistant", "reasoning_content": piece}
 
 
 def _call_chunks(chunk: Any, index: int, call: PlannedCall, fragments: bool) -> list[bytes]:
@@ -190,7 +202,10 @@ def _call_chunks(chunk: Any, index: int, call: PlannedCall, fragments: bool) -> 
 
 
 def render_refusal(refused: Refusal, stream: bool) -> Reply:
-    body = _compact({"error": {"code": refused.code, "message": refused.message}}, sort=False)
+    document: dict[str, Any] = {"error": {"code": refused.code, "message": refused.message}}
+    if refused.request_id:
+        document["request_id"] = request_id()  # quota refusals carry one beside `error` (1308, recorded)
+    body = _compact(document, sort=False)
     # Before a stream starts, Z.AI answers errors as plain JSON — with no content-type (recorded, 1305).
     headers = {} if stream else {"Content-Type": JSON_TYPE}
     return Reply(refused.http, headers, body=body)

@@ -28,11 +28,19 @@ class Refusal(Exception):
     code: str
     http: int
     message: str
+    request_id: bool = False  # the body carries a top-level request_id (seen for 1308)
+    bare: bool = False  # the Anthropic surface sends it in the plain {"error": …} envelope (seen for 1210)
 
 
 def refusal(key: str, **fields: str) -> Refusal:
     entry = double_data()["errors"][key]
-    return Refusal(str(entry.get("code", key)), int(entry["http"]), entry["message"].format(**fields))
+    return Refusal(
+        str(entry.get("code", key)),
+        int(entry["http"]),
+        entry["message"].format(**fields),
+        request_id=bool(entry.get("request_id")),
+        bare=bool(entry.get("bare")),
+    )
 
 
 def check_key(key: str | None, endpoint: str) -> None:
