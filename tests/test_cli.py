@@ -13,7 +13,7 @@ def test_cells_lists_applicability_and_evidence(capsys) -> None:
     assert main(["cells", "--cell", "coding/glm-4.6/openai-sdk/*"]) == 0
     lines = dict(line.split("\t") for line in capsys.readouterr().out.splitlines())
     assert lines["coding/glm-4.6/openai-sdk/chat"] == "public"
-    assert lines["coding/glm-4.6/openai-sdk/thinking"] == "no evidence"
+    assert lines["coding/glm-4.6/openai-sdk/thinking"] == "double"  # no real recording: synthetic evidence
     assert len(lines) == 12
 
 

@@ -103,6 +103,16 @@ class LiteLLMZaiPath(_LiteLLMZai, ClientPath):
 
 
 class LiteLLMZaiAsyncPath(_LiteLLMZai, AsyncClientPath):
+    async def _arun(self, scenario: Any, first_request: dict[str, Any]) -> list[Turn]:
+        """Each cell runs in its own event loop; LiteLLM caches aiohttp sessions bound to the loop that
+        made them, so close and forget them before the loop ends (else: "Unclosed client session")."""
+        try:
+            return await super()._arun(scenario, first_request)
+        finally:
+            litellm = _litellm()
+            await litellm.close_litellm_async_clients()
+            litellm.in_memory_llm_clients_cache.flush_cache()
+
     async def asend(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
         litellm = _litellm()
         kwargs = self.kwargs(body)
