@@ -7,9 +7,9 @@ Prints medians over several runs (machines are noisy). Each run is a fresh proce
 
 Figures:
 - wall: `zai-conformance run` from process start to exit (import, collection, every cell, reports);
-- start-up: the same command selecting one cell that has no evidence (imports, catalogue, pytest
-  collection, results and reports; no client call), and `import litellm` alone, which the first
-  LiteLLM cell of a process pays;
+- start-up: the same command selecting one cell, with an empty cassette folder (imports, catalogue,
+  pytest collection, results and reports; no client call), and `import litellm` alone, which the
+  first LiteLLM cell of a process pays;
 - per cell: the harness's own duration_ms for cells whose verdict rests on replayed bytes, by client
   path and streamed or not (a recorded stream of 1,285 chunks costs what the client spends parsing
   it), and the first LiteLLM cell of a run separately: it pays LiteLLM's lazy start.
@@ -72,9 +72,9 @@ def main() -> None:
             shape = "streamed" if cell["scenario"].endswith("-stream") else "non-streamed"
             per_path[f"{cell['path']} ({shape})"].append(cell["duration_ms"])
 
-    # one cell with no evidence: imports, catalogue, pytest collection, results and reports, no client call
-    no_call = "general/glm-5.3/openai-sdk/chat"
-    startup = [timed([*CLI, "run", "--cell", no_call, "--reports", tempfile.mkdtemp()]) for _ in range(args.runs)]
+    # one cell and no cassettes at all: imports, catalogue, pytest collection, results and reports, no client call
+    no_call = ["--cell", "general/glm-5.3/openai-sdk/chat", "--cassettes", tempfile.mkdtemp()]
+    startup = [timed([*CLI, "run", *no_call, "--reports", tempfile.mkdtemp()]) for _ in range(args.runs)]
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     litellm_import = [timed([sys.executable, "-c", "import litellm"], env) for _ in range(args.runs)]
     bare = [timed([sys.executable, "-c", "pass"]) for _ in range(args.runs)]
