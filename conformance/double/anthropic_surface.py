@@ -87,7 +87,7 @@ def key(request: DoubleRequest) -> str | None:
 def parse(request: DoubleRequest, catalogue: Catalogue) -> Ask:
     """An Anthropic Messages body as the protocol-neutral Ask; only malformed input is refused here
     (1210), everything the shared rules decide (1211, 1214, faults…) is left to `check_request`."""
-    body = _body(request)
+    body = request.chat_body()
     model_name = str(body.get("model") or "")
     model = _model(model_name, catalogue)
     raw_messages = [m for m in body["messages"] if isinstance(m, dict)]
@@ -108,16 +108,6 @@ def parse(request: DoubleRequest, catalogue: Catalogue) -> Ask:
     )
     ask.fault = fault_of(ask.last_user_text, request.headers)
     return ask
-
-
-def _body(request: DoubleRequest) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        raise refusal("1210") from None
-    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-        raise refusal("1210")
-    return body
 
 
 def _model(name: str, catalogue: Catalogue) -> Model | None:

@@ -37,12 +37,7 @@ def _compact(value: Any, sort: bool) -> bytes:
 
 
 def parse(request: DoubleRequest, catalogue: Catalogue) -> Ask:
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        raise refusal("1210") from None
-    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-        raise refusal("1210")
+    body = request.chat_body()
     messages = [_message(m) for m in body["messages"] if isinstance(m, dict)]
     model_name = str(body.get("model") or "")
     model = next((m for m in catalogue.models if m.id == model_name.lower()), None)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from conformance.double.faults import Transport
+from conformance.double.refusals import refusal
 
 
 @dataclass
@@ -15,6 +18,16 @@ class DoubleRequest:
     query: str
     headers: dict[str, str]  # lower-cased names
     body: bytes
+
+    def chat_body(self) -> dict[str, Any]:
+        """The JSON object of a chat request, which must carry a `messages` list; else 400/1210."""
+        try:
+            body = json.loads(self.body or b"{}")
+        except ValueError:
+            raise refusal("1210") from None
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            raise refusal("1210")
+        return body
 
     def bearer(self) -> str | None:
         value = self.headers.get("authorization", "")
