@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,69 +24,11 @@ from conformance.double.answers import plan
 from conformance.double.server import DoubleServer, running
 from conformance.double.wire import DoubleRequest
 
-# Real capture: Z.AI's Anthropic-compatible /v1/messages, model glm-5, 2026-03-31 — the Go raw-string
-# constant `anthropic_stream_1` of a public *_test.go file, as kept in
-# ../shared/zai-recordings/anthropic_endpoint/go_test__glm-5_stream1_text_then_tool_use.sse.
-CAPTURED_STREAM = """\
-event: message_start
-data: {"type": "message_start", "message": {"id": "msg_202603312157426c43542335a446c4", "type": "message", \
-"role": "assistant", "model": "glm-5", "content": [], "stop_reason": null, "stop_sequence": null, \
-"usage": {"input_tokens": 0, "output_tokens": 0}}}
-
-event: ping
-data: {"type": "ping"}
-
-event: content_block_start
-data: {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
-
-event: content_block_delta
-data: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "好的"}}
-
-event: content_block_delta
-data: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "，"}}
-
-event: content_block_delta
-data: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "我来"}}
-
-event: content_block_delta
-data: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "执行"}}
-
-event: content_block_delta
-data: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "一个"}}
-
-event: content_block_delta
-data: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "简单的"}}
-
-event: content_block_delta
-data: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "命令"}}
-
-event: content_block_delta
-data: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "："}}
-
-event: content_block_stop
-data: {"type": "content_block_stop", "index": 0}
-
-event: content_block_start
-data: {"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", \
-"id": "call_9cd06da089d2481291d99317", "name": "bash", "input": {}}}
-
-event: content_block_delta
-data: {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", \
-"partial_json": "{\\"command\\":\\"echo \\\\\\"Hello, World!\\\\\\"\\",\
-\\"description\\":\\"Print Hello World message\\"}"}}
-
-event: content_block_stop
-data: {"type": "content_block_stop", "index": 1}
-
-event: message_delta
-data: {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": null}, \
-"usage": {"input_tokens": 8167, "output_tokens": 32, "cache_read_input_tokens": 2816, \
-"server_tool_use": {"web_search_requests": 0}, "service_tier": "standard"}}
-
-event: message_stop
-data: {"type": "message_stop"}
-
-"""
+# Real capture: Z.AI's Anthropic-compatible /v1/messages, model glm-5, 2026-03-31 (the corpus copy in
+# tests/fixtures; its .SOURCE.md says where it came from).
+CAPTURED_STREAM = (
+    Path(__file__).parent / "fixtures/zai-recordings/anthropic_endpoint/go_test__glm-5_stream1_text_then_tool_use.sse"
+).read_text(encoding="utf-8")
 
 KEY = "double-test-key"
 MESSAGE_ID = re.compile(r"^msg_(\d{14})[0-9a-f]{16}$")
