@@ -74,7 +74,8 @@ class ClientPathSpec(_Entry):
     id: str = Field(pattern=_ID)
     title: str
     adapter: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-    protocols: tuple[Protocol, ...]
+    api: Protocol = "openai"  # the style of the client's own API (what the scenario is rendered in)
+    protocols: tuple[Protocol, ...]  # the endpoint protocols it reaches on the wire
     clients: tuple[str, ...] = ()
     scenarios: tuple[str, ...] | None = None
 

@@ -52,6 +52,18 @@ class Usage:
             cached_tokens=_field(_field(usage, "prompt_tokens_details"), "cached_tokens"),
         )
 
+    @classmethod
+    def from_anthropic(cls, usage: Any) -> Usage | None:
+        """Anthropic usage in OpenAI terms: prompt = input + cache reads (Z.AI's input_tokens exclude
+        them, as Anthropic's do), completion = output, and the total both protocols mean."""
+        if usage is None:
+            return None
+        read = _field(usage, "cache_read_input_tokens") or 0
+        created = _field(usage, "cache_creation_input_tokens") or 0
+        prompt = (_field(usage, "input_tokens") or 0) + read + created
+        completion = _field(usage, "output_tokens") or 0
+        return cls(prompt, completion, prompt + completion, None, read)
+
 
 def _field(container: Any, key: str) -> Any:
     if container is None:

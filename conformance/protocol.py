@@ -5,18 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import yaml
 
 
 @dataclass(frozen=True)
-class OpenAIProtocol:
+class ProtocolFacts:
+    name: str
     chat_path: str
     documented_request_fields: frozenset[str]
     observed_accepted_fields: dict[str, str]
     assistant_history_keys: frozenset[str]
     tool_call_history_keys: frozenset[str]
     finish_reasons: frozenset[str]
+    neutral_finish: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -26,21 +29,38 @@ class ErrorClasses:
 
 
 @cache
-def _raw() -> dict:
+def _raw() -> dict[str, Any]:
     return yaml.safe_load((resources.files("conformance") / "data" / "zai_protocol.yaml").read_text())
 
 
 @cache
-def openai_protocol() -> OpenAIProtocol:
-    raw = _raw()["openai"]
-    return OpenAIProtocol(
+def protocol_facts(name: str) -> ProtocolFacts:
+    raw = _raw()["protocols"][name]
+    return ProtocolFacts(
+        name=name,
         chat_path=raw["chat_path"],
         documented_request_fields=frozenset(raw["documented_request_fields"]),
         observed_accepted_fields=dict(raw["observed_accepted_fields"]),
         assistant_history_keys=frozenset(raw["assistant_history_keys"]),
         tool_call_history_keys=frozenset(raw["tool_call_history_keys"]),
         finish_reasons=frozenset(raw["finish_reasons"]),
+        neutral_finish=dict(raw["neutral_finish"] or {}),
     )
+
+
+def openai_protocol() -> ProtocolFacts:
+    return protocol_facts("openai")
+
+
+def neutral_finish(value: str | None) -> str | None:
+    """A finish or stop reason in the scenarios' (OpenAI) vocabulary, whichever protocol sent it."""
+    if value is None:
+        return None
+    for name in _raw()["protocols"]:
+        mapped = protocol_facts(name).neutral_finish.get(value)
+        if mapped is not None:
+            return mapped
+    return value
 
 
 @cache

@@ -27,7 +27,7 @@ from conformance.recording.evidence import EvidenceStore
 from conformance.recording.recorder import Recorder, WireTap
 from conformance.recording.scrub import SCRUBBER
 from conformance.results import CellResult, client_versions, now
-from conformance.scenario import openai_request
+from conformance.scenario import request_for
 from conformance.verdict import Finding, Severity, Verdict, combine, reasons
 from conformance.wire import read_answer
 
@@ -111,7 +111,7 @@ class CellRunner:
         cassette = self._relative(evidence.path)
         try:
             with self.recorder.replay(evidence.path) as tap:
-                observation = self._drive(cell, tap)
+                observation, intended = self._drive(cell, tap)
                 provenance = tap.provenance
                 recorded = tap.recorded_interactions
         except CorruptCassette as exc:
@@ -122,7 +122,7 @@ class CellRunner:
                 evidence_error=str(exc),
                 record_command=record_command(cell),
             )
-        result = self._judge(cell, observation, recorded)
+        result = self._judge(cell, observation, intended, recorded)
         result.evidence = {
             "kind": evidence.kind,
             "cassette": cassette,
@@ -154,8 +154,8 @@ class CellRunner:
             provenance["synthetic"] = f"produced by the zai-conformance {__version__} double, not by Z.AI"
         try:
             with self.recorder.record(scratch, provenance) as tap:
-                observation = self._drive(cell, tap)
-            result = self._judge(cell, observation, len(observation.exchanges))
+                observation, intended = self._drive(cell, tap)
+            result = self._judge(cell, observation, intended, len(observation.exchanges))
         except BaseException:
             scratch.unlink(missing_ok=True)
             raise
@@ -188,29 +188,34 @@ class CellRunner:
         os.replace(scratch, final)
         return True
 
-    def _drive(self, cell: Cell, tap: WireTap) -> Observation:
+    def _drive(self, cell: Cell, tap: WireTap) -> tuple[Observation, dict[str, Any]]:
+        """Run the path; return what it did and the first request it is meant to put on the wire
+        (the scenario in the endpoint's protocol, with the path's documented configuration)."""
         target = Target(
             base_url=self.base_url(cell),
             api_key=self.settings.api_key if self.settings.live else REPLAY_KEY,
             idle_timeout=self.settings.timeout(),
         )
         adapter = load_adapter(cell.path)(cell.path, target)
+        model = cell.model.id
+        intended = adapter.intended(request_for(self.catalogue, cell.scenario, model, cell.endpoint.protocol))
         try:
-            turns = adapter.run(cell.scenario, openai_request(self.catalogue, cell.scenario, cell.model.id))
+            turns = adapter.run(cell.scenario, request_for(self.catalogue, cell.scenario, model, cell.path.api))
         finally:
             adapter.close()
-        return Observation(turns=turns, exchanges=tap.exchanges)
+        return Observation(turns=turns, exchanges=tap.exchanges), intended
 
-    def _judge(self, cell: Cell, observation: Observation, recorded: int) -> CellResult:
+    def _judge(self, cell: Cell, observation: Observation, intended: dict[str, Any], recorded: int) -> CellResult:
         scenario = cell.scenario
-        intended = openai_request(self.catalogue, scenario, cell.model.id)
         tools = {name: self.catalogue.tools[name] for name in scenario.tools}
         findings: list[Finding] = []
         failure: tuple[Verdict, str] | None = None
+        wire = None
         for turn in observation.turns:
             exchange = _exchange_for(observation.exchanges, turn)
             if exchange is not None:
-                findings += check_request(exchange, turn.index, intended, cell.endpoint, self.base_url(cell))
+                base = self.base_url(cell)
+                findings += check_request(exchange, turn.index, intended, cell.endpoint, base, previous=wire)
                 if exchange.outcome == "miss":
                     failure = (Verdict.NOT_RECORDED, f"replay miss on turn {turn.index + 1}: {exchange.miss}")
                     break
@@ -218,11 +223,11 @@ class CellRunner:
                 failure = classify(turn.error, sent=exchange is not None)
                 break
             wire = (
-                read_answer(exchange.status, exchange.response_body, exchange.response_headers)
+                read_answer(exchange.status, exchange.response_body, exchange.response_headers, exchange.url)
                 if exchange is not None and exchange.status is not None
                 else None
             )
-            findings += check_turn(scenario.expect[turn.index], turn, wire, tools, scenario.stream)
+            findings += check_turn(scenario.expect[turn.index], turn, wire, tools, scenario.stream, cell.path.api)
         findings += _conversation_findings(observation, scenario.turns, recorded, failure is not None)
         extra: dict[str, Any] = {"findings": findings, "observation": observation}
         if failure is not None:

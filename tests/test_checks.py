@@ -235,10 +235,17 @@ def test_usage_altered_by_the_path_fails_and_details_deviate():
 
 
 def test_finish_reason_mapped_differently_from_the_wire_fails():
-    expect, turn, wire = _chat(finish_reason="end_turn")
+    expect, turn, wire = _chat(finish_reason="content_filter")
     assert _worst(check_turn(expect, turn, wire, {}, streamed=False)) == [
-        ("finish_reason", FAIL, "the path exposes finish_reason 'end_turn'; Z.AI sent 'stop'")
+        ("finish_reason", FAIL, "the path exposes finish_reason 'content_filter'; Z.AI sent 'stop'")
     ]
+
+
+def test_an_anthropic_stop_reason_translated_to_openai_is_the_same_answer():
+    expect, turn, wire = _chat(finish_reason="stop")
+    wire.finish_reason = "end_turn"  # the Anthropic endpoint's word; LiteLLM exposes OpenAI's
+    [finding] = _by(check_turn(expect, turn, wire, {}, streamed=False), "finish_reason")
+    assert (finding.severity, finding.message) == (INFO, "finish_reason 'stop' as expected (Z.AI sent 'end_turn')")
 
 
 def test_finish_reason_not_the_expected_one_names_both():

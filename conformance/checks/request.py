@@ -10,17 +10,26 @@ from typing import Any
 
 from conformance.catalogue import Endpoint
 from conformance.observation import Exchange
-from conformance.protocol import openai_protocol
+from conformance.protocol import ProtocolFacts, protocol_facts
 from conformance.recording.matching import question_of
 from conformance.verdict import Finding, Severity
+from conformance.wire import WireAnswer
 
 INFO, DEVIATION, FAIL = Severity.INFO, Severity.DEVIATION, Severity.FAIL
 
 
 def check_request(
-    exchange: Exchange, turn: int, intended: dict[str, Any], endpoint: Endpoint, base_url: str
+    exchange: Exchange,
+    turn: int,
+    intended: dict[str, Any],
+    endpoint: Endpoint,
+    base_url: str,
+    previous: WireAnswer | None = None,
 ) -> list[Finding]:
-    findings = _url(exchange, base_url) + _auth(exchange, endpoint)
+    """`intended` is the scenario rendered in the endpoint's protocol; `previous` the answer of the
+    turn before (a follow-up must carry back what it requires, e.g. signed thinking blocks)."""
+    facts = protocol_facts(endpoint.protocol)
+    findings = _url(exchange, base_url, facts) + _auth(exchange, endpoint)
     try:
         sent = json.loads(exchange.request_body or "")
     except ValueError:
@@ -30,14 +39,16 @@ def check_request(
             *findings,
             Finding("request_body", FAIL, "the request body is not a JSON object", turn, "request"),
         ]
-    findings += _params(sent, intended, turn)
+    findings += _params(sent, intended, turn, facts)
     if turn > 0:
-        findings += _history(sent) + _history_prefix(sent, intended)
+        findings += _history(sent, facts) + _history_prefix(sent, intended)
+        if endpoint.protocol == "anthropic":
+            findings += _thinking_sent_back(sent, previous)
     return [Finding(f.check, f.severity, f.message, turn, "request") for f in findings]
 
 
-def _url(exchange: Exchange, base_url: str) -> list[Finding]:
-    wanted = base_url.rstrip("/") + openai_protocol().chat_path
+def _url(exchange: Exchange, base_url: str, facts: ProtocolFacts) -> list[Finding]:
+    wanted = base_url.rstrip("/") + facts.chat_path
     if exchange.url.split("?")[0] != wanted:
         return [Finding("request_url", FAIL, f"sent to {exchange.url}, expected {wanted}")]
     return []
@@ -52,11 +63,14 @@ def _auth(exchange: Exchange, endpoint: Endpoint) -> list[Finding]:
         return []
     if "x-api-key" not in headers and "authorization" not in headers:
         return [Finding("auth", FAIL, "neither x-api-key nor Authorization header sent")]
+    if "x-api-key" not in headers:
+        return [
+            Finding("auth", INFO, "authenticates with Authorization: Bearer (Z.AI accepts it as well as x-api-key)")
+        ]
     return []
 
 
-def _params(sent: dict[str, Any], intended: dict[str, Any], turn: int) -> list[Finding]:
-    protocol = openai_protocol()
+def _params(sent: dict[str, Any], intended: dict[str, Any], turn: int, protocol: ProtocolFacts) -> list[Finding]:
     findings = []
     for key, value in intended.items():
         if key == "messages":
@@ -128,15 +142,33 @@ def _history_prefix(sent: dict[str, Any], intended: dict[str, Any]) -> list[Find
     return []
 
 
-def _history(sent: dict[str, Any]) -> list[Finding]:
+def _thinking_sent_back(sent: dict[str, Any], previous: WireAnswer | None) -> list[Finding]:
+    """With thinking and tool use, the Anthropic contract wants the assistant turn sent back whole —
+    its thinking blocks included, signatures unchanged."""
+    if previous is None or not previous.signatures:
+        return []
+    returned = [
+        block.get("signature")
+        for message in sent.get("messages") or []
+        if isinstance(message, dict) and message.get("role") == "assistant" and isinstance(message.get("content"), list)
+        for block in message["content"]
+        if isinstance(block, dict) and block.get("type") == "thinking"
+    ]
+    if not returned:
+        return [Finding("history_thinking", FAIL, "the follow-up turn drops the assistant's thinking blocks")]
+    if returned != previous.signatures:
+        return [Finding("history_thinking", FAIL, "thinking blocks sent back with different signatures")]
+    return [Finding("history_thinking", INFO, f"{len(returned)} thinking block(s) sent back with their signatures")]
+
+
+def _history(sent: dict[str, Any], protocol: ProtocolFacts) -> list[Finding]:
     """How the path echoed the assistant turn back: extra keys, list content, null fields."""
-    protocol = openai_protocol()
     findings = []
     for index, message in enumerate(sent.get("messages") or []):
         if not isinstance(message, dict):
             continue
         role = message.get("role")
-        if role in ("assistant", "tool") and isinstance(message.get("content"), list):
+        if protocol.name == "openai" and role in ("assistant", "tool") and isinstance(message.get("content"), list):
             findings.append(
                 Finding(
                     "history_shape",
@@ -152,7 +184,10 @@ def _history(sent: dict[str, Any]) -> list[Finding]:
             findings.append(Finding("history_shape", INFO, f"messages[{index}] (assistant) carries extra keys {extra}"))
         if "reasoning_content" in message:
             findings.append(Finding("history_shape", INFO, f"messages[{index}] sends reasoning_content back"))
-        for call in message.get("tool_calls") or []:
+        calls = message.get("tool_calls") or [
+            b for b in message.get("content") or [] if isinstance(b, dict) and b.get("type") == "tool_use"
+        ]
+        for call in calls:
             extra_call = sorted(call.keys() - protocol.tool_call_history_keys) if isinstance(call, dict) else []
             if extra_call:
                 findings.append(

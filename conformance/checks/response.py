@@ -15,6 +15,7 @@ import jsonschema
 
 from conformance.catalogue import Tool, TurnExpectation
 from conformance.observation import ToolCall, Turn
+from conformance.protocol import neutral_finish
 from conformance.verdict import Finding, Severity
 from conformance.wire import WireAnswer
 
@@ -27,13 +28,16 @@ def check_turn(
     wire: WireAnswer | None,
     tools: Mapping[str, Tool],
     streamed: bool,
+    api: str = "openai",
 ) -> list[Finding]:
+    """`api` is the style of the client's own API: the OpenAI stream contract (usage in its own
+    last chunk) only binds a client that hands out OpenAI-style chunks."""
     findings: list[Finding] = []
     for check in (_finish_reason, _text, _reasoning, _tool_calls, _usage):
         findings += check(expect, turn, wire, tools)
     if streamed:
-        findings += _stream(turn, wire)
-    findings += _identity(turn, wire)
+        findings += _stream(turn, wire, api)
+    findings += _signatures(turn, wire) + _identity(turn, wire)
     return [Finding(f.check, f.severity, f.message, turn.index, "response") for f in findings]
 
 
@@ -42,21 +46,18 @@ def _f(check: str, severity: Severity, message: str) -> Finding:
 
 
 def _finish_reason(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any) -> list[Finding]:
+    """Compared in the scenarios' vocabulary: Anthropic's end_turn is OpenAI's stop, and a client
+    that translates one into the other has not changed the answer."""
     exposed, sent, wanted = turn.finish_reason, wire.finish_reason if wire else None, expect.finish_reason
-    if wire is not None and exposed != sent:
+    if wire is not None and neutral_finish(exposed) != neutral_finish(sent):
         return [_f("finish_reason", FAIL, f"the path exposes finish_reason {exposed!r}; Z.AI sent {sent!r}")]
     if wanted is None:
         return []
-    if exposed != wanted:
+    if neutral_finish(exposed) != wanted:
         sent_note = f" (Z.AI sent {sent!r})" if wire is not None else ""
-        return [
-            _f(
-                "finish_reason",
-                FAIL,
-                f"finish_reason {exposed!r}; the scenario expects {wanted!r}{sent_note}",
-            )
-        ]
-    return [_f("finish_reason", INFO, f"finish_reason {exposed!r} as expected")]
+        return [_f("finish_reason", FAIL, f"finish_reason {exposed!r}; the scenario expects {wanted!r}{sent_note}")]
+    translated = f" (Z.AI sent {sent!r})" if wire is not None and exposed != sent else ""
+    return [_f("finish_reason", INFO, f"finish_reason {exposed!r} as expected{translated}")]
 
 
 def _same_text(a: str | None, b: str | None) -> bool:
@@ -181,7 +182,7 @@ def _usage(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any)
     return findings
 
 
-def _stream(turn: Turn, wire: WireAnswer | None) -> list[Finding]:
+def _stream(turn: Turn, wire: WireAnswer | None, api: str) -> list[Finding]:
     findings: list[Finding] = []
     facts = turn.stream
     if facts is None:
@@ -192,7 +193,8 @@ def _stream(turn: Turn, wire: WireAnswer | None) -> list[Finding]:
         f"{facts.content_deltas} content, {facts.tool_call_deltas} tool-call deltas); order {order}"
     )
     findings.append(_f("stream", INFO, where))
-    findings += _usage_position(facts)
+    if api == "openai":
+        findings += _usage_position(facts)
     if wire is not None and wire.stream is not None:
         sse = wire.stream
         if not sse.done:
@@ -275,6 +277,17 @@ def _chunk_builder(turn: Turn, built: dict[str, Any]) -> list[Finding]:
             )
         ]
     return [_f("chunk_builder", INFO, "stream_chunk_builder rebuilds the same message as the deltas")]
+
+
+def _signatures(turn: Turn, wire: WireAnswer | None) -> list[Finding]:
+    """Thinking blocks carry a signature the client must keep (and send back with the next turn); a
+    path that exposes thinking blocks must expose the signatures Z.AI sent."""
+    exposed = turn.extras.get("signatures") if turn.extras else None
+    if wire is None or not wire.signatures or exposed is None:
+        return []
+    if list(exposed) != wire.signatures:
+        return [_f("signatures", FAIL, f"thinking signatures {exposed} differ from Z.AI's {wire.signatures}")]
+    return [_f("signatures", INFO, f"{len(exposed)} thinking block signature(s) kept as sent")]
 
 
 def _identity(turn: Turn, wire: WireAnswer | None) -> list[Finding]:

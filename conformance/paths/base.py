@@ -35,8 +35,9 @@ class Target:
 class Conversation:
     """The turns of one scenario: hands out each request body, takes back each answer."""
 
-    def __init__(self, scenario: Scenario, first_request: dict[str, Any]) -> None:
+    def __init__(self, scenario: Scenario, first_request: dict[str, Any], api: str = "openai") -> None:
         self.scenario = scenario
+        self.api = api
         self._body = first_request
         self.turns: list[Turn] = []
 
@@ -52,7 +53,8 @@ class Conversation:
         calls = [{"id": c.id, "function": {"name": c.name}} for c in turn.tool_calls]
         if not calls:
             return False  # nothing to answer: the checks will say the tool call is missing
-        history = [*self._body["messages"], assistant_message, *tool_result_messages(self.scenario, calls)]
+        results = tool_result_messages(self.scenario, calls, self.api)
+        history = [*self._body["messages"], assistant_message, *results]
         self._body = {**self._body, "messages": history}
         return True
 
@@ -64,8 +66,14 @@ class ClientPath(ABC):
         self.spec = spec
         self.target = target
 
+    def intended(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The first request as this path is configured to send it: the scenario's, plus whatever the
+        path's documented configuration sets (a fixed temperature, say). Request checks compare the
+        wire with this, so a configured setting is not reported as the client changing the request."""
+        return body
+
     def run(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
-        conversation = Conversation(scenario, first_request)
+        conversation = Conversation(scenario, first_request, self.spec.api)
         while True:
             started = time.perf_counter()
             turn, message = self._guarded(len(conversation.turns), conversation.body)
@@ -98,7 +106,7 @@ class AsyncClientPath(ClientPath):
         return asyncio.run(self._arun(scenario, first_request))
 
     async def _arun(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
-        conversation = Conversation(scenario, first_request)
+        conversation = Conversation(scenario, first_request, self.spec.api)
         while True:
             started = time.perf_counter()
             index = len(conversation.turns)

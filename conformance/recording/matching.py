@@ -1,7 +1,9 @@
 """What makes two requests "the same question" — the rule that lets one real response serve many paths.
 
 Two chat requests ask the same question when they share method, endpoint path, model, streaming,
-the conversation (roles, text, tool calls and results) and the tools offered. Client-specific extras
+the conversation (roles, text, tool calls and results) and the tools offered. Anthropic Messages
+bodies (`…/v1/messages`) are read into the same canonical form: `system` as a leading system message,
+tool_use blocks as tool calls, each tool_result block as a tool message. Client-specific extras
 — header sets, `strict` flags, `stream_options`, `max_tokens`, history `reasoning_content`, tool-call
 `index`, whitespace around an assistant turn that only carried tool calls — do not change the
 question; the request checks report them instead, so nothing is hidden by matching loosely.
@@ -46,17 +48,47 @@ def question_of(method: str, url: str, body: bytes | str | None) -> Question:
         data = None
     if not isinstance(data, dict):
         data, raw = {}, text
+    path = urlsplit(url).path.rstrip("/")
     messages = data.get("messages") or []
+    if path.endswith("/v1/messages") and isinstance(messages, list):
+        messages = _anthropic_messages(data.get("system"), messages)
     tools = data.get("tools") or []
     return Question(
         method=method.upper(),
-        path=urlsplit(url).path.rstrip("/"),
+        path=path,
         model=data.get("model"),
         stream=bool(data.get("stream")),
         messages=tuple(_message(m) for m in messages) if isinstance(messages, list) else (_freeze(messages),),
         tools=tuple(_tool(t) for t in tools) if isinstance(tools, list) else (_freeze(tools),),
         raw=raw,
     )
+
+
+def _anthropic_messages(system: Any, messages: list[Any]) -> list[Any]:
+    """Anthropic messages in OpenAI shape, so both protocols canonicalise alike."""
+    converted: list[Any] = []
+    if system:
+        converted.append({"role": "system", "content": _text(system)})
+    for message in messages:
+        if not isinstance(message, dict) or not isinstance(message.get("content"), list):
+            converted.append(message)
+            continue
+        blocks = [b for b in message["content"] if isinstance(b, dict)]
+        text = "".join(str(b.get("text", "")) for b in blocks if b.get("type") == "text")
+        calls = [
+            {"id": b.get("id"), "function": {"name": b.get("name"), "arguments": b.get("input")}}
+            for b in blocks
+            if b.get("type") == "tool_use"
+        ]
+        results = [b for b in blocks if b.get("type") == "tool_result"]
+        if results:
+            converted += [
+                {"role": "tool", "tool_call_id": b.get("tool_use_id"), "content": _text(b.get("content"))}
+                for b in results
+            ]
+        else:
+            converted.append({"role": message.get("role"), "content": text, "tool_calls": calls or None})
+    return converted
 
 
 def _message(message: Any) -> Any:
@@ -96,6 +128,8 @@ def _tool_call(call: Any) -> Any:
 def _tool(tool: Any) -> Any:
     if not isinstance(tool, dict):
         return _freeze(tool)
+    if "input_schema" in tool:  # Anthropic: {name, description, input_schema}
+        return ("function", tool.get("name"), tool.get("description"), _freeze(tool.get("input_schema")))
     function = dict(tool.get("function") or {})
     return (
         tool.get("type"),

@@ -1,60 +1,20 @@
-"""Read what Z.AI actually sent (OpenAI protocol): the reference a path's output is judged against.
+"""Z.AI's OpenAI-protocol answers (chat completions, JSON and SSE) read into a WireAnswer.
 
-Parsing is deliberately independent of every client library, so a client's bug cannot hide in the
-reference. For streams it also records the SSE facts the contract is about: where finish_reason and
-usage arrived, whether `[DONE]` closed the stream, whether non-final chunks carry a finish_reason key.
+For streams it also records the SSE facts the contract is about: where finish_reason and usage
+arrived, whether `[DONE]` closed the stream, whether non-final chunks carry a finish_reason key.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.observation import ToolCall, Usage
+from conformance.wire.answer import WireAnswer, WireStream
 
 
-@dataclass
-class WireStream:
-    chunks: int = 0
-    done: bool = False
-    finish_chunk: int | None = None
-    usage_chunk: int | None = None
-    usage_chunk_choices: int | None = None
-    finish_key_on_nonfinal: int = 0  # chunks before the finish chunk that carry a finish_reason key
-    malformed: list[str] = field(default_factory=list)
-
-
-@dataclass
-class WireAnswer:
-    status: int
-    text: str | None = None
-    reasoning: str | None = None
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    finish_reason: str | None = None
-    usage: Usage | None = None
-    top_level_keys: list[str] = field(default_factory=list)
-    id: str | None = None
-    model: str | None = None
-    created: int | None = None
-    stream: WireStream | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-
-
-def read_answer(status: int, body: str | None, headers: dict[str, list[str]] | None = None) -> WireAnswer:
-    """Parse a chat-completions response body, JSON or SSE, into the facts checks compare against."""
-    body = body or ""
-    content_type = " ".join(v for k, vs in (headers or {}).items() if k.lower() == "content-type" for v in vs)
-    if status >= 400:
-        return _error(status, body)
-    if "text/event-stream" in content_type or body.lstrip().startswith("data:"):
-        return _stream(status, body)
-    return _json(status, body)
-
-
-def _error(status: int, body: str) -> WireAnswer:
+def error_answer(status: int, body: str) -> WireAnswer:
     answer = WireAnswer(status=status)
     try:
         data = json.loads(body)
@@ -62,14 +22,14 @@ def _error(status: int, body: str) -> WireAnswer:
         answer.error_message = body[:2000]
         return answer
     error = data.get("error", data) if isinstance(data, dict) else {}
-    if isinstance(error, dict):
+    if isinstance(error, dict):  # {"error": {code, message}}, and Anthropic's {"type": "error", "error": {…}}
         code = error.get("code")
         answer.error_code = str(code) if code is not None else None
         answer.error_message = error.get("message")
     return answer
 
 
-def _json(status: int, body: str) -> WireAnswer:
+def read_json(status: int, body: str) -> WireAnswer:
     answer = WireAnswer(status=status)
     try:
         data = json.loads(body)
@@ -107,7 +67,7 @@ def _identity(answer: WireAnswer, data: dict[str, Any]) -> None:
 _DATA = re.compile(r"^data:\s?(.*)$")
 
 
-def _stream(status: int, body: str) -> WireAnswer:
+def read_stream(status: int, body: str) -> WireAnswer:
     answer = WireAnswer(status=status)
     facts = WireStream()
     answer.stream = facts

@@ -1,0 +1,36 @@
+"""What Z.AI sent, as facts: the reference a client path's output is judged against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from conformance.observation import ToolCall, Usage
+
+
+@dataclass
+class WireStream:
+    chunks: int = 0
+    done: bool = False
+    finish_chunk: int | None = None
+    usage_chunk: int | None = None
+    usage_chunk_choices: int | None = None
+    finish_key_on_nonfinal: int = 0  # chunks before the finish chunk that carry a finish_reason key
+    malformed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WireAnswer:
+    status: int
+    text: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    top_level_keys: list[str] = field(default_factory=list)
+    id: str | None = None
+    model: str | None = None
+    created: int | None = None
+    stream: WireStream | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    signatures: list[str] = field(default_factory=list)  # thinking-block signatures (Anthropic protocol)
