@@ -413,13 +413,21 @@ def test_missing_bearer_auth_fails(catalogue, coding):
 
 
 def test_x_api_key_endpoint_accepts_either_header(catalogue):
+    from conformance.scenario import anthropic_request
+
     anthropic = catalogue.endpoint("anthropic")
-    intended = _intended(catalogue, "chat")
+    intended = anthropic_request(catalogue, catalogue.scenario("chat"), "glm-4.6")
     base = anthropic.base_url
-    url = base + "/chat/completions"
+    url = base + "/v1/messages"
     assert check_request(_exchange(intended, url=url, **{"X-Api-Key": ["k"]}), 0, intended, anthropic, base) == []
+    bearer = check_request(_exchange(intended, url=url, Authorization=["Bearer k"]), 0, intended, anthropic, base)
+    assert [(f.check, f.severity) for f in bearer] == [("auth", INFO)]
     findings = check_request(_exchange(intended, url=url, **{"Accept": ["*/*"]}), 0, intended, anthropic, base)
     assert _request_findings(findings) == [("auth", FAIL, "neither x-api-key nor Authorization header sent")]
+    wrong_path = check_request(
+        _exchange(intended, url=base + "/chat/completions", **{"X-Api-Key": ["k"]}), 0, intended, anthropic, base
+    )
+    assert [f.check for f in wrong_path] == ["request_url"]
 
 
 def test_dropped_param_is_a_deviation_naming_it(catalogue, coding):
