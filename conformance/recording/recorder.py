@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import vcr
 from vcr.request import Request
@@ -24,6 +25,14 @@ from conformance.recording.matching import question_of
 from conformance.recording.scrub import SCRUBBER, Scrubber
 
 MATCHER = "zai_question"
+
+# host:port of local services a path talks *through* (the LiteLLM proxy): their requests are neither
+# recorded nor replayed — what they send upstream is.
+PASSTHROUGH: set[str] = set()
+
+
+def passes_through(uri: str) -> bool:
+    return bool(PASSTHROUGH) and urlsplit(uri).netloc in PASSTHROUGH
 
 
 def _same_question(r1: Request, r2: Request) -> None:
@@ -53,6 +62,8 @@ class WireTap:
         can_play, play, append = cassette.can_play_response_for, cassette.play_response, cassette.append
 
         def can_play_response_for(request: Request) -> bool:
+            if passes_through(request.uri):
+                return False  # not ours to answer: the request goes to the local service itself
             playable = bool(can_play(request))
             exchange = Exchange(
                 method=request.method,
@@ -127,7 +138,9 @@ class Recorder:
         self._vcr.register_matcher(MATCHER, _same_question)
         self._vcr.register_persister(Persister)
 
-    def _scrub_request(self, request: Request) -> Request:
+    def _scrub_request(self, request: Request) -> Request | None:
+        if passes_through(request.uri):
+            return None  # vcrpy neither records nor replays it
         headers = self._scrubber.headers(dict(request.headers))
         return Request(request.method, self._scrubber.url(request.uri), self._scrubber.body(request.body), headers)
 
