@@ -132,6 +132,29 @@ def cmd_double_evidence(args: argparse.Namespace) -> int:
     return 1 if run.unexpected() else 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from conformance.catalogue import load_catalogue
+    from conformance.doctor import as_json, diagnose, render
+    from conformance.envfile import read_env_file, target_from
+    from conformance.session import UsageError, parse_base_urls
+
+    catalogue = load_catalogue(args.catalogue)
+    target = target_from(read_env_file(args.env_file), catalogue) if args.env_file else None
+    base_urls = parse_base_urls(args.base_url, catalogue, os.environ)
+    if target is not None and target.base_url and target.endpoint not in base_urls:
+        base_urls[target.endpoint] = target.base_url
+    key, source = os.environ.get("ZAI_API_KEY"), "the environment (ZAI_API_KEY)"
+    if target is not None and target.api_key:
+        key, source = target.api_key, f"{args.env_file} ({', '.join(v for v in target.used if 'KEY' in v)})"
+    model = args.model or (target.model if target else None)
+    if model is not None and model not in {m.id for m in catalogue.models}:
+        raise UsageError(f"--model {model}: not in the catalogue")
+    endpoints = args.endpoint or ([target.endpoint] if target is not None and target.endpoint else None)
+    checks = diagnose(catalogue, key, source, base_urls, model, endpoints, args.path)
+    print(as_json(checks) if args.json else render(checks))
+    return 1 if any(check.ok is False for check in checks) else 0
+
+
 def cmd_fidelity(args: argparse.Namespace) -> int:
     from conformance.double.fidelity import main as fidelity_main
 
@@ -184,6 +207,24 @@ def build_parser() -> argparse.ArgumentParser:
     evidence.add_argument("-v", "--verbose", action="store_true", help="one line per cell")
     evidence.set_defaults(func=cmd_double_evidence)
 
+    doctor = sub.add_parser(
+        "doctor", help="check a setup end to end: key, endpoint/plan match, model, one round trip per path"
+    )
+    doctor.add_argument("--env-file", metavar="FILE", help="a .env with ZAI_API_KEY / ZAI_BASE_URL / GLM_MODEL")
+    doctor.add_argument("--base-url", action="append", default=[], metavar="ENDPOINT=URL")
+    doctor.add_argument("--model", help="the model to try (default glm-4.5-air, on both plans)")
+    doctor.add_argument("--endpoint", action="append", default=[], help="only this endpoint; repeatable")
+    doctor.add_argument(
+        "--path",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="client paths to try (default: all but the proxy)",
+    )
+    doctor.add_argument("--catalogue", metavar="FILE")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.set_defaults(func=cmd_doctor)
+
     fidelity = sub.add_parser("fidelity", help="measure the double against every real recording in a corpus")
     fidelity.add_argument("corpus", nargs="?", help="corpus folder (default: tests/fixtures/zai-recordings)")
     fidelity.set_defaults(func=cmd_fidelity)
@@ -199,12 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from conformance.catalogue import CatalogueError
     from conformance.expectations import ExpectationsError
-    from conformance.session import UsageError
+    from conformance.session import USAGE_ERRORS
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CatalogueError, ExpectationsError, UsageError) as exc:
+    except (CatalogueError, ExpectationsError, *USAGE_ERRORS) as exc:
         print(f"zai-conformance: {exc}", file=sys.stderr)
         return 2
 

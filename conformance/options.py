@@ -53,6 +53,13 @@ RUN_OPTIONS = (
         repeat=True,
         metavar="ENDPOINT=URL",
     ),
+    RunOption(
+        "env-file",
+        "read the target from a .env file: ZAI_API_KEY / ZAI_BASE_URL / GLM_MODEL (the LiteLLM guide's "
+        "standalone project) or LLM_API_KEY / LLM_BASE_URL / LLM_MODEL (OpenHands)",
+        "env_file",
+        metavar="FILE",
+    ),
     RunOption("cassettes", "cassette root (default: cassettes)", "cassettes", metavar="DIR"),
     RunOption("reports", "where results and reports go (default: reports)", "reports", metavar="DIR"),
     RunOption("catalogue", "catalogue file (default: the packaged one)", "catalogue", metavar="FILE"),

@@ -16,7 +16,7 @@ from conformance.catalogue import CatalogueError
 from conformance.expectations import ExpectationsError
 from conformance.options import add_pytest_options, any_given, session_kwargs
 from conformance.results import CellResult
-from conformance.session import ConformanceSession, UsageError, outcome_message
+from conformance.session import USAGE_ERRORS, ConformanceSession, outcome_message
 
 if TYPE_CHECKING:
     from conformance.double.server import DoubleServer
@@ -33,7 +33,7 @@ def _session(config: pytest.Config) -> ConformanceSession:
     if session is None:
         try:
             session = ConformanceSession.from_options(**session_kwargs(config.getoption))
-        except (CatalogueError, ExpectationsError, UsageError) as exc:
+        except (CatalogueError, ExpectationsError, *USAGE_ERRORS) as exc:
             raise pytest.UsageError(str(exc)) from None
         config.stash[_SESSION] = session
     return session

@@ -17,6 +17,7 @@ from typing import Any
 
 from conformance import __version__
 from conformance.catalogue import Catalogue, Cell, load_catalogue
+from conformance.envfile import EnvFileError, EnvTarget, read_env_file, target_from
 from conformance.expectations import Expectations
 from conformance.recording import netguard
 from conformance.recording.scrub import SCRUBBER
@@ -44,6 +45,9 @@ BASE_URL_ENV = "ZAI_BASE_URL_{endpoint}"  # e.g. ZAI_BASE_URL_CODING=http://127.
 
 class UsageError(ValueError):
     """A setting the user gave cannot work; the message says which and why."""
+
+
+USAGE_ERRORS = (UsageError, EnvFileError)
 
 
 def parse_base_urls(pairs: list[str], catalogue: Catalogue, environ: Mapping[str, str]) -> dict[str, str]:
@@ -87,6 +91,7 @@ class ConformanceSession:
         self._refused: Any = None
         self._log_handler: logging.Handler | None = None
         self.report_error: str | None = None
+        self.configuration: dict[str, Any] | None = None  # what an --env-file set (never the key)
         self.document: dict[str, Any] | None = None
 
     @classmethod
@@ -101,19 +106,29 @@ class ConformanceSession:
         catalogue: str | None = None,
         expectations: str | None = None,
         idle_timeout: float | None = None,
+        env_file: str | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> ConformanceSession:
         environ = os.environ if environ is None else environ
         loaded = load_catalogue(catalogue)
+        target = target_from(read_env_file(env_file), loaded) if env_file else EnvTarget()
+        urls = parse_base_urls(base_urls or [], loaded, environ)
+        if target.base_url and target.endpoint not in urls:
+            urls[target.endpoint] = target.base_url
         settings = RunSettings(
             mode="live" if live else "replay",
             cassette_root=Path(cassettes or environ.get("ZAI_CONFORMANCE_CASSETTES") or "cassettes"),
-            base_urls=parse_base_urls(base_urls or [], loaded, environ),
-            api_key=environ.get(KEY_ENV) or None,
+            base_urls=urls,
+            api_key=target.api_key or environ.get(KEY_ENV) or None,
             idle_timeout=idle_timeout,
         )
+        cells = cells or target.cell_patterns()
+        if env_file:
+            environment_used = {"env_file": str(env_file), "used": target.used}
         reports_dir = Path(reports or environ.get("ZAI_CONFORMANCE_REPORTS") or "reports")
-        return cls(settings, loaded, Expectations.load(expectations), reports_dir, cells)
+        session = cls(settings, loaded, Expectations.load(expectations), reports_dir, cells)
+        session.configuration = environment_used if env_file else None
+        return session
 
     def selected_cells(self) -> list[Cell]:
         cells = list(self.catalogue.cells)
@@ -155,6 +170,7 @@ class ConformanceSession:
                 "paths": [{"id": p.id, "title": p.title} for p in self.catalogue.paths],
                 "key_present": bool(self.settings.api_key),
                 "selection": self.patterns,
+                "configuration": self.configuration,
             },
         )
         self._log_handler = _run_log(self._writer.run_dir / "run.log")

@@ -1,0 +1,201 @@
+"""`zai-conformance doctor`: is this machine's Z.AI setup going to work, and if not, what to fix?
+
+The integration guides end with a connection test (`Say 'connection successful'`, timeout 10).
+Doctor runs it the way a user would debug a setup: is there a key; does each endpoint accept it (a
+Coding Plan key only works on the coding and Anthropic endpoints, a pay-as-you-go key only on the
+general one — Z.AI says 1113 otherwise); is the model there; and does one round trip work through
+each selected client path. Every problem is said in plain words with the fix. Nothing is recorded:
+the round trips go through the normal runner into a throw-away cassette folder.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from conformance.catalogue import Catalogue, Endpoint
+from conformance.recording.scrub import SCRUBBER
+from conformance.runner import CellRunner, RunSettings
+from conformance.verdict import Verdict
+
+TIMEOUT = 10.0  # the guides' connection test
+PROMPT = "Say 'connection successful'"
+DEFAULT_MODEL = "glm-4.5-air"  # cheap, and on both plans
+
+
+@dataclass
+class Check:
+    subject: str
+    ok: bool | None  # None: a warning
+    detail: str
+    fix: str | None = None
+
+    def lines(self) -> list[str]:
+        mark = {True: "ok  ", False: "FAIL", None: "warn"}[self.ok]
+        out = [f"[{mark}] {self.subject}: {self.detail}"]
+        if self.fix:
+            out.append(f"       fix: {self.fix}")
+        return out
+
+
+def diagnose(
+    catalogue: Catalogue,
+    api_key: str | None,
+    key_source: str,
+    base_urls: dict[str, str],
+    model: str | None = None,
+    endpoints: list[str] | None = None,
+    path_patterns: list[str] | None = None,
+) -> list[Check]:
+    model = model or DEFAULT_MODEL
+    if not api_key:
+        return [
+            Check(
+                "key",
+                False,
+                "no API key: ZAI_API_KEY is not set",
+                "export ZAI_API_KEY=<your key> (or put it in a .env file and pass --env-file .env)",
+            )
+        ]
+    SCRUBBER.add_secret(api_key)
+    checks = [Check("key", True, f"found in {key_source}")]
+    chosen = [e for e in catalogue.endpoints if not endpoints or e.id in endpoints]
+    working = []
+    for endpoint in chosen:
+        url = base_urls.get(endpoint.id, endpoint.base_url)
+        check = probe(endpoint, url, api_key, model)
+        checks.append(check)
+        if check.ok:
+            working.append(endpoint)
+            checks += _listed(endpoint, url, api_key, model)
+    if working:
+        _other_plan_is_not_a_problem(checks)
+    checks += _round_trips(catalogue, working, base_urls, api_key, model, path_patterns)
+    return checks
+
+
+def _other_plan_is_not_a_problem(checks: list[Check]) -> None:
+    """A key works on its own plan's endpoints only; when one works, 1113 elsewhere is expected."""
+    for check in checks:
+        if check.ok is False and check.subject.startswith("endpoint ") and " code 1113:" in check.detail:
+            check.ok = None
+            check.fix = "not for this key's plan — use the endpoint(s) marked ok above"
+
+
+def probe(endpoint: Endpoint, url: str, api_key: str, model: str) -> Check:
+    """One raw connection test on an endpoint, read the way Z.AI answers."""
+    subject = f"endpoint {endpoint.id} ({url})"
+    if endpoint.protocol == "anthropic":
+        target = url.rstrip("/") + "/v1/messages"
+        headers = {"x-api-key": api_key, "anthropic-version": "2023-06-01"}
+        body: dict[str, Any] = {"model": model, "max_tokens": 256, "messages": [{"role": "user", "content": PROMPT}]}
+    else:
+        target = url.rstrip("/") + "/chat/completions"
+        headers = {"Authorization": f"Bearer {api_key}"}
+        body = {"model": model, "messages": [{"role": "user", "content": PROMPT}]}
+    try:
+        response = httpx.post(target, json=body, headers=headers, timeout=TIMEOUT)
+    except httpx.TimeoutException:
+        return Check(subject, False, f"no answer within {TIMEOUT:.0f} s", "check your network or proxy; retry later")
+    except httpx.HTTPError as exc:
+        return Check(subject, False, f"cannot connect: {SCRUBBER.text(str(exc))}", "check the URL and your network")
+    if response.status_code == 200:
+        return Check(subject, True, f"key accepted, {model} answered")
+    code, message = _error_of(response)
+    return Check(subject, False, f"HTTP {response.status_code} code {code}: {message}", _advice(endpoint, code, model))
+
+
+def _error_of(response: httpx.Response) -> tuple[str | None, str]:
+    try:
+        error = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        return None, SCRUBBER.text(response.text[:200])
+    return (str(error["code"]) if error.get("code") is not None else None), SCRUBBER.text(str(error.get("message")))
+
+
+def _advice(endpoint: Endpoint, code: str | None, model: str) -> str:
+    if code in ("1000", "1001", "1002", "1003", "1004"):
+        return "the key is wrong or expired: copy it again from z.ai (API keys), without spaces or quotes"
+    if code == "1113":
+        other = "the coding endpoint (…/api/coding/paas/v4)" if endpoint.id == "general" else "the general one"
+        return (
+            "this key has no balance for this endpoint's plan. A GLM Coding Plan key works on the coding and "
+            f"anthropic endpoints, a pay-as-you-go key on the general one: try {other}, or top up"
+        )
+    if code in ("1308", "1310"):
+        return "the plan's quota is used up: wait for the reset time Z.AI gave, or upgrade the plan"
+    if code in ("1302", "1305"):
+        return "Z.AI is busy (concurrency or overload): retry in a minute, with fewer parallel requests"
+    if code in ("1211", "1311"):
+        return f"{model} is not available here: pick a model your plan includes (doctor --model …)"
+    return "see the message above; docs.z.ai lists the error codes"
+
+
+def _listed(endpoint: Endpoint, url: str, api_key: str, model: str) -> list[Check]:
+    if endpoint.protocol != "openai":
+        return []
+    try:
+        response = httpx.get(
+            url.rstrip("/") + "/models", headers={"Authorization": f"Bearer {api_key}"}, timeout=TIMEOUT
+        )
+        names = {entry.get("id") for entry in response.json().get("data", [])}
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return [Check(f"models on {endpoint.id}", None, "the model list could not be read")]
+    if model in names:
+        return [Check(f"models on {endpoint.id}", True, f"{model} is listed")]
+    return [Check(f"models on {endpoint.id}", None, f"{model} is not listed (Z.AI's list is incomplete; it answered)")]
+
+
+def _round_trips(
+    catalogue: Catalogue,
+    endpoints: list[Endpoint],
+    base_urls: dict[str, str],
+    api_key: str,
+    model: str,
+    patterns: list[str] | None,
+) -> list[Check]:
+    patterns = patterns or ["*"]
+    chosen = [p for p in catalogue.paths if any(fnmatchcase(p.id, pattern) for pattern in patterns)]
+    if patterns == ["*"]:
+        chosen = [p for p in chosen if not p.id.startswith("proxy-")]  # the proxy takes ~20 s to start
+    checks = []
+    with tempfile.TemporaryDirectory(prefix="zai-doctor-") as scratch:
+        settings = RunSettings(
+            mode="live", cassette_root=Path(scratch), base_urls=base_urls, api_key=api_key, idle_timeout=TIMEOUT
+        )
+        runner = CellRunner(catalogue, settings)
+        for endpoint in endpoints:
+            for path in chosen:
+                if endpoint.protocol not in path.protocols:
+                    continue
+                cell = catalogue.cell(f"{endpoint.id}/{model}/{path.id}/connection")
+                result = runner.run(cell)
+                ok = result.verdict in (Verdict.PASS, Verdict.DEVIATION)
+                answer = _answer_text(result)
+                detail = f"{result.verdict.value}" + (f", answered {answer!r}" if answer else "")
+                fix = None if ok else "; ".join(result.reasons[:2])
+                checks.append(Check(f"{path.id} on {endpoint.id}", ok, detail, fix))
+    return checks
+
+
+def _answer_text(result: Any) -> str | None:
+    turns = result.observation.turns if result.observation else []
+    text = turns[0].text if turns and turns[0].text else None
+    return text.strip()[:60] if text else None
+
+
+def render(checks: list[Check]) -> str:
+    lines = [line for check in checks for line in check.lines()]
+    failed = sum(1 for check in checks if check.ok is False)
+    lines.append("all good" if not failed else f"{failed} problem(s) to fix")
+    return "\n".join(lines)
+
+
+def as_json(checks: list[Check]) -> str:
+    return json.dumps([check.__dict__ for check in checks], indent=2)
