@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conformance.catalogue import load_catalogue
 from conformance.cli import main
 from conformance.results import gather
 
@@ -14,7 +15,7 @@ def test_cells_lists_applicability_and_evidence(capsys) -> None:
     lines = dict(line.split("\t") for line in capsys.readouterr().out.splitlines())
     assert lines["coding/glm-4.6/openai-sdk/chat"] == "public"
     assert lines["coding/glm-4.6/openai-sdk/thinking"] == "double"  # no real recording: synthetic evidence
-    assert len(lines) == 12
+    assert len(lines) == len(load_catalogue().scenarios)
 
 
 def test_cells_says_why_a_cell_does_not_apply(tmp_path: Path, capsys) -> None:
