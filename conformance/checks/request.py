@@ -29,7 +29,7 @@ def check_request(
     """`intended` is the scenario rendered in the endpoint's protocol; `previous` the answer of the
     turn before (a follow-up must carry back what it requires, e.g. signed thinking blocks)."""
     facts = protocol_facts(endpoint.protocol)
-    findings = _url(exchange, base_url, facts) + _auth(exchange, endpoint)
+    findings = _url(exchange, base_url, facts) + _auth(exchange, endpoint) + _extra_headers(exchange)
     try:
         sent = json.loads(exchange.request_body or "")
     except ValueError:
@@ -68,6 +68,36 @@ def _auth(exchange: Exchange, endpoint: Endpoint) -> list[Finding]:
             Finding("auth", INFO, "authenticates with Authorization: Bearer (Z.AI accepts it as well as x-api-key)")
         ]
     return []
+
+
+# Headers any HTTP client or the protocol itself sends; others are the client's own additions.
+_ORDINARY_HEADERS = frozenset(
+    {
+        "host",
+        "accept",
+        "accept-encoding",
+        "connection",
+        "content-type",
+        "content-length",
+        "user-agent",
+        "authorization",
+        "x-api-key",
+        "anthropic-version",
+        "anthropic-beta",
+    }
+)
+
+
+def _extra_headers(exchange: Exchange) -> list[Finding]:
+    """What a client adds on its own (SDK telemetry, language, channel tags): worth seeing, harmless."""
+    extra = sorted(
+        name.lower()
+        for name in exchange.request_headers
+        if name.lower() not in _ORDINARY_HEADERS and not name.lower().startswith("x-stainless-")
+    )
+    if not extra:
+        return []
+    return [Finding("request_headers", INFO, f"the client adds headers {extra}")]
 
 
 def _params(sent: dict[str, Any], intended: dict[str, Any], turn: int, protocol: ProtocolFacts) -> list[Finding]:

@@ -156,13 +156,25 @@ def _status(exc: BaseException) -> int | None:
 
 
 def _business_code(exc: BaseException) -> str | None:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict) and error.get("code") is not None:
-            return str(error["code"])
+    """Z.AI's code, wherever the client kept it: a parsed body, the HTTP response it holds on to
+    (LiteLLM keeps only Z.AI's message in its own), or the exception text."""
+    for error in _chain(exc):
+        body = getattr(error, "body", None)
+        if not isinstance(body, dict):
+            body = _response_json(getattr(error, "response", None))
+        if isinstance(body, dict):
+            inner = body.get("error", body)
+            if isinstance(inner, dict) and inner.get("code") is not None:
+                return str(inner["code"])
     match = _CODE_IN_TEXT.search(str(exc))
     return match.group(1) if match else None
+
+
+def _response_json(response: Any) -> Any:
+    try:
+        return response.json() if response is not None else None
+    except Exception:  # not JSON, not read, not a response: no code there
+        return None
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
