@@ -27,7 +27,17 @@ from conformance.verdict import Finding, Verdict
 
 SCHEMA = "zai-conformance/results/1"
 KEEP_RUNS = 10  # run directories kept under reports/runs (each holds every cell's bodies)
-CLIENT_DISTRIBUTIONS = ("openai", "litellm", "anthropic", "zai-sdk", "httpx", "aiohttp", "vcrpy", "pytest")
+CLIENT_DISTRIBUTIONS = (
+    "openai",
+    "litellm",
+    "anthropic",
+    "zai-sdk",
+    "httpx",
+    "httpx2",
+    "aiohttp",
+    "vcrpy",
+    "pytest",
+)
 
 
 def client_versions() -> dict[str, str]:

@@ -314,7 +314,7 @@ def test_wire_stream_problems():
     expect, turn, wire = _chat(stream=StreamFacts(chunks=2, finish_chunk=1, usage_chunk=1))
     wire.stream = WireStream(chunks=2, done=False, finish_chunk=1, usage_chunk=1, malformed=["{not json"])
     findings = _worst(check_turn(expect, turn, wire, {}, streamed=True))
-    assert ("stream_done", DEVIATION, "Z.AI's stream did not end with data: [DONE]") in findings
+    assert ("stream_done", DEVIATION, "Z.AI's stream did not end with its end marker") in findings
     assert ("stream_sse", FAIL, "1 SSE event(s) are not JSON: '{not json'") in findings
 
 
@@ -725,3 +725,28 @@ def test_describe_exception_marks_connection_errors():
 
     info = describe_exception(ConnectError("[Errno 111] Connection refused"))
     assert (info.network, info.timeout, info.status, info.code) == (True, False, None, None)
+
+
+def test_anthropic_system_as_text_blocks_is_the_same_prompt_and_added_tool_keys_are_info(catalogue):
+    from conformance.scenario import anthropic_request
+
+    anthropic = catalogue.endpoint("anthropic")
+    intended = anthropic_request(catalogue, catalogue.scenario("tool"), "glm-4.6")
+    sent = json.loads(json.dumps(intended))
+    sent["system"] = [{"type": "text", "text": intended["system"]}]
+    sent["tools"][0]["type"] = "custom"
+    url = anthropic.base_url + "/v1/messages"
+    findings = check_request(
+        _exchange(sent, url=url, **{"X-Api-Key": ["k"]}), 0, intended, anthropic, anthropic.base_url
+    )
+    assert [(f.check, f.severity, f.message) for f in findings] == [
+        ("request_params", INFO, "the path sends system as a list of text blocks"),
+        ("request_tools", INFO, "tool 'weather': the path added 'type'"),
+    ]
+    sent["system"] = [{"type": "text", "text": "something else"}]
+    changed = check_request(
+        _exchange(sent, url=url, **{"X-Api-Key": ["k"]}), 0, intended, anthropic, anthropic.base_url
+    )
+    assert ("request_params", DEVIATION, "the path changed the system prompt") in [
+        (f.check, f.severity, f.message) for f in changed
+    ]

@@ -111,6 +111,11 @@ def _params(sent: dict[str, Any], intended: dict[str, Any], turn: int, protocol:
             findings.append(Finding("request_params", DEVIATION, f"the path dropped {key}={_short(value)}"))
         elif key == "tools":
             findings += _tool_changes(sent[key], value)
+        elif key == "system":  # a string and a list of text blocks say the same (Anthropic documents both)
+            if _system_text(sent[key]) != _system_text(value):
+                findings.append(Finding("request_params", DEVIATION, "the path changed the system prompt"))
+            elif sent[key] != value:
+                findings.append(Finding("request_params", INFO, "the path sends system as a list of text blocks"))
         elif sent[key] != value:
             findings.append(
                 Finding(
@@ -143,24 +148,36 @@ def _params(sent: dict[str, Any], intended: dict[str, Any], turn: int, protocol:
 
 
 def _tool_changes(sent: Any, intended: list[dict[str, Any]]) -> list[Finding]:
-    """Tool definitions must reach the wire as given — including what matching ignores (`strict`)."""
+    """Tool definitions must reach the wire as given — including what matching ignores (`strict`).
+    A key the path drops or changes is a deviation; one it adds (LiteLLM's `"type": "custom"` on
+    Anthropic tools) is reported."""
     if _tools(sent) != _tools(intended):
         return [Finding("request_tools", DEVIATION, "the path changed the tool definitions")]
     if not isinstance(sent, list) or len(sent) != len(intended):
         return []
     findings = []
     for mine, theirs in zip(intended, sent, strict=True):
-        wanted, got = (
-            mine.get("function", {}),
-            (theirs or {}).get("function", {}) if isinstance(theirs, dict) else {},
-        )
+        wanted, got = _tool_fields(mine), _tool_fields(theirs)
         for key in sorted(set(wanted) | set(got)):
             if wanted.get(key) != got.get(key):
                 change = "dropped" if key not in got else ("added" if key not in wanted else "changed")
-                findings.append(
-                    Finding("request_tools", DEVIATION, f"tool {wanted.get('name')!r}: the path {change} {key!r}")
-                )
+                severity = INFO if change == "added" else DEVIATION
+                message = f"tool {wanted.get('name')!r}: the path {change} {key!r}"
+                findings.append(Finding("request_tools", severity, message))
     return findings
+
+
+def _tool_fields(tool: Any) -> dict[str, Any]:
+    """A tool's own fields: OpenAI's `function` object, or the Anthropic tool itself."""
+    if not isinstance(tool, dict):
+        return {}
+    return dict(tool["function"]) if isinstance(tool.get("function"), dict) else dict(tool)
+
+
+def _system_text(system: Any) -> str:
+    if isinstance(system, list):
+        return "\n".join(str(b.get("text", "")) for b in system if isinstance(b, dict) and b.get("type") == "text")
+    return str(system or "")
 
 
 def _history_prefix(sent: dict[str, Any], intended: dict[str, Any]) -> list[Finding]:

@@ -198,7 +198,7 @@ def _stream(turn: Turn, wire: WireAnswer | None, api: str) -> list[Finding]:
     if wire is not None and wire.stream is not None:
         sse = wire.stream
         if not sse.done:
-            findings.append(_f("stream_done", DEVIATION, "Z.AI's stream did not end with data: [DONE]"))
+            findings.append(_f("stream_done", DEVIATION, "Z.AI's stream did not end with its end marker"))
         if sse.malformed:
             findings.append(
                 _f(
@@ -212,7 +212,8 @@ def _stream(turn: Turn, wire: WireAnswer | None, api: str) -> list[Finding]:
                 "stream_wire",
                 INFO,
                 f"Z.AI sent {sse.chunks} chunks; finish_reason on chunk {_nth(sse.finish_chunk)}, usage on chunk "
-                f"{_nth(sse.usage_chunk)}; {'[DONE] last' if sse.done else 'no [DONE]'}",
+                f"{_nth(sse.usage_chunk)}; {'end marker last' if sse.done else 'no end marker'}"
+                " ([DONE], or message_stop on the Anthropic endpoint)",
             )
         )
     built = turn.extras.get("chunk_builder") if turn.extras else None
