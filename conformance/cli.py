@@ -120,7 +120,12 @@ def cmd_double_evidence(args: argparse.Namespace) -> int:
             print(f"[{number}/{total}] {result.cell}: {result.verdict}{mark}", flush=True)
 
     run = record_synthetic(
-        load_catalogue(args.catalogue), Path(args.cassettes), args.cell, Expectations.load(args.expectations), progress
+        load_catalogue(args.catalogue),
+        Path(args.cassettes),
+        args.cell,
+        Expectations.load(args.expectations),
+        progress,
+        refresh=args.refresh,
     )
     counts = ", ".join(f"{verdict} {count}" for verdict, count in sorted(run.verdicts().items()))
     print(
@@ -198,12 +203,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     evidence = sub.add_parser(
         "double-evidence",
-        help="record every cell without real evidence against the double, into cassettes/double (labelled)",
+        help="record cells without evidence against the double, into cassettes/double (labelled synthetic)",
     )
     evidence.add_argument("--cell", action="append", default=[], metavar="PATTERN")
     evidence.add_argument("--cassettes", default="cassettes", help="cassette root (default: cassettes)")
     evidence.add_argument("--catalogue", metavar="FILE")
     evidence.add_argument("--expectations", metavar="FILE")
+    evidence.add_argument(
+        "--refresh",
+        action="store_true",
+        help="re-record cells that already have double evidence (default: only missing)",
+    )
     evidence.add_argument("-v", "--verbose", action="store_true", help="one line per cell")
     evidence.set_defaults(func=cmd_double_evidence)
 

@@ -109,11 +109,11 @@ GUIDE_REFUSAL = (
     "params dynamically send allowed_openai_params=['reasoning_effort'] in your request."
 )
 THINKING_CHANGED = (
-    'turn {turn}: the path changed thinking: {{"type": "enabled", "budget_tokens": 2048}} → '
-    '{{"type": "enabled", "budget_tokens": 4096}}'
+    "turn {turn}: thinking.budget_tokens 4096 is not below max_tokens 4096, as Anthropic's contract requires"
 )
 REASONING_EFFORT_ADDED = (
-    'turn {turn}: the path added reasoning_effort="high", which Z.AI\'s documented request does not have'
+    'turn {turn}: the path added reasoning_effort="high", which Z.AI\'s documented request does not have; '
+    "Z.AI answered it with 200 in measured notes of 2026-09-28, ZAI-FACTS §3.2"
 )
 
 

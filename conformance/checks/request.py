@@ -111,6 +111,8 @@ def _params(sent: dict[str, Any], intended: dict[str, Any], turn: int, protocol:
             findings.append(Finding("request_params", DEVIATION, f"the path dropped {key}={_short(value)}"))
         elif key == "tools":
             findings += _tool_changes(sent[key], value)
+        elif key == "thinking" and isinstance(value, dict):
+            findings += _thinking(sent, value)
         elif key == "system":  # a string and a list of text blocks say the same (Anthropic documents both)
             if _system_text(sent[key]) != _system_text(value):
                 findings.append(Finding("request_params", DEVIATION, "the path changed the system prompt"))
@@ -136,15 +138,42 @@ def _params(sent: dict[str, Any], intended: dict[str, Any], turn: int, protocol:
             )
     for key in sorted(sent.keys() - intended.keys()):
         documented = key in protocol.documented_request_fields
+        seen = protocol.observed_accepted_fields.get(key)
+        note = "" if documented else ", which Z.AI's documented request does not have" + (f"; {seen}" if seen else "")
         findings.append(
             Finding(
-                "request_params",
-                INFO if documented else DEVIATION,
-                f"the path added {key}={_short(sent[key])}"
-                + ("" if documented else ", which Z.AI's documented request does not have"),
+                "request_params", INFO if documented else DEVIATION, f"the path added {key}={_short(sent[key])}{note}"
             )
         )
     return findings
+
+
+def _thinking(sent: dict[str, Any], intended: dict[str, Any]) -> list[Finding]:
+    """Thinking must stay on (or off) as asked. The budget is the client's to choose — the scenario's
+    is only a stand-in for "reasoning" — but Anthropic's contract wants it below max_tokens."""
+    thinking = sent.get("thinking")
+    if not isinstance(thinking, dict) or thinking.get("type") != intended.get("type"):
+        return [
+            Finding("request_params", DEVIATION, f"the path changed thinking: {_short(intended)} → {_short(thinking)}")
+        ]
+    budget, ceiling = thinking.get("budget_tokens"), sent.get("max_tokens")
+    if isinstance(budget, int) and isinstance(ceiling, int) and budget >= ceiling:
+        return [
+            Finding(
+                "request_params",
+                DEVIATION,
+                f"thinking.budget_tokens {budget} is not below max_tokens {ceiling}, as Anthropic's contract requires",
+            )
+        ]
+    if budget != intended.get("budget_tokens"):
+        return [
+            Finding(
+                "request_params",
+                INFO,
+                f"thinking budget {budget} (the scenario's stand-in was {intended.get('budget_tokens')})",
+            )
+        ]
+    return []
 
 
 def _tool_changes(sent: Any, intended: list[dict[str, Any]]) -> list[Finding]:

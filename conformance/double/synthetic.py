@@ -37,7 +37,10 @@ class SyntheticRun:
         return [r for r in self.recorded if r.expected is not None and r.as_expected is False]
 
 
-def cells_to_record(catalogue: Catalogue, store: EvidenceStore, patterns: list[str]) -> tuple[list[Cell], int, int]:
+def cells_to_record(
+    catalogue: Catalogue, store: EvidenceStore, patterns: list[str], refresh: bool = False
+) -> tuple[list[Cell], int, int]:
+    """Cells without evidence (and, with `refresh`, those with double evidence, to re-record them)."""
     chosen, real, skipped = [], 0, 0
     for cell in catalogue.cells:
         if patterns and not any(fnmatchcase(cell.id, p) for p in patterns):
@@ -49,7 +52,8 @@ def cells_to_record(catalogue: Catalogue, store: EvidenceStore, patterns: list[s
         if evidence is not None and evidence.kind != "double":
             real += 1
             continue
-        chosen.append(cell)
+        if evidence is None or refresh:
+            chosen.append(cell)
     return chosen, real, skipped
 
 
@@ -59,9 +63,10 @@ def record_synthetic(
     patterns: list[str] | None = None,
     expectations: Expectations | None = None,
     progress: Callable[[int, int, CellResult], None] | None = None,
+    refresh: bool = False,
 ) -> SyntheticRun:
     store = EvidenceStore(cassette_root)
-    cells, real, skipped = cells_to_record(catalogue, store, patterns or [])
+    cells, real, skipped = cells_to_record(catalogue, store, patterns or [], refresh)
     run = SyntheticRun(real_evidence=real, not_applicable=skipped)
     with running(catalogue=catalogue) as double:
         settings = RunSettings(
