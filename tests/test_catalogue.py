@@ -72,35 +72,36 @@ def test_lookups_name_the_unknown_id_and_the_known_ones(catalogue: Catalogue):
     )
 
 
-def test_cell_ids_are_unique_and_cover_every_openai_combination(catalogue: Catalogue):
+def test_cell_ids_are_unique_and_cover_every_endpoint_path_pairing(catalogue: Catalogue):
     ids = [cell.id for cell in catalogue.cells]
     assert len(ids) == len(set(ids))
-    openai_endpoints = [e for e in catalogue.endpoints if e.protocol == "openai"]
-    openai_paths = [p for p in catalogue.paths if "openai" in p.protocols]
-    expected = len(openai_endpoints) * len(catalogue.models) * len(openai_paths) * len(catalogue.scenarios)
-    assert len(ids) == expected
+    pairings = sum(1 for e in catalogue.endpoints for p in catalogue.paths if e.protocol in p.protocols)
+    assert len(ids) == pairings * len(catalogue.models) * len(catalogue.scenarios)
 
 
-def test_openai_paths_are_not_paired_with_the_anthropic_endpoint(catalogue: Catalogue):
-    assert {p.protocols for p in catalogue.paths} == {("openai",)}
+def test_paths_are_paired_only_with_endpoints_of_a_protocol_they_reach(catalogue: Catalogue):
+    for cell in catalogue.cells:
+        assert cell.endpoint.protocol in cell.path.protocols, cell.id
     by_endpoint = Counter(cell.endpoint.id for cell in catalogue.cells)
-    assert by_endpoint["anthropic"] == 0
-    assert by_endpoint["general"] == by_endpoint["coding"] > 0
+    anthropic_paths = [p.id for p in catalogue.paths if "anthropic" in p.protocols]
+    assert "openai-sdk" not in anthropic_paths and "anthropic-sdk" in anthropic_paths
+    assert by_endpoint["anthropic"] == len(anthropic_paths) * len(catalogue.models) * len(catalogue.scenarios)
 
 
 # --- cells implied by an edit ------------------------------------------------------------------
 
 
-def test_adding_one_model_adds_its_cells_on_both_openai_endpoints(write_catalogue, catalogue: Catalogue):
+def test_adding_one_model_adds_its_cells_on_every_endpoint(write_catalogue, catalogue: Catalogue):
     edited = load_catalogue(write_catalogue(lambda data: data["models"].append(dict(NEW_MODEL))))
     before = {cell.id for cell in catalogue.cells}
     after = {cell.id for cell in edited.cells}
     assert before < after
     added = after - before
     assert added == {
-        f"{endpoint}/glm-9/{path.id}/{scenario.id}"
-        for endpoint in ("general", "coding")
+        f"{endpoint.id}/glm-9/{path.id}/{scenario.id}"
+        for endpoint in catalogue.endpoints
         for path in catalogue.paths
+        if endpoint.protocol in path.protocols
         for scenario in catalogue.scenarios
     }
     # hybrid thinking and tools: every scenario applies
@@ -129,14 +130,14 @@ def test_a_model_limited_to_one_endpoint_has_cells_only_there(write_catalogue):
 
 def test_an_anthropic_path_is_paired_only_with_the_anthropic_endpoint(write_catalogue):
     path = {
-        "id": "anthropic-sdk",
+        "id": "another-anthropic-client",
         "title": "Anthropic SDK",
         "adapter": "x.y:Z",
         "protocols": ["anthropic"],
         "scenarios": ["chat"],
     }
     edited = load_catalogue(write_catalogue(lambda data: data["paths"].append(path)))
-    cells = [cell for cell in edited.cells if cell.path.id == "anthropic-sdk"]
+    cells = [cell for cell in edited.cells if cell.path.id == "another-anthropic-client"]
     assert {cell.endpoint.id for cell in cells} == {"anthropic"}
     assert {cell.scenario.id for cell in cells} == {"chat"}
     assert len(cells) == len(edited.models)

@@ -1,0 +1,86 @@
+"""The LiteLLM proxy's config, generated from the catalogue as Z.AI's LiteLLM guide writes it.
+
+The guide's `litellm_config.yaml` names Anthropic-compatible routes by the plain model id
+(`glm-4.6` → `anthropic/glm-4.6` at the Anthropic endpoint). The OpenAI-protocol endpoints get
+`<endpoint>/<id>` names (`coding/glm-4.6` → `zai/glm-4.6` at the coding base URL), so one proxy serves
+every cell. Keys are never written: each route reads `os.environ/ZAI_API_KEY`, the proxy's own
+indirection, and the master key is a fixed, documented fake (a loopback test proxy, not a secret).
+`drop_params: true` is the guide's setting — what it makes the proxy drop is reported per cell.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.catalogue import Catalogue, Endpoint
+
+# The proxy's admin key for the in-process test proxy. Fake and public on purpose: the proxy listens
+# on 127.0.0.1 only, for the life of one process. Not `sk-1234` (LiteLLM refuses to boot with that
+# publicly known key) and key-shaped, so the scrubber redacts it like any `sk-…` string anyway.
+MASTER_KEY = "sk-zai-conformance-proxy-master-key"
+# The environment variable every route's `api_key` points at (`os.environ/ZAI_API_KEY`).
+KEY_ENV = "ZAI_API_KEY"
+
+
+def proxy_model_name(endpoint: Endpoint, model_id: str) -> str:
+    """The proxy's name for a model on an endpoint: the guide's plain id on the Anthropic-compatible
+    endpoint, `<endpoint>/<id>` on the OpenAI-protocol ones."""
+    return model_id if endpoint.protocol == "anthropic" else f"{endpoint.id}/{model_id}"
+
+
+def upstream_model(endpoint: Endpoint, model_id: str) -> str:
+    """The LiteLLM model string a route calls upstream with."""
+    return f"anthropic/{model_id}" if endpoint.protocol == "anthropic" else f"zai/{model_id}"
+
+
+def base_urls_for(catalogue: Catalogue, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each endpoint's base URL: the run's override (the double's, a gateway's) or the catalogue's."""
+    overrides = overrides or {}
+    return {e.id: overrides.get(e.id, e.base_url).rstrip("/") for e in catalogue.endpoints}
+
+
+def model_list(catalogue: Catalogue, base_urls: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One route per endpoint × model the catalogue pairs (a model restricted to some endpoints gets
+    routes on those only)."""
+    routes = []
+    for endpoint in catalogue.endpoints:
+        for model in catalogue.models:
+            if model.endpoints is not None and endpoint.id not in model.endpoints:
+                continue
+            routes.append(
+                {
+                    "model_name": proxy_model_name(endpoint, model.id),
+                    "litellm_params": {
+                        "model": upstream_model(endpoint, model.id),
+                        "api_base": base_urls[endpoint.id],
+                        "api_key": f"os.environ/{KEY_ENV}",
+                    },
+                }
+            )
+    return routes
+
+
+def build_config(catalogue: Catalogue, base_urls: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The whole config document: routes, the master key, `drop_params` (the guide's three parts)."""
+    return {
+        "model_list": model_list(catalogue, base_urls_for(catalogue, base_urls)),
+        # The proxy also schedules a model-info refresh job at start; it only queries OpenAI-like
+        # providers (hosted_vllm, openai, openai_like), so with zai/ and anthropic/ routes it sends nothing.
+        "general_settings": {"master_key": MASTER_KEY},
+        "litellm_settings": {"drop_params": True},
+    }
+
+
+def write_config(config: Mapping[str, Any], directory: str | Path | None = None) -> Path:
+    """Write the config to a new temporary YAML file and return its path (the caller removes it)."""
+    text = yaml.safe_dump(dict(config), sort_keys=False)
+    descriptor, name = tempfile.mkstemp(suffix=".yaml", prefix="zai-conformance-proxy-", dir=directory)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return Path(name)

@@ -1,0 +1,477 @@
+"""The real LiteLLM proxy as client paths: its config, its lifecycle, its contract, and its cells.
+
+The proxy runs in this process (one start per test session), with the Z.AI double as its upstream
+and a fake ZAI_API_KEY. A record-mode cassette taps the proxy's upstream requests: what the proxy
+sent is what these tests assert on, and a client's request to the proxy itself must never show up
+there (it is PASSTHROUGH).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import httpx
+import openai
+import pytest
+import yaml
+
+from conformance.catalogue import Catalogue, load_catalogue
+from conformance.double.server import DoubleServer, running
+from conformance.proxy import server
+from conformance.proxy.config import KEY_ENV, MASTER_KEY, build_config, proxy_model_name, write_config
+from conformance.proxy.paths import EndpointUnknown, describe_proxy_error, endpoint_for
+from conformance.recording import netguard, recorder
+from conformance.recording.recorder import Recorder, WireTap
+from conformance.runner import CellRunner, RunSettings
+from conformance.verdict import Verdict
+
+# The proxy's Anthropic routes build LiteLLM's token-count types (plural form of the pyproject filter).
+pytestmark = pytest.mark.filterwarnings("ignore:Items .* are using the `ReadOnly` qualifier:UserWarning")
+
+ROOT = Path(__file__).resolve().parents[1]
+FAKE_KEY = "proxy-test-fake-zai-key"  # the double accepts any key without "invalid" in it
+WRONG_MASTER_KEY = "sk-not-the-proxy-master-key"
+PROXY_PATHS = [
+    {
+        "id": "proxy-openai-sdk",
+        "title": "LiteLLM proxy ← OpenAI SDK",
+        "adapter": "conformance.proxy.paths:ProxyOpenAISDKPath",
+        "protocols": ["openai", "anthropic"],
+        "clients": ["litellm", "openai"],
+    },
+    {
+        "id": "proxy-litellm",
+        "title": "LiteLLM proxy ← litellm.completion(litellm_proxy/…)",
+        "adapter": "conformance.proxy.paths:ProxyLiteLLMPath",
+        "protocols": ["openai", "anthropic"],
+        "clients": ["litellm", "openai"],
+    },
+    {
+        "id": "proxy-litellm-guide",
+        "title": "LiteLLM proxy ← litellm.completion(model=…) as the guide writes it",
+        "adapter": "conformance.proxy.paths:ProxyLiteLLMGuidePath",
+        "protocols": ["openai", "anthropic"],
+        "clients": ["litellm", "openai"],
+    },
+    {
+        "id": "proxy-anthropic-sdk",
+        "title": "LiteLLM proxy ← Anthropic SDK (/v1/messages)",
+        "adapter": "conformance.proxy.paths:ProxyAnthropicSDKPath",
+        "api": "anthropic",
+        "protocols": ["openai", "anthropic"],
+        "clients": ["litellm", "anthropic"],
+    },
+]
+# One model per endpoint, every scenario, every proxy path.
+CELL_SETS = ["general/glm-4.5-air", "coding/glm-4.6", "anthropic/glm-4.6"]
+
+
+@pytest.fixture(scope="module")
+def double() -> Iterator[DoubleServer]:
+    with running() as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def proxy(double: DoubleServer, catalogue: Catalogue) -> server.ProxyServer:
+    """The session's proxy, routed to the double with the fake key (started here if nothing did yet)."""
+    started = server.get_proxy(catalogue, double.base_urls, FAKE_KEY)
+    for endpoint in catalogue.endpoints:
+        started.route(endpoint, double.base_urls[endpoint.id], FAKE_KEY)
+    return started
+
+
+@pytest.fixture(scope="module")
+def proxy_catalogue(catalogue_data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Catalogue:
+    data = copy.deepcopy(catalogue_data)
+    ours = {entry["id"] for entry in PROXY_PATHS}
+    data["paths"] = [entry for entry in data["paths"] if entry["id"] not in ours] + PROXY_PATHS
+    path = tmp_path_factory.mktemp("proxy-catalogue") / "catalogue.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return load_catalogue(path)
+
+
+@contextmanager
+def upstream_tap(tmp_path: Path) -> Iterator[WireTap]:
+    """Record (from the double) every request the proxy sends upstream while the block runs."""
+    with Recorder().record(tmp_path / "tap.yaml", {"kind": "test"}) as tap:
+        yield tap
+
+
+def only_upstream(tap: WireTap, double: DoubleServer) -> list[dict[str, Any]]:
+    """The tapped requests as JSON bodies; every one must have gone to the double, none to the proxy."""
+    for exchange in tap.exchanges:
+        assert exchange.url.startswith(double.root_url), f"not an upstream request: {exchange.url}"
+    return [json.loads(exchange.request_body or "{}") for exchange in tap.exchanges]
+
+
+# --- config -----------------------------------------------------------------------------------------
+
+
+def test_config_mirrors_the_guide(catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(KEY_ENV, "0123456789abcdef0123456789abcdef.ABCDEFGHIJKLMNOP")
+    base_urls = {"coding": "http://127.0.0.1:9/api/coding/paas/v4"}
+    config = build_config(catalogue, base_urls)
+    routes = {route["model_name"]: route["litellm_params"] for route in config["model_list"]}
+
+    assert routes["glm-4.6"] == {
+        "model": "anthropic/glm-4.6",
+        "api_base": "https://api.z.ai/api/anthropic",
+        "api_key": "os.environ/ZAI_API_KEY",
+    }
+    assert routes["coding/glm-4.6"] == {
+        "model": "zai/glm-4.6",
+        "api_base": "http://127.0.0.1:9/api/coding/paas/v4",
+        "api_key": "os.environ/ZAI_API_KEY",
+    }
+    assert routes["general/glm-4.5-air"]["model"] == "zai/glm-4.5-air"
+    assert routes["general/glm-4.5-air"]["api_base"] == "https://api.z.ai/api/paas/v4"
+    expected = {proxy_model_name(e, m.id) for e in catalogue.endpoints for m in catalogue.models}
+    assert set(routes) == expected and len(config["model_list"]) == len(expected)
+    assert config["general_settings"] == {"master_key": MASTER_KEY}
+    assert config["litellm_settings"] == {"drop_params": True}
+
+    written = write_config(config, tmp_path)
+    text = written.read_text()
+    assert yaml.safe_load(text) == config
+    assert "0123456789abcdef" not in text, "the key must be read from the environment, never written"
+
+
+def test_endpoint_for_matches_base_url_or_its_path(catalogue: Catalogue) -> None:
+    assert endpoint_for(catalogue, "https://api.z.ai/api/coding/paas/v4/").id == "coding"
+    assert endpoint_for(catalogue, "http://127.0.0.1:8000/api/paas/v4").id == "general"
+    assert endpoint_for(catalogue, "http://127.0.0.1:8000/api/anthropic").id == "anthropic"
+    with pytest.raises(EndpointUnknown, match="keeps the endpoint's path"):
+        endpoint_for(catalogue, "https://gateway.example/zai")
+
+
+# --- contract ---------------------------------------------------------------------------------------
+
+
+def openai_client(proxy: server.ProxyServer, key: str = MASTER_KEY) -> openai.OpenAI:
+    return openai.OpenAI(api_key=key, base_url=proxy.url + "/v1", max_retries=0)
+
+
+def test_master_key_is_accepted_and_only_the_upstream_request_is_recorded(
+    proxy: server.ProxyServer, double: DoubleServer, tmp_path: Path
+) -> None:
+    with upstream_tap(tmp_path) as tap:
+        answer = openai_client(proxy).chat.completions.create(
+            model="coding/glm-4.6", messages=[{"role": "user", "content": "Say hi"}]
+        )
+    assert answer.choices[0].finish_reason == "stop" and answer.choices[0].message.content
+    assert answer.model == "coding/glm-4.6"  # the proxy's model name, not Z.AI's
+    assert [e.url for e in tap.exchanges] == [double.base_urls["coding"] + "/chat/completions"]
+    upstream = tap.exchanges[0]
+    assert upstream.request_headers["authorization"] == [f"Bearer {FAKE_KEY}"]  # ZAI_API_KEY, not the master key
+    assert json.loads(upstream.request_body or "")["model"] == "glm-4.6"
+
+
+def _wrong_key_openai(proxy: server.ProxyServer) -> None:
+    openai_client(proxy, WRONG_MASTER_KEY).chat.completions.create(
+        model="coding/glm-4.6", messages=[{"role": "user", "content": "Say hi"}]
+    )
+
+
+def _wrong_key_anthropic(proxy: server.ProxyServer) -> None:
+    client = anthropic.Anthropic(api_key=WRONG_MASTER_KEY, base_url=proxy.url, max_retries=0)
+    client.messages.create(model="glm-4.6", max_tokens=100, messages=[{"role": "user", "content": "Say hi"}])
+
+
+def _wrong_key_litellm(proxy: server.ProxyServer) -> None:
+    import litellm
+
+    litellm.completion(
+        model="litellm_proxy/coding/glm-4.6",
+        api_base=proxy.url,
+        api_key=WRONG_MASTER_KEY,
+        messages=[{"role": "user", "content": "Say hi"}],
+        num_retries=0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (_wrong_key_openai, openai.BadRequestError),
+        (_wrong_key_anthropic, anthropic.BadRequestError),
+        (_wrong_key_litellm, "litellm.BadRequestError"),
+    ],
+    ids=["openai-sdk", "anthropic-sdk", "litellm"],
+)
+def test_wrong_master_key_is_refused_before_anything_goes_upstream(
+    proxy: server.ProxyServer, double: DoubleServer, tmp_path: Path, call: Any, error: Any
+) -> None:
+    """Refused — but not as an authentication error: without a database the proxy cannot look up a key
+    that is not the master key, and says so: HTTP 400 `no_db_connection`, "No connected db." (1.106.2)."""
+    if isinstance(error, str):
+        import litellm
+
+        error = litellm.BadRequestError
+    with upstream_tap(tmp_path) as tap, pytest.raises(error) as raised:
+        call(proxy)
+    assert raised.value.status_code == 400
+    assert "No connected db." in str(raised.value)
+    assert tap.exchanges == []
+
+
+def test_no_key_at_all_is_an_internal_server_error(proxy: server.ProxyServer) -> None:
+    """Without an Authorization header the proxy's auth error handler imports `prisma` (not part of
+    litellm[proxy] 1.106.2), fails, and answers a bare 500: the client learns nothing about the key."""
+    answer = httpx.post(
+        proxy.url + "/v1/chat/completions",
+        json={"model": "coding/glm-4.6", "messages": [{"role": "user", "content": "Say hi"}]},
+    )
+    assert answer.status_code == 500
+    assert answer.headers["content-type"].startswith("text/plain")
+    assert answer.text == "Internal Server Error"
+
+
+def test_drop_params_drops_reasoning_effort_on_zai_routes(
+    proxy: server.ProxyServer, double: DoubleServer, tmp_path: Path
+) -> None:
+    """`zai/` takes no reasoning_effort; the guide's `drop_params: true` drops it and the call succeeds.
+    The same parameter through LiteLLM's SDK in this process is still refused: the proxy's settings do
+    not leak into the client paths."""
+    import litellm
+
+    with upstream_tap(tmp_path) as tap:
+        answer = openai_client(proxy).chat.completions.create(
+            model="coding/glm-4.6", messages=[{"role": "user", "content": "Say hi"}], reasoning_effort="high"
+        )
+    assert answer.choices[0].message.content
+    (sent,) = only_upstream(tap, double)
+    assert "reasoning_effort" not in sent and "thinking" not in sent
+
+    assert litellm.drop_params is not True
+    with pytest.raises(litellm.UnsupportedParamsError, match="reasoning_effort"):
+        litellm.completion(
+            model="zai/glm-4.6",
+            api_base=double.base_urls["coding"],
+            api_key=FAKE_KEY,
+            messages=[{"role": "user", "content": "Say hi"}],
+            reasoning_effort="high",
+            num_retries=0,
+        )
+
+
+def test_drop_params_drops_reasoning_effort_on_the_anthropic_route(
+    proxy: server.ProxyServer, double: DoubleServer, tmp_path: Path
+) -> None:
+    """The guide registers `anthropic/glm-4.6` with no `supports_reasoning`: reasoning_effort is dropped
+    rather than turned into Anthropic `thinking`, and LiteLLM fills in max_tokens and system blocks."""
+    with upstream_tap(tmp_path) as tap:
+        openai_client(proxy).chat.completions.create(
+            model="glm-4.6",
+            messages=[{"role": "system", "content": "Be brief"}, {"role": "user", "content": "Say hi"}],
+            reasoning_effort="high",
+        )
+    assert [e.url for e in tap.exchanges] == [double.base_urls["anthropic"] + "/v1/messages"]
+    (sent,) = only_upstream(tap, double)
+    assert "thinking" not in sent and "reasoning_effort" not in sent
+    assert sent["max_tokens"] == 4096
+    assert sent["system"] == [{"type": "text", "text": "Be brief"}]
+
+
+def test_models_lists_the_configured_names(proxy: server.ProxyServer, catalogue: Catalogue) -> None:
+    listed = [model.id for model in openai_client(proxy).models.list()]
+    assert sorted(listed) == sorted(proxy.model_names())
+    assert {"glm-4.6", "coding/glm-4.6", "general/glm-4.5-air"} <= set(listed)
+    assert len(listed) == len(catalogue.endpoints) * len(catalogue.models)
+
+
+def test_upstream_error_is_relayed_without_its_business_code(
+    proxy: server.ProxyServer, double: DoubleServer, tmp_path: Path
+) -> None:
+    """Z.AI's 400/1214 reaches the client as the proxy's own error body: status and message survive,
+    the business code does not (`code` is the HTTP status). A 400 is not retried."""
+    with upstream_tap(tmp_path) as tap, pytest.raises(openai.BadRequestError) as raised:
+        openai_client(proxy).chat.completions.create(
+            model="coding/glm-4.6", messages=[{"role": "user", "content": "Say hi [double:1214]"}]
+        )
+    assert raised.value.status_code == 400
+    body = raised.value.body
+    assert isinstance(body, dict) and body["code"] == "400" and body["type"] == "invalid_request_error"
+    assert "ZaiException" in body["message"] and "1214" not in json.dumps(body)
+    assert len(only_upstream(tap, double)) == 1
+    assert tap.exchanges[0].status == 400 and '"1214"' in (tap.exchanges[0].response_body or "")
+
+
+@pytest.mark.parametrize(
+    ("model", "upstream_requests", "code"),
+    [("coding/glm-4.6", 9, None), ("glm-4.6", 3, "1302")],
+    ids=["zai-route", "anthropic-route"],
+)
+def test_upstream_rate_limit_is_retried_by_the_proxy(
+    proxy: server.ProxyServer,
+    double: DoubleServer,
+    tmp_path: Path,
+    model: str,
+    upstream_requests: int,
+    code: str | None,
+) -> None:
+    """The proxy's router retries a 429 twice (its default num_retries, with back-off) before relaying
+    it; on a `zai/` route each attempt is an OpenAI SDK call that retries twice more itself
+    (x-stainless-retry-count 0, 1, 2): one client call, nine requests to Z.AI. Z.AI's 1302 reaches the
+    client only inside the message of an anthropic/ route's error."""
+    with upstream_tap(tmp_path) as tap, pytest.raises(openai.RateLimitError) as raised:
+        openai_client(proxy).chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "Say hi [double:1302]"}]
+        )
+    assert raised.value.status_code == 429
+    assert isinstance(raised.value.body, dict) and raised.value.body["code"] == "429"
+    assert len(only_upstream(tap, double)) == upstream_requests
+    assert all(e.status == 429 for e in tap.exchanges)
+    assert describe_proxy_error(raised.value).code == code
+
+
+def test_a_client_that_gives_up_on_a_hang_gets_litellm_back(
+    proxy: server.ProxyServer, double: DoubleServer, catalogue: Catalogue
+) -> None:
+    """Z.AI never answers; the client's idle limit ends the turn (a HANG) while the proxy still waits
+    upstream. From then on LiteLLM's globals are the client side's again, and the proxy serves on."""
+    import litellm
+
+    from conformance.catalogue import Message, Scenario, TurnExpectation
+    from conformance.checks.errors import classify
+    from conformance.paths.base import Target
+    from conformance.proxy.paths import ProxyOpenAISDKPath
+
+    spec = next(p for p in load_catalogue().paths if p.id == "openai-sdk").model_copy(update={"id": "proxy-openai-sdk"})
+    scenario = Scenario(
+        id="hang",
+        title="hang",
+        messages=(Message(role="user", content="Say hi [double:hang]"),),
+        expect=(TurnExpectation(),),
+    )
+    path = ProxyOpenAISDKPath(spec, Target(double.base_urls["coding"], FAKE_KEY, idle_timeout=1.0))
+    try:
+        (turn,) = path.run(
+            scenario, {"model": "glm-4.6", "messages": [{"role": "user", "content": "Say hi [double:hang]"}]}
+        )
+    finally:
+        path.close()
+    assert turn.error is not None and turn.error.timeout
+    assert classify(turn.error, sent=True)[0] is Verdict.HANG
+    assert litellm.drop_params is not True
+    answer = openai_client(proxy).chat.completions.create(
+        model="coding/glm-4.6", messages=[{"role": "user", "content": "Say hi"}]
+    )
+    assert answer.choices[0].message.content
+
+
+# --- cells through the real runner ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell_set", CELL_SETS)
+def test_cells_record_against_the_double_and_replay_offline_with_the_same_verdicts(
+    proxy: server.ProxyServer,
+    double: DoubleServer,
+    proxy_catalogue: Catalogue,
+    tmp_path: Path,
+    cell_set: str,
+) -> None:
+    cells = [c for c in proxy_catalogue.cells if c.id.startswith(cell_set + "/proxy-")]
+    paths = {c.path.id for c in cells}
+    assert paths == {p["id"] for p in PROXY_PATHS}
+    assert {c.scenario.id for c in cells} == {s.id for s in proxy_catalogue.scenarios}
+    assert not [c for c in cells if c.not_applicable]
+
+    live = CellRunner(
+        proxy_catalogue,
+        RunSettings(
+            mode="live",
+            cassette_root=tmp_path,
+            base_urls=dict(double.base_urls),
+            api_key=FAKE_KEY,
+            record_kind="double",
+        ),
+    )
+    recorded = {cell.id: live.run(cell) for cell in cells}
+    assert not [r.cell for r in recorded.values() if r.harness_error], "the harness could not run a cell"
+
+    # Replay against the catalogue's own base URLs (api.z.ai): the proxy is re-routed there, and every
+    # upstream request is answered from the cassettes — nothing may leave the machine.
+    replay = CellRunner(proxy_catalogue, RunSettings(mode="replay", cassette_root=tmp_path))
+    with netguard.loopback_only() as refused:
+        replayed = {cell.id: replay.run(cell) for cell in cells}
+    assert refused.list() == []
+    assert proxy.base_urls[cell_set.split("/")[0]].startswith("https://api.z.ai/")
+
+    differences = {
+        cell: (recorded[cell].verdict.value, result.verdict.value, result.reasons[:3])
+        for cell, result in replayed.items()
+        if result.verdict != recorded[cell].verdict
+    }
+    assert differences == {}
+    for cell, result in replayed.items():
+        assert result.verdict is not Verdict.NOT_RECORDED, (cell, result.reasons)
+        assert result.evidence is not None and result.evidence["kind"] == "double"
+        sent = result.observation.exchanges if result.observation else []
+        assert all(e.outcome == "replayed" for e in sent), cell
+        assert not any(e.url.startswith(proxy.url) for e in sent), "the client→proxy request was recorded"
+
+    endpoint = cell_set.split("/")[0]
+    for cell, result in replayed.items():
+        path, scenario = cell.split("/")[2:]
+        if path == "proxy-litellm-guide":  # a bare model name: LiteLLM's SDK cannot pick a provider
+            assert result.verdict is Verdict.FAIL
+            assert "before sending anything" in result.reasons[0] and "LLM Provider NOT provided" in result.reasons[0]
+            assert result.observation is not None and result.observation.exchanges == []
+            continue
+        assert result.observation is not None and result.observation.exchanges, cell
+        if scenario.startswith("thinking") and endpoint != "anthropic":
+            assert any('dropped reasoning_effort="high"' in reason for reason in result.reasons), cell
+        if scenario in ("chat", "connection") and path == "proxy-openai-sdk" and endpoint != "anthropic":
+            assert result.verdict is Verdict.PASS, (cell, result.reasons)
+
+
+def test_the_proxy_started_once_in_this_session(proxy: server.ProxyServer) -> None:
+    assert server.starts() == 1
+    assert server.current() is proxy and proxy.running
+    assert proxy.host in recorder.PASSTHROUGH
+    assert proxy.times.import_s > 0 and proxy.times.ready_s > 0
+
+
+# --- a fresh process ------------------------------------------------------------------------------------
+
+FRESH_PROCESS = textwrap.dedent(
+    """
+    import json, httpx
+    from conformance.recording import netguard, recorder
+    from conformance.proxy import server
+
+    with netguard.loopback_only() as refused:
+        first = server.get_proxy(api_key="proxy-test-fake-zai-key")
+        again = server.get_proxy()
+        alive = httpx.get(first.url + "/health/liveliness").status_code
+        registered = first.host in recorder.PASSTHROUGH
+        server.stop()
+        print(json.dumps({
+            "refused": refused.list(), "same": first is again, "starts": server.starts(), "alive": alive,
+            "registered": registered, "unregistered": first.host not in recorder.PASSTHROUGH,
+            "config_removed": not first.config_path.exists(), "times": [first.times.import_s, first.times.ready_s],
+        }))
+    """
+)
+
+
+def test_a_fresh_process_imports_and_starts_the_proxy_offline_once_and_stops_it() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert facts["refused"] == []
+    assert facts["same"] and facts["starts"] == 1 and facts["alive"] == 200
+    assert facts["registered"] and facts["unregistered"] and facts["config_removed"]
+    assert all(seconds > 0 for seconds in facts["times"])
