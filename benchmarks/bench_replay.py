@@ -38,9 +38,15 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - started
 
 
-def full_run(reports: Path) -> tuple[float, dict]:
+NO_PROXY = ["--cell", "*/*/[!p]*/*"]  # every path but the LiteLLM proxy ones
+# the spine's matrix (issue 2: OpenAI SDK and LiteLLM zai/, sync and async), whose target was 60 s
+SPINE = ["--cell", "*/*/openai-sdk/*", "--cell", "*/*/litellm-zai*/*"]
+
+
+def full_run(reports: Path, selection: list[str] | None = None) -> tuple[float, dict]:
     started = time.perf_counter()
-    done = subprocess.run([*CLI, "run", "--reports", str(reports)], cwd=ROOT, capture_output=True, text=True)
+    argv = [*CLI, "run", "--reports", str(reports), *(selection or [])]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"replay failed (exit {done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
@@ -53,10 +59,16 @@ def main() -> None:
     args = parser.parse_args()
 
     walls: list[float] = []
+    walls_without_proxy: list[float] = []
+    walls_spine: list[float] = []
     per_path: dict[str, list[float]] = defaultdict(list)
     first_litellm: list[float] = []
     cells = replayed = 0
     for _ in range(args.runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            walls_spine.append(full_run(Path(tmp), SPINE)[0])
+        with tempfile.TemporaryDirectory() as tmp:
+            walls_without_proxy.append(full_run(Path(tmp), NO_PROXY)[0])
         with tempfile.TemporaryDirectory() as tmp:
             wall, document = full_run(Path(tmp))
         walls.append(wall)
@@ -86,6 +98,10 @@ def main() -> None:
         f"full replay wall time:        {statistics.median(walls):7.2f} s"
         f"   (runs: {', '.join(f'{w:.2f}' for w in walls)})"
     )
+    print(
+        f"replay without the proxy paths:{statistics.median(walls_without_proxy):7.2f} s"
+        f"   (runs: {', '.join(f'{w:.2f}' for w in walls_without_proxy)})"
+    )
     print(f"session start-up (1 cell, no call): {statistics.median(startup):5.2f} s")
     print(f"import litellm (once/process):{statistics.median(litellm_import):7.2f} s")
     print(f"python start (baseline):      {statistics.median(bare):7.2f} s")
@@ -97,11 +113,11 @@ def main() -> None:
             f"  first LiteLLM cell of a run {statistics.median(first_litellm):7.1f} ms median"
             " (includes LiteLLM's start)"
         )
-    target = 60.0
-    verdict = "meets" if statistics.median(walls) < target else "MISSES"
+    target, spine = 60.0, statistics.median(walls_spine)
+    verdict = "meets" if spine < target else "MISSES"
     print(
-        f"target: full replay under {target:.0f} s wall — {verdict} it "
-        f"({statistics.median(walls) / target:.0%} of the budget)"
+        f"the spine's matrix (openai-sdk, litellm-zai, litellm-zai-async): {spine:.2f} s"
+        f" — {verdict} its {target:.0f} s target"
     )
 
 
