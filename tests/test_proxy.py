@@ -33,13 +33,14 @@ from conformance.recording import netguard, recorder
 from conformance.recording.recorder import Recorder, WireTap
 from conformance.runner import CellRunner, RunSettings
 from conformance.verdict import Verdict
+from tests.support.fake_secrets import ZAI_KEY_UPPER
 
 # The proxy's Anthropic routes build LiteLLM's token-count types (plural form of the pyproject filter).
 pytestmark = pytest.mark.filterwarnings("ignore:Items .* are using the `ReadOnly` qualifier:UserWarning")
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE_KEY = "proxy-test-fake-zai-key"  # the double accepts any key without "invalid" in it
-WRONG_MASTER_KEY = "sk-not-the-proxy-master-key"
+WRONG_MASTER_KEY = "sk-not-the-master-key"
 PROXY_PATHS = [
     {
         "id": "proxy-openai-sdk",
@@ -118,7 +119,7 @@ def only_upstream(tap: WireTap, double: DoubleServer) -> list[dict[str, Any]]:
 
 
 def test_config_mirrors_the_guide(catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(KEY_ENV, "0123456789abcdef0123456789abcdef.ABCDEFGHIJKLMNOP")
+    monkeypatch.setenv(KEY_ENV, ZAI_KEY_UPPER)
     base_urls = {"coding": "http://127.0.0.1:9/api/coding/paas/v4"}
     config = build_config(catalogue, base_urls)
     routes = {route["model_name"]: route["litellm_params"] for route in config["model_list"]}

@@ -12,7 +12,6 @@ a tool's input JSON, as Anthropic's streaming guide describes.
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
 from functools import cache
@@ -22,7 +21,7 @@ import anthropic
 import httpx2
 
 from conformance.observation import StreamFacts, ToolCall, Turn, Usage
-from conformance.paths.base import ClientPath
+from conformance.paths.base import ClientPath, sdk_arguments
 
 
 @cache
@@ -32,21 +31,11 @@ def _ssl_context() -> Any:
     return httpx2.create_ssl_context()
 
 
-@cache
-def _declared_params() -> frozenset[str]:
-    from anthropic.resources.messages import Messages
-
-    return frozenset(inspect.signature(Messages.create).parameters) - {"self", "extra_body"}
-
-
 def render(body: dict[str, Any]) -> dict[str, Any]:
     """Anthropic Messages body → keyword arguments of `client.messages.create`."""
-    declared = _declared_params()
-    kwargs = {key: value for key, value in body.items() if key in declared}
-    extra = {key: value for key, value in body.items() if key not in declared}
-    if extra:
-        kwargs["extra_body"] = extra
-    return kwargs
+    from anthropic.resources.messages import Messages
+
+    return sdk_arguments(Messages.create, body)
 
 
 def _get(obj: Any, name: str) -> Any:

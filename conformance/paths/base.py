@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import re
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from conformance.catalogue import ClientPathSpec, Scenario
@@ -184,6 +187,26 @@ def _chain(exc: BaseException) -> list[BaseException]:
         seen.append(current)
         current = current.__cause__ or current.__context__
     return seen
+
+
+# Keyword arguments of an SDK's create() that are call options, not fields of the request body.
+CALL_OPTIONS = frozenset({"self", "extra_headers", "extra_query", "extra_body", "timeout"})
+
+
+@cache
+def _body_parameters(create: Callable[..., Any]) -> frozenset[str]:
+    return frozenset(inspect.signature(create).parameters) - CALL_OPTIONS
+
+
+def sdk_arguments(create: Callable[..., Any], body: dict[str, Any]) -> dict[str, Any]:
+    """A request body as an SDK's `create()` takes it: the fields it declares as keywords, the others
+    (Z.AI-only ones, say) in `extra_body` — every SDK's documented way to send what it does not model."""
+    declared = _body_parameters(create)
+    kwargs = {key: value for key, value in body.items() if key in declared}
+    extra = {key: value for key, value in body.items() if key not in declared}
+    if extra:
+        kwargs["extra_body"] = extra
+    return kwargs
 
 
 def load_adapter(spec: ClientPathSpec) -> type[ClientPath]:

@@ -7,7 +7,6 @@ Retries are off: a retry would hide the first answer and stretch a replay miss i
 
 from __future__ import annotations
 
-import inspect
 from functools import cache
 from typing import Any
 
@@ -15,7 +14,7 @@ import httpx
 from openai import DefaultHttpxClient, OpenAI
 
 from conformance.observation import Turn
-from conformance.paths.base import ClientPath
+from conformance.paths.base import ClientPath, sdk_arguments
 from conformance.paths.streaming import StreamAssembler, message_turn
 
 
@@ -25,21 +24,11 @@ def _ssl_context() -> Any:
     return httpx.create_ssl_context()
 
 
-@cache
-def _declared_params() -> frozenset[str]:
-    from openai.resources.chat.completions import Completions
-
-    return frozenset(inspect.signature(Completions.create).parameters) - {"self", "extra_body"}
-
-
 def render(body: dict[str, Any]) -> dict[str, Any]:
     """OpenAI-protocol body → keyword arguments of `client.chat.completions.create`."""
-    declared = _declared_params()
-    kwargs = {key: value for key, value in body.items() if key in declared}
-    extra = {key: value for key, value in body.items() if key not in declared}
-    if extra:
-        kwargs["extra_body"] = extra
-    return kwargs
+    from openai.resources.chat.completions import Completions
+
+    return sdk_arguments(Completions.create, body)
 
 
 class OpenAISDKPath(ClientPath):

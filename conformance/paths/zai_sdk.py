@@ -20,34 +20,20 @@ prefixes, a tool-call message that had no `content` key goes back as `"content":
 
 from __future__ import annotations
 
-import inspect
-from functools import cache
 from typing import Any
 
 import httpx
 
 from conformance.observation import Turn
-from conformance.paths.base import ClientPath
+from conformance.paths.base import ClientPath, sdk_arguments
 from conformance.paths.streaming import StreamAssembler, message_turn
-
-_NOT_BODY = frozenset({"self", "extra_headers", "extra_body", "timeout"})
-
-
-@cache
-def _declared_params() -> frozenset[str]:
-    from zai.api_resource.chat.completions import Completions
-
-    return frozenset(inspect.signature(Completions.create).parameters) - _NOT_BODY
 
 
 def render(body: dict[str, Any]) -> dict[str, Any]:
     """OpenAI-protocol body → keyword arguments of `ZaiClient.chat.completions.create`."""
-    declared = _declared_params()
-    kwargs = {key: value for key, value in body.items() if key in declared}
-    extra = {key: value for key, value in body.items() if key not in declared}
-    if extra:
-        kwargs["extra_body"] = extra
-    return kwargs
+    from zai.api_resource.chat.completions import Completions
+
+    return sdk_arguments(Completions.create, body)
 
 
 class ZaiSDKPath(ClientPath):

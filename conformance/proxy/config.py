@@ -23,7 +23,7 @@ from conformance.catalogue import Catalogue, Endpoint
 # The proxy's admin key for the in-process test proxy. Fake and public on purpose: the proxy listens
 # on 127.0.0.1 only, for the life of one process. Not `sk-1234` (LiteLLM refuses to boot with that
 # publicly known key) and key-shaped, so the scrubber redacts it like any `sk-…` string anyway.
-MASTER_KEY = "sk-zai-conformance-proxy-master-key"
+MASTER_KEY = "sk-zai-conformance-fake-mk"  # LiteLLM wants master keys to start with sk-
 # The environment variable every route's `api_key` points at (`os.environ/ZAI_API_KEY`).
 KEY_ENV = "ZAI_API_KEY"
 

@@ -8,3 +8,4 @@ None of them was ever valid anywhere.
 ZAI_KEY = "0123456789abcdef0123456789abcdef.AbCdEfGh12345678"
 ZAI_KEY_UNREGISTERED = "0123456789abcdef0123456789abcdef.AbCdEfGhIjKlMnOp"
 SK_KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123"
+ZAI_KEY_UPPER = "0123456789abcdef0123456789abcdef.ABCDEFGHIJKLMNOP"
