@@ -17,7 +17,6 @@ Figures:
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import statistics
 import subprocess
@@ -31,40 +30,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CELLS = ["coding/glm-4.6/*", "anthropic/glm-4.6/*"]
-PROXY_PATHS = [
-    {
-        "id": "proxy-openai-sdk",
-        "title": "LiteLLM proxy ← OpenAI SDK",
-        "adapter": "conformance.proxy.paths:ProxyOpenAISDKPath",
-        "protocols": ["openai", "anthropic"],
-        "clients": ["litellm", "openai"],
-    },
-    {
-        "id": "proxy-litellm",
-        "title": "LiteLLM proxy ← litellm.completion(litellm_proxy/…)",
-        "adapter": "conformance.proxy.paths:ProxyLiteLLMPath",
-        "protocols": ["openai", "anthropic"],
-        "clients": ["litellm", "openai"],
-    },
-    {
-        "id": "proxy-anthropic-sdk",
-        "title": "LiteLLM proxy ← Anthropic SDK (/v1/messages)",
-        "adapter": "conformance.proxy.paths:ProxyAnthropicSDKPath",
-        "api": "anthropic",
-        "protocols": ["openai", "anthropic"],
-        "clients": ["litellm", "anthropic"],
-    },
-]
-DIRECT_PATHS = [
-    {
-        "id": "anthropic-sdk",
-        "title": "Anthropic Python SDK",
-        "adapter": "conformance.paths.anthropic_sdk:AnthropicSDKPath",
-        "api": "anthropic",
-        "protocols": ["anthropic"],
-        "clients": ["anthropic"],
-    },
-]
 # Each proxy path and the direct path that asks the same question without the proxy.
 COUNTERPART = {"proxy-openai-sdk": "openai-sdk", "proxy-litellm": "litellm-zai", "proxy-anthropic-sdk": "anthropic-sdk"}
 FAKE_KEY = "bench-proxy-fake-zai-key"
@@ -81,19 +46,6 @@ print(json.dumps({"import_litellm": t1 - t0, "import_proxy": proxy.times.import_
                   "total_in_process": t2 - t0}))
 server.stop()
 """
-
-
-def write_catalogue(folder: Path) -> Path:
-    import yaml
-
-    from conformance.catalogue import DEFAULT_CATALOGUE
-
-    data = yaml.safe_load(DEFAULT_CATALOGUE.read_text())
-    known = {path["id"] for path in data["paths"]}
-    data["paths"] += [copy.deepcopy(p) for p in (*PROXY_PATHS, *DIRECT_PATHS) if p["id"] not in known]
-    path = folder / "catalogue.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def selected(catalogue: Any, patterns: list[str]) -> list[Any]:
@@ -115,7 +67,7 @@ def worker_record(folder: Path, patterns: list[str]) -> None:
     from conformance.double.server import running
     from conformance.runner import CellRunner, RunSettings
 
-    catalogue = load_catalogue(folder / "catalogue.yaml")
+    catalogue = load_catalogue()
     with running() as double:
         settings = RunSettings(
             mode="live",
@@ -137,7 +89,7 @@ def worker_replay(folder: Path, patterns: list[str]) -> None:
     from conformance.recording import netguard
     from conformance.runner import CellRunner, RunSettings
 
-    catalogue = load_catalogue(folder / "catalogue.yaml")
+    catalogue = load_catalogue()
     runner = CellRunner(catalogue, RunSettings(mode="replay", cassette_root=folder / "cassettes"))
     cells = selected(catalogue, patterns)
     direct = [c for c in cells if not c.path.id.startswith("proxy-")]
@@ -218,7 +170,6 @@ def main() -> None:
     replays = []
     with tempfile.TemporaryDirectory(prefix="bench-proxy-") as tmp:
         folder = Path(tmp)
-        write_catalogue(folder)
         run_worker("--worker", "record", "--folder", str(folder), "--cells", *args.cells)
         for _ in range(args.replays):
             replays.append(run_worker("--worker", "replay", "--folder", str(folder), "--cells", *args.cells))

@@ -8,7 +8,6 @@ there (it is PASSTHROUGH).
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import sys
@@ -41,37 +40,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Items .* are using the `ReadOnly
 ROOT = Path(__file__).resolve().parents[1]
 FAKE_KEY = "proxy-test-fake-zai-key"  # the double accepts any key without "invalid" in it
 WRONG_MASTER_KEY = "sk-not-the-master-key"
-PROXY_PATHS = [
-    {
-        "id": "proxy-openai-sdk",
-        "title": "LiteLLM proxy ← OpenAI SDK",
-        "adapter": "conformance.proxy.paths:ProxyOpenAISDKPath",
-        "protocols": ["openai", "anthropic"],
-        "clients": ["litellm", "openai"],
-    },
-    {
-        "id": "proxy-litellm",
-        "title": "LiteLLM proxy ← litellm.completion(litellm_proxy/…)",
-        "adapter": "conformance.proxy.paths:ProxyLiteLLMPath",
-        "protocols": ["openai", "anthropic"],
-        "clients": ["litellm", "openai"],
-    },
-    {
-        "id": "proxy-litellm-guide",
-        "title": "LiteLLM proxy ← litellm.completion(model=…) as the guide writes it",
-        "adapter": "conformance.proxy.paths:ProxyLiteLLMGuidePath",
-        "protocols": ["openai", "anthropic"],
-        "clients": ["litellm", "openai"],
-    },
-    {
-        "id": "proxy-anthropic-sdk",
-        "title": "LiteLLM proxy ← Anthropic SDK (/v1/messages)",
-        "adapter": "conformance.proxy.paths:ProxyAnthropicSDKPath",
-        "api": "anthropic",
-        "protocols": ["openai", "anthropic"],
-        "clients": ["litellm", "anthropic"],
-    },
-]
 # One model per endpoint, every scenario, every proxy path.
 CELL_SETS = ["general/glm-4.5-air", "coding/glm-4.6", "anthropic/glm-4.6"]
 
@@ -91,14 +59,15 @@ def proxy(double: DoubleServer, catalogue: Catalogue) -> server.ProxyServer:
     return started
 
 
+PROXY_PATHS = {"proxy-openai-sdk", "proxy-litellm", "proxy-litellm-guide", "proxy-anthropic-sdk"}
+
+
 @pytest.fixture(scope="module")
-def proxy_catalogue(catalogue_data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Catalogue:
-    data = copy.deepcopy(catalogue_data)
-    ours = {entry["id"] for entry in PROXY_PATHS}
-    data["paths"] = [entry for entry in data["paths"] if entry["id"] not in ours] + PROXY_PATHS
-    path = tmp_path_factory.mktemp("proxy-catalogue") / "catalogue.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return load_catalogue(path)
+def proxy_catalogue() -> Catalogue:
+    """The packaged catalogue: its proxy paths are the ones under test."""
+    catalogue = load_catalogue()
+    assert {p.id for p in catalogue.paths} >= PROXY_PATHS
+    return catalogue
 
 
 @contextmanager
@@ -383,7 +352,7 @@ def test_cells_record_against_the_double_and_replay_offline_with_the_same_verdic
 ) -> None:
     cells = [c for c in proxy_catalogue.cells if c.id.startswith(cell_set + "/proxy-")]
     paths = {c.path.id for c in cells}
-    assert paths == {p["id"] for p in PROXY_PATHS}
+    assert paths == PROXY_PATHS
     assert {c.scenario.id for c in cells} == {s.id for s in proxy_catalogue.scenarios}
     assert not [c for c in cells if c.not_applicable]
 

@@ -90,8 +90,12 @@ class ClientPath(ABC):
         except Exception as exc:  # the client raised: that is an observation, not a crash
             return Turn(index=index, error=self.describe_error(exc)), None
 
-    def close(self) -> None:  # noqa: B027 - optional hook; most clients need no cleanup
-        """Release the client's connections (called once the cell is done)."""
+    def close(self) -> None:
+        """Release the client's connections (called once the cell is done). An adapter that keeps its
+        SDK client in `_client` gets it closed here."""
+        client = getattr(self, "_client", None)
+        if client is not None:
+            client.close()
 
     @abstractmethod
     def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:

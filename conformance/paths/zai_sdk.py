@@ -52,10 +52,6 @@ class ZaiSDKPath(ClientPath):
             )
         return self._client
 
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-
     def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
         kwargs = render(body)
         if body.get("stream"):
