@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_CATALOGUE = resources.files("conformance") / "data" / "catalogue.yaml"
+IMAGES = resources.files("conformance") / "data" / "images"
 
 Protocol = Literal["openai", "anthropic"]
 Capability = Literal["tools", "thinking", "vision", "tool_stream", "reasoning_effort"]
@@ -47,6 +49,18 @@ class Endpoint(_Entry):
         return value.rstrip("/")
 
 
+class Price(_Entry):
+    """Z.AI's list price, USD per million tokens (cached input is billed at its own rate)."""
+
+    input: float = Field(ge=0)
+    cached_input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    source: str = ""
+
+    def of(self, prompt: int, cached: int, completion: int) -> float:
+        return ((prompt - cached) * self.input + cached * self.cached_input + completion * self.output) / 1e6
+
+
 class Model(_Entry):
     id: str = Field(pattern=_ID)
     envelope: Literal[2025, 2026] = 2026
@@ -58,6 +72,7 @@ class Model(_Entry):
     context_window: int = Field(gt=0)
     max_output: int = Field(gt=0)
     endpoints: tuple[str, ...] | None = None
+    price: Price | None = None
     source: str = ""
 
     @property
@@ -96,26 +111,124 @@ class Tool(_Entry):
 class Message(_Entry):
     role: Literal["system", "user", "assistant", "tool"]
     content: str
+    # an assistant turn's reasoning, sent back in the history (preserved thinking, `clear_thinking: false`)
+    reasoning: str | None = None
+    # an image shipped in conformance/data/images/, sent inline as a data URL (never fetched)
+    image: str | None = Field(default=None, pattern=r"^[\w.-]+\.(png|jpe?g|gif|webp)$")
+
+    @field_validator("image")
+    @classmethod
+    def _image_exists(cls, value: str | None) -> str | None:
+        if value is not None and not (IMAGES / value).is_file():
+            raise ValueError(f"no image {value!r} in conformance/data/images/")
+        return value
+
+
+ErrorClass = Literal["FAIL", "BLOCKED", "TRANSIENT", "HANG"]
+
+
+class ErrorExpectation(_Entry):
+    """The error a scenario provokes, as Z.AI sends it: a user should be able to catch it and read its
+    HTTP status and business code from the exception, and it belongs to a verdict class (DESIGN.md)."""
+
+    status: int | None = None  # None: no HTTP answer at all (a timeout)
+    code: str | None = None  # Z.AI's business code
+    verdict: ErrorClass = "FAIL"  # what the error means for a user: their fault, their account, or retry
+    # false: the client itself must refuse, sending nothing (a client-side rate limit)
+    sent: bool = True
 
 
 class TurnExpectation(_Entry):
     finish_reason: str | None = None
     text: bool = False
-    reasoning: bool = False
+    reasoning: bool | None = None  # True: must arrive; False: must not (thinking disabled); None: either
     tool_calls: tuple[str, ...] = ()
+    json_object: bool = False  # the text is a JSON object
+    json_schema: str | None = None  # the text is JSON satisfying this catalogue tool's parameter schema
+    text_excludes: tuple[str, ...] = ()  # e.g. the stop word that should have cut the text
+    error: ErrorExpectation | None = None  # the turn must fail with this error
+    models_listed: tuple[str, ...] = ()  # operation models: ids the listing must contain
+    embedding_dimensions: int | None = Field(default=None, gt=0)  # operation embeddings: each vector's length
+    cost: bool = False  # the client's cost for the answer matches the catalogue's price for its usage
+
+    @model_validator(mode="after")
+    def _error_alone(self) -> TurnExpectation:
+        answered = self.finish_reason or self.text or self.reasoning or self.tool_calls or self.json_object
+        if self.error is not None and (answered or self.json_schema or self.text_excludes):
+            raise ValueError("a turn that expects an error expects nothing else of the answer")
+        return self
+
+
+class When(_Entry):
+    """Which cells an alternative expectation applies to; every given field must match."""
+
+    endpoint: tuple[str, ...] | None = None
+    model: tuple[str, ...] | None = None
+    thinking: tuple[Literal["always", "hybrid", "none"], ...] | None = None
+
+
+class Case(_Entry):
+    when: When
+    why: str = Field(min_length=1)
+    expect: tuple[TurnExpectation, ...] = Field(min_length=1)
+
+
+class NotFor(_Entry):
+    """Cells of the scenario that exist but cannot run, and why (the report shows the reason)."""
+
+    paths: tuple[str, ...] | None = None  # glob patterns over path ids
+    api: Protocol | None = None  # paths whose client API is this style
+    why: str = Field(min_length=1)
+
+
+class Provoke(_Entry):
+    """How a scenario makes Z.AI fail. `fault` is a double trigger (a `[double:<fault>]` marker added
+    to the last user message) and `key: wrong-plan` needs a key of the other plan: both can only be
+    provoked in the double; `key: invalid` and a bogus `model` work on the real Z.AI too."""
+
+    fault: str | None = Field(default=None, pattern=r"^[a-z0-9_=.]+$")
+    # marker: in the last user message (every path carries it); header: `X-Double-Fault`, sent only where
+    # the path's adapter puts it (a Router's primary deployment, so that its fallback answers)
+    via: Literal["marker", "header"] = "marker"
+    key: Literal["invalid", "wrong-plan"] | None = None
+
+    @property
+    def double_only(self) -> str | None:
+        if self.fault is not None:
+            return f"the fault {self.fault!r} cannot be provoked on the real Z.AI on demand"
+        if self.key == "wrong-plan":
+            return "a key of the other plan is needed to provoke 1113 on the real Z.AI"
+        return None
 
 
 class Scenario(_Entry):
     id: str = Field(pattern=_ID)
     title: str
+    # chat: a conversation; models: `GET /models`; embeddings: `POST /embeddings` with `params`
+    operation: Literal["chat", "models", "embeddings"] = "chat"
     stream: bool = False
     requires: tuple[Capability, ...] = ()
-    messages: tuple[Message, ...] = Field(min_length=1)
+    messages: tuple[Message, ...] = ()
     tools: tuple[str, ...] = ()
     tool_choice: str | dict[str, Any] | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+    # what the client takes but must not send to Z.AI (LiteLLM's `metadata`)
+    client_params: dict[str, Any] = Field(default_factory=dict)
+    timeout: float | None = Field(default=None, gt=0)  # the client's timeout (default: the run's idle limit)
+    model: str | None = None  # the model name sent, when it is not the cell's (an unknown model)
+    provoke: Provoke | None = None
     tool_results: dict[str, str] = Field(default_factory=dict)
     expect: tuple[TurnExpectation, ...] = Field(min_length=1)
+    cases: tuple[Case, ...] = ()  # alternative expectations; the first whose `when` matches wins
+    # restrict the matrix: only these models / endpoints / paths (globs) get cells (default: all)
+    models: tuple[str, ...] | None = None
+    endpoints: tuple[str, ...] | None = None
+    paths: tuple[str, ...] | None = None
+    # the HTTP requests to Z.AI the scenario makes when the path behaves (a cache hit makes none, a
+    # fallback one more); default: one per turn, and more is reported as the path retrying
+    requests: int | None = Field(default=None, ge=0)
+    not_for: tuple[NotFor, ...] = ()
+    source: str = ""  # the doc or issue the scenario follows
 
     @field_validator("params")
     @classmethod
@@ -127,17 +240,44 @@ class Scenario(_Entry):
 
     @model_validator(mode="after")
     def _turns_consistent(self) -> Scenario:
+        if self.operation == "chat" and not any(m.role == "user" for m in self.messages):
+            raise ValueError("a chat scenario needs messages, with at least one user message")
+        if self.operation != "chat" and (self.messages or self.stream or self.tools):
+            raise ValueError(f"a {self.operation} scenario has no messages, stream or tools")
         turns = 2 if self.tool_results else 1
-        if len(self.expect) != turns:
-            raise ValueError(
-                f"expect has {len(self.expect)} turn(s) but the scenario makes {turns} "
-                "(a second turn exists exactly when tool_results is given)"
-            )
+        alternatives = [(f"cases[{i}].expect", case.expect) for i, case in enumerate(self.cases)]
+        for where, expect in [("expect", self.expect), *alternatives]:
+            if len(expect) != turns:
+                raise ValueError(
+                    f"{where} has {len(expect)} turn(s) but the scenario makes {turns} "
+                    "(a second turn exists exactly when tool_results is given)"
+                )
         return self
 
     @property
     def turns(self) -> int:
         return len(self.expect)
+
+    def expectations(self, endpoint: Endpoint, model: Model) -> tuple[tuple[TurnExpectation, ...], str | None]:
+        """The expectation for a cell: the first matching case's (with its why), else `expect`."""
+        for case in self.cases:
+            when = case.when
+            if (
+                (when.endpoint is None or endpoint.id in when.endpoint)
+                and (when.model is None or model.id in when.model)
+                and (when.thinking is None or model.thinking in when.thinking)
+            ):
+                return case.expect, case.why
+        return self.expect, None
+
+    def skip_reason(self, path: ClientPathSpec) -> str | None:
+        for rule in self.not_for:
+            if rule.api is not None and path.api != rule.api:
+                continue
+            if rule.paths is not None and not any(fnmatchcase(path.id, pattern) for pattern in rule.paths):
+                continue
+            return rule.why
+        return None
 
 
 class _CatalogueFile(_Entry):
@@ -161,6 +301,15 @@ class Cell:
     @property
     def id(self) -> str:
         return f"{self.endpoint.id}/{self.model.id}/{self.path.id}/{self.scenario.id}"
+
+    @property
+    def model_sent(self) -> str:
+        """The model name the cell's requests carry (a scenario may name a model that does not exist)."""
+        return self.scenario.model or self.model.id
+
+    @property
+    def expect(self) -> tuple[TurnExpectation, ...]:
+        return self.scenario.expectations(self.endpoint, self.model)[0]
 
 
 class Catalogue:
@@ -212,14 +361,20 @@ class Catalogue:
                     for scenario in self.scenarios:
                         if path.scenarios is not None and scenario.id not in path.scenarios:
                             continue
-                        yield Cell(endpoint, model, path, scenario, _not_applicable(model, scenario))
+                        if scenario.models is not None and model.id not in scenario.models:
+                            continue
+                        if scenario.endpoints is not None and endpoint.id not in scenario.endpoints:
+                            continue
+                        if scenario.paths is not None and not any(fnmatchcase(path.id, g) for g in scenario.paths):
+                            continue
+                        yield Cell(endpoint, model, path, scenario, _not_applicable(model, path, scenario))
 
 
-def _not_applicable(model: Model, scenario: Scenario) -> str | None:
+def _not_applicable(model: Model, path: ClientPathSpec, scenario: Scenario) -> str | None:
     missing = [cap for cap in scenario.requires if cap not in model.capabilities]
     if missing:
         return f"{model.id} does not support {', '.join(missing)} (catalogue); scenario needs it"
-    return None
+    return scenario.skip_reason(path)
 
 
 def _by_id(entries: tuple[Any, ...], entry_id: str, kind: str) -> Any:
@@ -316,7 +471,26 @@ def _check_references(data: _CatalogueFile, source: str) -> None:
         for scenario_id in path.scenarios or ():
             if scenario_id not in scenario_ids:
                 problems.append(f"path {path.id!r}: field 'scenarios': unknown scenario {scenario_id!r}")
+    model_ids = {model.id for model in data.models}
     for scenario in data.scenarios:
+        for model_id in scenario.models or ():
+            if model_id not in model_ids:
+                problems.append(f"scenario {scenario.id!r}: field 'models': unknown model {model_id!r}")
+        for endpoint_id in scenario.endpoints or ():
+            if endpoint_id not in endpoint_ids:
+                problems.append(f"scenario {scenario.id!r}: field 'endpoints': unknown endpoint {endpoint_id!r}")
+        for number, case in enumerate(scenario.cases):
+            for field, known in (("endpoint", endpoint_ids), ("model", model_ids)):
+                for value in getattr(case.when, field) or ():
+                    if value not in known:
+                        problems.append(
+                            f"scenario {scenario.id!r}: field 'cases[{number}].when.{field}': unknown {field} {value!r}"
+                        )
+        for expectation in [e for e in scenario.expect] + [e for c in scenario.cases for e in c.expect]:
+            if expectation.json_schema is not None and expectation.json_schema not in data.tools:
+                problems.append(
+                    f"scenario {scenario.id!r}: field 'json_schema': unknown tool {expectation.json_schema!r}"
+                )
         forced = (
             scenario.tool_choice.get("function", {}).get("name") if isinstance(scenario.tool_choice, dict) else None
         )

@@ -2,8 +2,8 @@
 reason and an upstream link, so that the suite fails only when a verdict *changes* — a regression,
 or an unexpected fix — and not every time a known deviation shows up.
 
-A cell with no matching entry is expected to PASS. Entries are fnmatch patterns over cell ids
-(`endpoint/model/path/scenario`); the first entry that matches wins.
+A cell with no matching entry is expected to PASS. An entry's `cell` is an fnmatch pattern over cell
+ids (`endpoint/model/path/scenario`), or a list of them; the first entry that matches wins.
 """
 
 from __future__ import annotations
@@ -27,10 +27,17 @@ class ExpectationsError(ValueError):
 
 @dataclass(frozen=True)
 class Entry:
-    cell: str
+    cells: tuple[str, ...]  # patterns; the entry decides a cell that matches any of them
     verdict: Verdict
     reason: str
     link: str | None
+
+    @property
+    def cell(self) -> str:
+        return " | ".join(self.cells)
+
+    def matches(self, cell_id: str) -> bool:
+        return any(fnmatchcase(cell_id, pattern) for pattern in self.cells)
 
 
 class Expectations:
@@ -40,7 +47,7 @@ class Expectations:
 
     def for_cell(self, cell_id: str) -> Expected:
         for entry in self.entries:
-            if fnmatchcase(cell_id, entry.cell):
+            if entry.matches(cell_id):
                 return Expected(entry.verdict, entry.reason, entry.link, entry.cell)
         return Expected(Verdict.PASS)
 
@@ -60,9 +67,14 @@ class Expectations:
         entries = []
         for number, item in enumerate(raw, start=1):
             where = f"{source}: entry {number}"
-            if not isinstance(item, dict) or not isinstance(item.get("cell"), str):
-                raise ExpectationsError(f"{where}: needs 'cell' (a pattern over endpoint/model/path/scenario)")
-            where = f"{where} ({item['cell']!r})"
+            patterns = item.get("cell") if isinstance(item, dict) else None
+            if isinstance(patterns, str):
+                patterns = [patterns]
+            if not (isinstance(patterns, list) and patterns and all(isinstance(p, str) and p for p in patterns)):
+                raise ExpectationsError(
+                    f"{where}: needs 'cell' (a pattern over endpoint/model/path/scenario, or a list of them)"
+                )
+            where = f"{where} ({' | '.join(patterns)!r})"
             try:
                 verdict = Verdict(item.get("verdict"))
             except ValueError:
@@ -75,5 +87,5 @@ class Expectations:
             unknown = set(item) - {"cell", "verdict", "reason", "link"}
             if unknown:
                 raise ExpectationsError(f"{where}: unknown field(s) {sorted(unknown)}")
-            entries.append(Entry(item["cell"], verdict, str(item["reason"]).strip(), item.get("link")))
+            entries.append(Entry(tuple(patterns), verdict, str(item["reason"]).strip(), item.get("link")))
         return cls(entries, source)

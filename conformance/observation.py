@@ -84,6 +84,7 @@ class StreamFacts:
     finish_chunk: int | None = None  # index of the chunk carrying finish_reason
     usage_chunk: int | None = None  # index of the chunk carrying usage
     usage_chunk_choices: int | None = None  # how many choices the usage chunk had
+    usage_chunks: int = 0  # how many chunks carried usage (a stream reports it once)
     order: list[str] = field(default_factory=list)  # run-length order of delta kinds
     ttft_ms: float | None = None
     total_ms: float | None = None
@@ -131,12 +132,16 @@ class Exchange:
     response_headers: dict[str, list[str]] = field(default_factory=dict)
     response_body: str | None = None
     miss: str | None = None  # why replay had no answer
+    transport_fault: dict[str, Any] | None = None  # no HTTP answer: the server timed out (kind, phase, after_seconds…)
 
 
 @dataclass
 class Observation:
     turns: list[Turn]
     exchanges: list[Exchange]
+    # requests the path sent to a local server it talks through (the LiteLLM proxy): not Z.AI traffic,
+    # but proof that an HTTP answer the client raised on came from a server, not from the client itself
+    local_requests: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

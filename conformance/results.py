@@ -20,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from conformance.equivalence import stream_equivalence
 from conformance.observation import Observation
 from conformance.recording.evidence import REAL_KINDS
 from conformance.recording.scrub import SCRUBBER
@@ -79,6 +80,7 @@ class CellResult:
     evidence_error: str | None = None
     harness_error: str | None = None  # the harness itself failed on this cell (a defect to fix)
     expected: Expected | None = None
+    limits: dict[str, float] | None = None  # seconds: idle (→ HANG) and connect, as the cell ran
 
     @property
     def as_expected(self) -> bool | None:
@@ -113,6 +115,7 @@ class CellResult:
             "evidence": self.evidence,
             "real": self.real,
             "duration_ms": self.duration_ms,
+            "limits": self.limits,
             "record_command": self.record_command,
             "evidence_error": self.evidence_error,
             "harness_error": self.harness_error,
@@ -190,7 +193,20 @@ def gather(run: dict[str, Any], cells: list[dict[str, Any]]) -> dict[str, Any]:
     """Build the results document; bodies over 1 KiB are stored once under `bodies` and referenced."""
     bodies: dict[str, str] = {}
     packed = [_pack_bodies(cell, bodies) for cell in cells]
-    return {"schema": SCHEMA, "run": run, "summary": summarise(cells), "cells": packed, "bodies": bodies}
+    pairs = stream_equivalence(cells)
+    equivalence = {
+        "pairs": len(pairs),
+        "same": sum(1 for pair in pairs if pair["same"]),
+        "differing": [pair for pair in pairs if not pair["same"]],
+    }
+    return {
+        "schema": SCHEMA,
+        "run": run,
+        "summary": summarise(cells),
+        "equivalence": equivalence,
+        "cells": packed,
+        "bodies": bodies,
+    }
 
 
 def _pack_bodies(cell: dict[str, Any], bodies: dict[str, str]) -> dict[str, Any]:

@@ -16,8 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance import __version__
-from conformance.catalogue import Catalogue, Cell
-from conformance.checks.errors import classify
+from conformance.catalogue import Catalogue, Cell, Scenario, TurnExpectation
+from conformance.checks.cost import check_cost
+from conformance.checks.errors import check_expected_error, classify
+from conformance.checks.operations import check_operation
 from conformance.checks.request import check_request
 from conformance.checks.response import check_turn
 from conformance.observation import Exchange, Observation, Turn
@@ -34,6 +36,11 @@ from conformance.wire import read_answer
 log = logging.getLogger("conformance")
 
 REPLAY_KEY = "zai-conformance-replay-key"  # a placeholder: replay needs a key-shaped argument, not a key
+# Keys a scenario provokes errors with. Not secrets: a key containing "invalid" is refused by Z.AI and
+# the double alike (401/1002); the double reads the plan from a key's prefix (429/1113 on the wrong one).
+INVALID_KEY = "zai-conformance-invalid-key"
+WRONG_PLAN_KEY = {"general": "double-coding-zai-conformance", "coding": "double-payg-zai-conformance"}
+CONNECT_TIMEOUT = 10.0  # seconds to open a connection, every cell
 KINDS_NOT_OVERWRITTEN = frozenset({Verdict.TRANSIENT, Verdict.BLOCKED, Verdict.HANG})
 
 
@@ -81,6 +88,8 @@ class CellRunner:
                 cell, Verdict.FAIL, [f"the harness could not run this cell: {message}"], harness_error=message
             )
         result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        if result.verdict is not Verdict.SKIPPED:
+            result.limits = self.limits(cell)
         return result
 
     def _result(self, cell: Cell, verdict: Verdict, why: list[str], **extra: Any) -> CellResult:
@@ -134,10 +143,15 @@ class CellRunner:
     def _live(self, cell: Cell) -> CellResult:
         if not self.settings.api_key:
             return self._result(cell, Verdict.SKIPPED, ["live mode needs ZAI_API_KEY; it is not set"])
+        base_url = self.base_url(cell)
+        double_only = cell.scenario.provoke.double_only if cell.scenario.provoke else None
+        if double_only and _is_zai(base_url):
+            return self._result(
+                cell, Verdict.SKIPPED, [f"{double_only}: this cell's evidence comes from the Z.AI double"]
+            )
         final = self.store.location(self.settings.record_kind, cell)
         scratch = final.with_name(f".{final.stem}.recording-{os.getpid()}.yaml")
         scratch.unlink(missing_ok=True)
-        base_url = self.base_url(cell)
         provenance = {
             "kind": self.settings.record_kind,
             "recorded": now(),
@@ -188,47 +202,92 @@ class CellRunner:
         os.replace(scratch, final)
         return True
 
+    def limits(self, cell: Cell) -> dict[str, float]:
+        """Every cell runs under an idle limit (no byte for this long: the client's timeout → HANG) and a
+        connect limit; a scenario may set its own idle limit (`timeout`)."""
+        return {"idle_s": cell.scenario.timeout or self.settings.timeout(), "connect_s": CONNECT_TIMEOUT}
+
     def _drive(self, cell: Cell, tap: WireTap) -> tuple[Observation, dict[str, Any]]:
         """Run the path; return what it did and the first request it is meant to put on the wire
         (the scenario in the endpoint's protocol, with the path's documented configuration)."""
+        limits = self.limits(cell)
         target = Target(
             base_url=self.base_url(cell),
-            api_key=self.settings.api_key if self.settings.live else REPLAY_KEY,
-            idle_timeout=self.settings.timeout(),
+            api_key=self._key(cell),
+            idle_timeout=limits["idle_s"],
+            connect_timeout=limits["connect_s"],
         )
         adapter = load_adapter(cell.path)(cell.path, target)
-        model = cell.model.id
+        adapter.client_params = dict(cell.scenario.client_params)
+        provoke = cell.scenario.provoke
+        adapter.fault_header = provoke.fault if provoke and provoke.via == "header" else None
+        model = cell.model_sent
         intended = adapter.intended(request_for(self.catalogue, cell.scenario, model, cell.endpoint.protocol))
         try:
             turns = adapter.run(cell.scenario, request_for(self.catalogue, cell.scenario, model, cell.path.api))
         finally:
             adapter.close()
-        return Observation(turns=turns, exchanges=tap.exchanges), intended
+        return Observation(turns=turns, exchanges=tap.exchanges, local_requests=tap.local_requests), intended
+
+    def _key(self, cell: Cell) -> str:
+        provoked = cell.scenario.provoke.key if cell.scenario.provoke else None
+        if provoked == "invalid":
+            return INVALID_KEY
+        if provoked == "wrong-plan":
+            return WRONG_PLAN_KEY.get(cell.endpoint.id, WRONG_PLAN_KEY["coding"])
+        return (self.settings.api_key or "") if self.settings.live else REPLAY_KEY
 
     def _judge(self, cell: Cell, observation: Observation, intended: dict[str, Any], recorded: int) -> CellResult:
         scenario = cell.scenario
         tools = {name: self.catalogue.tools[name] for name in scenario.tools}
-        findings: list[Finding] = []
+        expect, why = scenario.expectations(cell.endpoint, cell.model)
+        findings: list[Finding] = [Finding("expectation", Severity.INFO, why)] if why else []
         failure: tuple[Verdict, str] | None = None
         wire = None
+        if scenario.operation != "chat":
+            return self._judge_operation(cell, observation, intended, expect[0])
         for turn in observation.turns:
             exchange = _exchange_for(observation.exchanges, turn)
             if exchange is not None:
                 base = self.base_url(cell)
-                findings += check_request(exchange, turn.index, intended, cell.endpoint, base, previous=wire)
+                findings += check_request(
+                    exchange,
+                    turn.index,
+                    intended,
+                    cell.endpoint,
+                    base,
+                    previous=wire,
+                    client_only=scenario.client_params,
+                )
                 if exchange.outcome == "miss":
                     failure = (Verdict.NOT_RECORDED, f"replay miss on turn {turn.index + 1}: {exchange.miss}")
                     break
-            if turn.error is not None:
-                failure = classify(turn.error, sent=exchange is not None)
-                break
             wire = (
                 read_answer(exchange.status, exchange.response_body, exchange.response_headers, exchange.url)
                 if exchange is not None and exchange.status is not None
                 else None
             )
-            findings += check_turn(scenario.expect[turn.index], turn, wire, tools, scenario.stream, cell.path.api)
-        findings += _conversation_findings(observation, scenario.turns, recorded, failure is not None)
+            wanted = expect[turn.index]
+            if wanted.error is not None:
+                reached = exchange is not None or observation.local_requests > 0 or not wanted.error.sent
+                if turn.error is not None and not reached and not turn.error.timeout:
+                    # the client, or its proxy, refused: Z.AI's error never came
+                    failure = classify(turn.error, sent=False, proxied=observation.local_requests > 0)
+                    break
+                findings += [
+                    Finding(f.check, f.severity, f.message, turn.index, "response")
+                    for f in check_expected_error(wanted.error, turn.error, wire, sent=exchange is not None)
+                ]
+                if turn.error is not None:
+                    break
+                continue
+            if turn.error is not None:
+                failure = classify(turn.error, exchange is not None, proxied=observation.local_requests > 0)
+                break
+            findings += check_turn(wanted, turn, wire, tools, scenario.stream, cell.path.api)
+            if wanted.cost:
+                findings += check_cost(turn, wire, cell.model)
+        findings += _conversation_findings(observation, scenario, recorded, failure is not None)
         extra: dict[str, Any] = {"findings": findings, "observation": observation}
         if failure is not None:
             verdict, why = failure
@@ -236,6 +295,22 @@ class CellRunner:
                 extra["record_command"] = record_command(cell)
             return self._result(cell, verdict, [why, *reasons(findings)], **extra)
         return self._result(cell, combine(findings), reasons(findings), **extra)
+
+    def _judge_operation(
+        self, cell: Cell, observation: Observation, intended: dict[str, Any], expect: TurnExpectation
+    ) -> CellResult:
+        (turn,) = observation.turns
+        exchange = _exchange_for(observation.exchanges, turn)
+        extra: dict[str, Any] = {"observation": observation}
+        if exchange is not None and exchange.outcome == "miss":
+            why = f"replay miss: {exchange.miss}"
+            return self._result(cell, Verdict.NOT_RECORDED, [why], record_command=record_command(cell), **extra)
+        if turn.error is not None:
+            verdict, why = classify(turn.error, sent=exchange is not None)
+            return self._result(cell, verdict, [why], **extra)
+        base = self.base_url(cell)
+        findings = check_operation(cell.scenario.operation, expect, turn, exchange, intended, cell.endpoint, base)
+        return self._result(cell, combine(findings), reasons(findings), findings=findings, **extra)
 
     def _relative(self, path: Path) -> str:
         try:
@@ -250,13 +325,33 @@ def _is_zai(url: str) -> bool:
 
 
 def _exchange_for(exchanges: list[Exchange], turn: Turn) -> Exchange | None:
+    """The request that produced a turn: the turn's own by position, unless the path says where its
+    answer came from — a Router that fell back or served a cache answers from its last request; a
+    client that refused answered from none."""
+    answered_from = turn.extras.get("answered_from") if turn.extras else None
+    if answered_from == "client":
+        return None
+    if answered_from in ("upstream", "cache"):
+        return exchanges[-1] if exchanges else None
     return exchanges[turn.index] if turn.index < len(exchanges) else None
 
 
-def _conversation_findings(observation: Observation, turns: int, recorded: int, failed: bool) -> list[Finding]:
+def _conversation_findings(observation: Observation, scenario: Scenario, recorded: int, failed: bool) -> list[Finding]:
     findings = []
+    turns = scenario.turns
     sent = len(observation.exchanges)
-    if sent > len(observation.turns):
+    if scenario.requests is not None:
+        if sent != scenario.requests and not failed:
+            findings.append(
+                Finding(
+                    "requests",
+                    Severity.FAIL,
+                    f"the path sent {sent} request(s) to Z.AI; the scenario makes {scenario.requests} when it works",
+                )
+            )
+        elif sent == scenario.requests:
+            findings.append(Finding("requests", Severity.INFO, f"{sent} request(s) to Z.AI, as the scenario makes"))
+    elif sent > len(observation.turns):
         findings.append(
             Finding(
                 "requests",

@@ -9,10 +9,12 @@ Anthropic SDK takes Anthropic messages); request checks compare the wire with th
 
 from __future__ import annotations
 
+import base64
 import copy
+from functools import cache
 from typing import Any
 
-from conformance.catalogue import Catalogue, Scenario
+from conformance.catalogue import IMAGES, Catalogue, Message, Scenario
 
 # Anthropic requires max_tokens; a scenario without one (the recorded thinking requests) gets this.
 ANTHROPIC_DEFAULT_MAX_TOKENS = 4096
@@ -34,10 +36,18 @@ def tool_definitions(catalogue: Catalogue, scenario: Scenario) -> list[dict[str,
 
 def openai_request(catalogue: Catalogue, scenario: Scenario, model_id: str) -> dict[str, Any]:
     """The first-turn request body, as Z.AI's OpenAI-protocol endpoints take it."""
-    body: dict[str, Any] = {
-        "model": model_id,
-        "messages": [message.model_dump() for message in scenario.messages],
-    }
+    body: dict[str, Any] = {"model": model_id, "messages": []}
+    for message in _messages(scenario):
+        rendered: dict[str, Any] = {"role": message.role, "content": message.content}
+        if message.image is not None:
+            url = f"data:{_media_type(message.image)};base64,{_image_base64(message.image)}"
+            rendered["content"] = [
+                {"type": "image_url", "image_url": {"url": url}},
+                {"type": "text", "text": message.content},
+            ]
+        if message.reasoning is not None:
+            rendered["reasoning_content"] = message.reasoning
+        body["messages"].append(rendered)
     if scenario.tools:
         body["tools"] = tool_definitions(catalogue, scenario)
     if scenario.tool_choice is not None:
@@ -56,7 +66,7 @@ def anthropic_request(catalogue: Catalogue, scenario: Scenario, model_id: str) -
     body: dict[str, Any] = {
         "model": model_id,
         "max_tokens": params.get("max_tokens", ANTHROPIC_DEFAULT_MAX_TOKENS),
-        "messages": [{"role": m.role, "content": m.content} for m in scenario.messages if m.role != "system"],
+        "messages": [_anthropic_message(m) for m in _messages(scenario) if m.role != "system"],
     }
     system = "\n".join(m.content for m in scenario.messages if m.role == "system")
     if system:
@@ -75,7 +85,10 @@ def anthropic_request(catalogue: Catalogue, scenario: Scenario, model_id: str) -
         body["tool_choice"] = {"type": "auto"}
     elif isinstance(choice, dict):
         body["tool_choice"] = {"type": "tool", "name": choice["function"]["name"]}
-    if "reasoning_effort" in params or "thinking" in params:
+    thinking = params.get("thinking") if isinstance(params.get("thinking"), dict) else {}
+    if thinking.get("type") == "disabled":
+        body["thinking"] = {"type": "disabled"}
+    elif "reasoning_effort" in params or "thinking" in params:
         body["thinking"] = {"type": "enabled", "budget_tokens": ANTHROPIC_THINKING_BUDGET}
     for name in ("temperature", "top_p"):
         if name in params:
@@ -88,7 +101,42 @@ def anthropic_request(catalogue: Catalogue, scenario: Scenario, model_id: str) -
     return body
 
 
+def _anthropic_message(message: Message) -> dict[str, Any]:
+    if message.image is None:
+        return {"role": message.role, "content": message.content}
+    source = {"type": "base64", "media_type": _media_type(message.image), "data": _image_base64(message.image)}
+    return {
+        "role": message.role,
+        "content": [{"type": "image", "source": source}, {"type": "text", "text": message.content}],
+    }
+
+
+@cache
+def _image_base64(name: str) -> str:
+    return base64.b64encode((IMAGES / name).read_bytes()).decode("ascii")
+
+
+def _media_type(name: str) -> str:
+    suffix = name.rsplit(".", 1)[-1].lower()
+    return "image/jpeg" if suffix in ("jpg", "jpeg") else f"image/{suffix}"
+
+
+def _messages(scenario: Scenario) -> list[Message]:
+    """The scenario's messages, with its double fault marker (if any) on the last user message."""
+    messages = list(scenario.messages)
+    fault = scenario.provoke.fault if scenario.provoke and scenario.provoke.via == "marker" else None
+    if fault:
+        last = max(i for i, m in enumerate(messages) if m.role == "user")
+        marked = f"{messages[last].content} [double:{fault}]".strip()
+        messages[last] = messages[last].model_copy(update={"content": marked})
+    return messages
+
+
 def request_for(catalogue: Catalogue, scenario: Scenario, model_id: str, protocol: str) -> dict[str, Any]:
+    if scenario.operation == "models":
+        return {}  # a GET: no body
+    if scenario.operation == "embeddings":
+        return {"model": model_id, **copy.deepcopy(scenario.params)}
     render = anthropic_request if protocol == "anthropic" else openai_request
     return render(catalogue, scenario, model_id)
 

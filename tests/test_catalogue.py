@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from fnmatch import fnmatchcase
 
 import pytest
 import yaml
@@ -72,11 +73,58 @@ def test_lookups_name_the_unknown_id_and_the_known_ones(catalogue: Catalogue):
     )
 
 
+def _applies(endpoint, model, path, scenario) -> bool:
+    """Whether the catalogue pairs these four into a cell (the filters of catalogue.Catalogue.cells)."""
+    return (
+        endpoint.protocol in path.protocols
+        and (model.endpoints is None or endpoint.id in model.endpoints)
+        and (scenario.models is None or model.id in scenario.models)
+        and (scenario.endpoints is None or endpoint.id in scenario.endpoints)
+        and (path.scenarios is None or scenario.id in path.scenarios)
+        and (scenario.paths is None or any(fnmatchcase(path.id, glob) for glob in scenario.paths))
+    )
+
+
 def test_cell_ids_are_unique_and_cover_every_endpoint_path_pairing(catalogue: Catalogue):
     ids = [cell.id for cell in catalogue.cells]
     assert len(ids) == len(set(ids))
-    pairings = sum(1 for e in catalogue.endpoints for p in catalogue.paths if e.protocol in p.protocols)
-    assert len(ids) == pairings * len(catalogue.models) * len(catalogue.scenarios)
+    expected = sum(
+        1
+        for e in catalogue.endpoints
+        for p in catalogue.paths
+        for m in catalogue.models
+        for s in catalogue.scenarios
+        if _applies(e, m, p, s)
+    )
+    assert len(ids) == expected
+
+
+def test_a_scenario_restricted_to_models_gets_cells_for_those_only(catalogue: Catalogue):
+    restricted = catalogue.scenario("thinking-effort-high")
+    assert restricted.models == ("glm-5.2", "glm-5.3")
+    models = {cell.model.id for cell in catalogue.cells if cell.scenario.id == restricted.id}
+    assert models == {"glm-5.2", "glm-5.3"}
+
+
+def test_not_for_makes_skipped_cells_that_say_why(catalogue: Catalogue):
+    cell = catalogue.cell("anthropic/glm-4.6/anthropic-sdk/thinking-preserved")
+    assert cell.not_applicable and "signature" in cell.not_applicable
+    assert catalogue.cell("general/glm-4.6/openai-sdk/thinking-preserved").not_applicable is None
+    metadata = catalogue.cell("general/glm-4.6/openai-sdk/litellm-metadata")
+    assert "litellm.completion" in (metadata.not_applicable or "")
+    assert catalogue.cell("general/glm-4.6/litellm-zai/litellm-metadata").not_applicable is None
+
+
+def test_cases_choose_the_expectation_per_endpoint_and_thinking_mode(catalogue: Catalogue):
+    scenario = catalogue.scenario("thinking-disabled")
+    general, coding = catalogue.endpoint("general"), catalogue.endpoint("coding")
+    always, hybrid = catalogue.model("glm-5.3"), catalogue.model("glm-4.6")
+    (refused,), why = scenario.expectations(general, always)
+    assert refused.error is not None and refused.error.code == "1210" and "general" in (why or "")
+    (ignored,), _ = scenario.expectations(coding, always)
+    assert ignored.reasoning is True
+    (obeyed,), why = scenario.expectations(general, hybrid)
+    assert obeyed.reasoning is False and why is None
 
 
 def test_paths_are_paired_only_with_endpoints_of_a_protocol_they_reach(catalogue: Catalogue):
@@ -85,7 +133,14 @@ def test_paths_are_paired_only_with_endpoints_of_a_protocol_they_reach(catalogue
     by_endpoint = Counter(cell.endpoint.id for cell in catalogue.cells)
     anthropic_paths = [p.id for p in catalogue.paths if "anthropic" in p.protocols]
     assert "openai-sdk" not in anthropic_paths and "anthropic-sdk" in anthropic_paths
-    assert by_endpoint["anthropic"] == len(anthropic_paths) * len(catalogue.models) * len(catalogue.scenarios)
+    anthropic = catalogue.endpoint("anthropic")
+    assert by_endpoint["anthropic"] == sum(
+        1
+        for p in catalogue.paths
+        for m in catalogue.models
+        for s in catalogue.scenarios
+        if _applies(anthropic, m, p, s)
+    )
 
 
 # --- cells implied by an edit ------------------------------------------------------------------
@@ -103,6 +158,8 @@ def test_adding_one_model_adds_its_cells_on_every_endpoint(write_catalogue, cata
         for path in catalogue.paths
         if endpoint.protocol in path.protocols
         for scenario in catalogue.scenarios
+        # scenarios restricted to named models do not grow with the catalogue
+        if scenario.models is None and _applies(endpoint, edited.model("glm-9"), path, scenario)
     }
     # hybrid thinking and tools: every scenario applies
     assert all(edited.cell(cell_id).not_applicable is None for cell_id in added)
@@ -312,3 +369,40 @@ def test_not_a_mapping(write_catalogue):
 def test_missing_file(tmp_path):
     path = tmp_path / "absent.yaml"
     assert _error(path) == f"cannot read catalogue {path}: No such file or directory"
+
+
+def test_scenario_restricted_to_an_unknown_model(write_catalogue):
+    def edit(data):
+        data["scenarios"][_index(data["scenarios"], "stop-word")]["models"] = ["glm-4.6", "glm-9"]
+
+    assert "scenario 'stop-word': field 'models': unknown model 'glm-9'" in _error(write_catalogue(edit))
+
+
+def test_case_naming_an_unknown_endpoint(write_catalogue):
+    def edit(data):
+        data["scenarios"][_index(data["scenarios"], "thinking-disabled")]["cases"][0]["when"]["endpoint"] = ["mars"]
+
+    message = _error(write_catalogue(edit))
+    assert "scenario 'thinking-disabled': field 'cases[0].when.endpoint': unknown endpoint 'mars'" in message
+
+
+def test_an_expected_error_expects_nothing_else(write_catalogue):
+    def edit(data):
+        data["scenarios"][_index(data["scenarios"], "error-quota")]["expect"][0]["text"] = True
+
+    message = _error(write_catalogue(edit))
+    assert "scenario 'error-quota'" in message and "expects nothing else" in message
+
+
+def test_an_image_that_is_not_shipped(write_catalogue):
+    def edit(data):
+        data["scenarios"][_index(data["scenarios"], "vision")]["messages"][0]["image"] = "missing.png"
+
+    assert "no image 'missing.png'" in _error(write_catalogue(edit))
+
+
+def test_an_unknown_provoked_key_kind(write_catalogue):
+    def edit(data):
+        data["scenarios"][_index(data["scenarios"], "error-invalid-key")]["provoke"]["key"] = "stolen"
+
+    assert "scenario 'error-invalid-key': field 'provoke.key'" in _error(write_catalogue(edit))

@@ -68,13 +68,13 @@ def test_first_matching_glob_wins(tmp_path):
 
 
 def test_patterns_are_case_sensitive():
-    expectations = Expectations([Entry("*/GLM-4.5/*/*", Verdict.FAIL, "r", None)], "x")
+    expectations = Expectations([Entry(("*/GLM-4.5/*/*",), Verdict.FAIL, "r", None)], "x")
     assert expectations.for_cell(CELL).verdict is Verdict.PASS
 
 
 def test_reason_is_stripped_and_folded(tmp_path):
     expectations = _load(tmp_path, "- cell: '*'\n  verdict: HANG\n  reason: >-\n    a long\n    reason\n")
-    assert expectations.entries == [Entry("*", Verdict.HANG, "a long reason", None)]
+    assert expectations.entries == [Entry(("*",), Verdict.HANG, "a long reason", None)]
 
 
 @pytest.mark.parametrize(
@@ -112,7 +112,7 @@ def test_reason_is_stripped_and_folded(tmp_path):
         ),
         pytest.param(
             "- verdict: FAIL\n  reason: r\n",
-            "entry 1: needs 'cell' (a pattern over endpoint/model/path/scenario)",
+            "entry 1: needs 'cell' (a pattern over endpoint/model/path/scenario, or a list of them)",
             id="missing-cell",
         ),
         pytest.param(
@@ -150,7 +150,10 @@ def test_packaged_expectations_load():
 def test_every_packaged_pattern_matches_a_catalogue_cell(catalogue: Catalogue):
     cell_ids = [cell.id for cell in catalogue.cells if cell.not_applicable is None]
     stale = [
-        entry.cell for entry in Expectations.load().entries if not any(fnmatchcase(c, entry.cell) for c in cell_ids)
+        pattern
+        for entry in Expectations.load().entries
+        for pattern in entry.cells
+        if not any(fnmatchcase(c, pattern) for c in cell_ids)
     ]
     assert stale == []
 
@@ -166,3 +169,22 @@ def test_packaged_expectation_for_a_known_cell():
     expected = Expectations.load().for_cell("coding/glm-4.5/openai-sdk/chat-stream")
     assert (expected.verdict, expected.pattern) == (Verdict.DEVIATION, "*/*/openai-sdk/*-stream")
     assert Expectations.load().for_cell("coding/glm-4.5/openai-sdk/chat").verdict is Verdict.PASS
+
+
+def test_an_entry_may_list_several_patterns(tmp_path):
+    path = tmp_path / "expectations.yaml"
+    path.write_text(
+        "- cell: ['*/*/litellm-zai/thinking', '*/*/litellm-zai/thinking-stream']\n"
+        "  verdict: UNSUPPORTED\n  reason: refused\n"
+    )
+    expectations = Expectations.load(path)
+    assert expectations.for_cell("coding/glm-4.6/litellm-zai/thinking-stream").verdict is Verdict.UNSUPPORTED
+    assert expectations.for_cell("coding/glm-4.6/litellm-zai/thinking-enabled").verdict is Verdict.PASS
+    assert expectations.entries[0].cell == "*/*/litellm-zai/thinking | */*/litellm-zai/thinking-stream"
+
+
+def test_an_empty_pattern_list_is_refused(tmp_path):
+    path = tmp_path / "expectations.yaml"
+    path.write_text("- cell: []\n  verdict: FAIL\n  reason: x\n")
+    with pytest.raises(ExpectationsError, match="needs 'cell'"):
+        Expectations.load(path)

@@ -42,6 +42,23 @@ FAKE_KEY = "proxy-test-fake-zai-key"  # the double accepts any key without "inva
 WRONG_MASTER_KEY = "sk-not-the-master-key"
 # One model per endpoint, every scenario, every proxy path.
 CELL_SETS = ["general/glm-4.5-air", "coding/glm-4.6", "anthropic/glm-4.6"]
+# The scenarios of the real recordings (the documented-surface scenarios run through the proxy in the
+# matrix suite; recording their error cells live here would wait out the proxy's retry back-off).
+RECORDED_SHAPES = {
+    "chat",
+    "chat-stream",
+    "tool",
+    "tool-stream",
+    "parallel-tools",
+    "parallel-tools-stream",
+    "thinking",
+    "thinking-stream",
+    "object-person",
+    "object-person-stream",
+    "object-book",
+    "object-book-stream",
+    "connection",
+}
 
 
 @pytest.fixture(scope="module")
@@ -350,10 +367,12 @@ def test_cells_record_against_the_double_and_replay_offline_with_the_same_verdic
     tmp_path: Path,
     cell_set: str,
 ) -> None:
-    cells = [c for c in proxy_catalogue.cells if c.id.startswith(cell_set + "/proxy-")]
+    cells = [
+        c for c in proxy_catalogue.cells if c.id.startswith(cell_set + "/proxy-") and c.scenario.id in RECORDED_SHAPES
+    ]
     paths = {c.path.id for c in cells}
     assert paths == PROXY_PATHS
-    assert {c.scenario.id for c in cells} == {s.id for s in proxy_catalogue.scenarios}
+    assert {c.scenario.id for c in cells} == RECORDED_SHAPES
     assert not [c for c in cells if c.not_applicable]
 
     live = CellRunner(

@@ -6,6 +6,7 @@ good answer, and the report must show both.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from conformance.catalogue import Endpoint
@@ -25,9 +26,11 @@ def check_request(
     endpoint: Endpoint,
     base_url: str,
     previous: WireAnswer | None = None,
+    client_only: Iterable[str] = (),
 ) -> list[Finding]:
     """`intended` is the scenario rendered in the endpoint's protocol; `previous` the answer of the
-    turn before (a follow-up must carry back what it requires, e.g. signed thinking blocks)."""
+    turn before (a follow-up must carry back what it requires, e.g. signed thinking blocks);
+    `client_only` the arguments the client takes for itself and must not forward (LiteLLM metadata)."""
     facts = protocol_facts(endpoint.protocol)
     findings = _url(exchange, base_url, facts) + _auth(exchange, endpoint) + _extra_headers(exchange)
     try:
@@ -39,7 +42,12 @@ def check_request(
             *findings,
             Finding("request_body", FAIL, "the request body is not a JSON object", turn, "request"),
         ]
-    findings += _params(sent, intended, turn, facts)
+    findings += _params(sent, intended, turn, facts) + _kept_reasoning(sent, intended)
+    for key in client_only:
+        if key in sent:
+            findings.append(Finding("request_params", FAIL, f"the client's own argument {key!r} reached Z.AI"))
+        elif turn == 0:
+            findings.append(Finding("request_params", INFO, f"the client's own argument {key!r} stayed with it"))
     if turn > 0:
         findings += _history(sent, facts) + _history_prefix(sent, intended)
         if endpoint.protocol == "anthropic":
@@ -201,6 +209,29 @@ def _tool_fields(tool: Any) -> dict[str, Any]:
     if not isinstance(tool, dict):
         return {}
     return dict(tool["function"]) if isinstance(tool.get("function"), dict) else dict(tool)
+
+
+def _kept_reasoning(sent: dict[str, Any], intended: dict[str, Any]) -> list[Finding]:
+    """Preserved thinking: an assistant message's reasoning_content in the history is the point of
+    `clear_thinking: false`; a client that strips it silently turns the feature off."""
+    findings = []
+    sent_messages = sent.get("messages") or []
+    for index, message in enumerate(intended.get("messages") or []):
+        if not (isinstance(message, dict) and message.get("reasoning_content")):
+            continue
+        echoed = sent_messages[index] if index < len(sent_messages) else None
+        kept = isinstance(echoed, dict) and echoed.get("reasoning_content") == message["reasoning_content"]
+        findings.append(
+            Finding("history_reasoning", INFO, f"messages[{index}] carries its reasoning_content back")
+            if kept
+            else Finding(
+                "history_reasoning",
+                FAIL,
+                f"messages[{index}]: the path dropped the assistant's reasoning_content from the history "
+                "(preserved thinking cannot work)",
+            )
+        )
+    return findings
 
 
 def _system_text(system: Any) -> str:

@@ -8,6 +8,7 @@ different findings.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,7 +34,15 @@ def check_turn(
     """`api` is the style of the client's own API: the OpenAI stream contract (usage in its own
     last chunk) only binds a client that hands out OpenAI-style chunks."""
     findings: list[Finding] = []
-    for check in (_finish_reason, _text, _reasoning, _tool_calls, _usage):
+    workaround = _json_tool_workaround(expect, turn, wire)
+    if workaround:
+        # the client asked for a forced tool call and turned it back into text: the answer's shape on
+        # the wire is the client's doing, so finish_reason and tool calls are judged on the text alone
+        findings.append(_f("json", INFO, workaround))
+    answer_wire = None if workaround else wire
+    for check in (_finish_reason, _tool_calls):
+        findings += check(expect, turn, answer_wire, tools)
+    for check in (_text, _reasoning, _usage, _json_text, _stop_words):
         findings += check(expect, turn, wire, tools)
     if streamed:
         findings += _stream(turn, wire, api)
@@ -86,6 +95,10 @@ def _text(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any) 
 
 def _reasoning(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any) -> list[Finding]:
     sent = wire.reasoning if wire else None
+    if expect.reasoning is False and (sent or turn.reasoning):
+        who = "Z.AI sent" if sent else "the path exposed"
+        size = len(sent or turn.reasoning or "")
+        return [_f("reasoning", FAIL, f"no reasoning expected (thinking off for this request), yet {who} {size} chars")]
     if not sent:
         if expect.reasoning:
             return [_f("reasoning", FAIL, "the scenario expects reasoning; Z.AI sent none")]
@@ -135,6 +148,79 @@ def _tool_arguments(call: ToolCall, tools: Mapping[str, Tool]) -> list[Finding]:
     except jsonschema.ValidationError as exc:
         return [_f("tool_arguments", FAIL, f"{call.name} arguments break its schema: {exc.message}")]
     return [_f("tool_arguments", INFO, f"{call.name} arguments are JSON and satisfy its schema")]
+
+
+def _json_text(
+    expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, tools: Mapping[str, Tool]
+) -> list[Finding]:
+    """JSON mode: the answer text is one JSON object (and, for json_schema, satisfies the schema).
+    Z.AI documents response_format text|json_object only: an answer that ignores a json_schema is a
+    named DEVIATION of Z.AI's; a path that breaks JSON Z.AI sent, or a client workaround that fails,
+    is the path's FAIL."""
+    schema_name = expect.json_schema
+    if not (expect.json_object or schema_name):
+        return []
+    schema = tools[schema_name].parameters if schema_name and schema_name in tools else None
+    problem = _json_problem(turn.text, schema)
+    if problem is None:
+        what = f"satisfies the {schema_name} schema" if schema_name else "is a JSON object"
+        return [_f("json", INFO, f"the answer text {what}")]
+    wire_problem = _json_problem(wire.text, schema) if wire is not None and not wire.tool_calls else "—"
+    if schema_name and wire_problem is not None:
+        return [
+            _f(
+                "json",
+                DEVIATION,
+                f"the answer {problem}: GLM ignores response_format json_schema (Z.AI documents text and "
+                "json_object only) and nothing on this path made up for it",
+            )
+        ]
+    if wire_problem is None:
+        return [_f("json", FAIL, f"Z.AI sent valid JSON but the path's answer {problem}")]
+    return [_f("json", FAIL, f"the answer {problem}")]
+
+
+def _json_tool_workaround(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None) -> str | None:
+    """LiteLLM's json_schema workaround for providers without it: a forced tool call whose arguments
+    become the message text. Recognised when Z.AI answered one tool call, the client exposes none,
+    and its text is exactly that call's arguments."""
+    if not expect.json_schema or wire is None or len(wire.tool_calls) != 1 or turn.tool_calls:
+        return None
+    call = wire.tool_calls[0]
+    try:
+        exposed = json.loads(turn.text or "")
+    except ValueError:
+        return None
+    if exposed != call.arguments:
+        return None
+    return f"json_schema sent as a forced tool call ({call.name}) and its arguments returned as the text"
+
+
+def _json_problem(text: str | None, schema: dict[str, Any] | None) -> str | None:
+    candidate = (text or "").strip()
+    if candidate.startswith("```"):
+        return f"is JSON in a Markdown fence, not JSON: {_clip(candidate, 60)}"
+    try:
+        value = json.loads(candidate)
+    except ValueError:
+        return f"is not JSON: {_clip(candidate, 60)}"
+    if not isinstance(value, dict):
+        return f"is JSON but not an object: {_clip(candidate, 60)}"
+    if schema is not None:
+        try:
+            jsonschema.validate(value, schema)
+        except jsonschema.ValidationError as exc:
+            return f"breaks the schema: {exc.message}"
+    return None
+
+
+def _stop_words(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any) -> list[Finding]:
+    found = [word for word in expect.text_excludes if word in (turn.text or "")]
+    if not found:
+        return [_f("stop", INFO, f"the text stops before {list(expect.text_excludes)}")] if expect.text_excludes else []
+    sent = [word for word in found if wire is not None and word in (wire.text or "")]
+    who = "Z.AI did not stop there" if sent else "the path added it"
+    return [_f("stop", FAIL, f"the text contains {found}, which should have stopped it ({who})")]
 
 
 def _usage(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any) -> list[Finding]:
@@ -193,6 +279,10 @@ def _stream(turn: Turn, wire: WireAnswer | None, api: str) -> list[Finding]:
         f"{facts.content_deltas} content, {facts.tool_call_deltas} tool-call deltas); order {order}"
     )
     findings.append(_f("stream", INFO, where))
+    if facts.usage_chunks > 1:
+        findings.append(
+            _f("stream_usage", DEVIATION, f"usage arrives in {facts.usage_chunks} chunks; a stream reports it once")
+        )
     if api == "openai":
         findings += _usage_position(facts)
     if wire is not None and wire.stream is not None:

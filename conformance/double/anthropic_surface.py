@@ -76,6 +76,16 @@ def _printed(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
+def models(catalogue: Catalogue) -> Reply:
+    """`GET /v1/models` as captured (ZAI-FACTS §4): `display_name`, `type`, and `hasMore` in camel case —
+    not Anthropic's `has_more`/`first_id`/`last_id` page."""
+    data = [
+        {"id": m.id, "display_name": m.id.upper(), "type": "model", "created_at": "2025-07-28T00:00:00Z"}
+        for m in catalogue.models
+    ]
+    return Reply(200, {"Content-Type": JSON_TYPE}, body=_printed({"data": data, "hasMore": False}))
+
+
 def key(request: DoubleRequest) -> str | None:
     """Either header authenticates (x-api-key for LiteLLM `anthropic/`, Bearer for Claude Code)."""
     return request.headers.get("x-api-key") or request.bearer()
@@ -104,6 +114,8 @@ def parse(request: DoubleRequest, catalogue: Catalogue) -> Ask:
         stream=body.get("stream") is True,
         thinking=_thinking(body.get("thinking"), model),
         max_tokens=_max_tokens(body.get("max_tokens")),
+        temperature=body.get("temperature"),
+        top_p=body.get("top_p"),
         stop=_stop_sequences(body.get("stop_sequences")),
     )
     ask.fault = fault_of(ask.last_user_text, request.headers)

@@ -45,6 +45,8 @@ class Ask:
     response_format: str | None = None  # text | json_object | json_schema
     tool_stream: bool = False
     request_id: str | None = None
+    temperature: Any = None  # as sent: the double checks Z.AI's documented ranges
+    top_p: Any = None
     fault: str | None = None  # from a prompt marker or the X-Double-Fault header
 
     @property

@@ -63,6 +63,8 @@ def parse(request: DoubleRequest, catalogue: Catalogue) -> Ask:
         response_format=(body.get("response_format") or {}).get("type"),
         tool_stream=bool(body.get("tool_stream")),
         request_id=body.get("request_id"),
+        temperature=body.get("temperature"),
+        top_p=body.get("top_p"),
     )
     ask.fault = fault_of(ask.last_user_text, request.headers)
     return ask

@@ -4,7 +4,8 @@ Triggers (documented in README "The Z.AI double"):
 - the key: none → 401/1001; containing `invalid` → 401/1002; `double-coding-…` on the general
   endpoint, or `double-payg-…` on the coding or Anthropic endpoint → 429/1113 (the wrong plan);
 - the request: a model not in the catalogue → 400/1211; an empty message without tool calls →
-  400/1214; a prompt longer than the model's context window → 400/1261; `thinking: disabled` for an
+  400/1214; a prompt longer than the model's context window → 400/1261; temperature outside [0, 1]
+  or top_p outside [0.01, 1] → 400/1210; `thinking: disabled` for an
   always-thinking model on the general endpoint → 400/1210 (the coding endpoint ignores it);
   a `reasoning_effort` level the model does not document, on the general endpoint → 400/1210;
 - a fault marker `[double:<code>]` in the last user message, or the header `X-Double-Fault: <code>`,
@@ -21,6 +22,8 @@ from conformance.double.ask import Ask
 
 ERROR_FAULTS = frozenset({"1301", "1302", "1305", "1308", "1310", "1214", "1261", "500"})
 UTC8 = timedelta(hours=8)
+# Z.AI's documented ranges (ZAI-FACTS §2.1): outside them, 400/1210.
+SAMPLING_RANGES = (("temperature", 0.0, 1.0), ("top_p", 0.01, 1.0))
 
 
 @dataclass
@@ -64,6 +67,10 @@ def check_request(ask: Ask) -> None:
             raise refusal("1214", index=str(index))
     if tokens(ask.input_text) > ask.model.context_window:
         raise refusal("1261")
+    for name, low, high in SAMPLING_RANGES:
+        value = getattr(ask, name)
+        if isinstance(value, int | float) and not low <= value <= high:
+            raise refusal(f"1210-{name}")
     if ask.endpoint == "general":
         if ask.thinking == "disabled" and ask.model.thinking == "always":
             raise refusal("1210-thinking")

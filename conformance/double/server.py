@@ -50,6 +50,8 @@ class Double:
         if protocol == "anthropic":
             if request.method == "POST" and request.route == "/v1/messages":
                 return self._answer(request, anthropic_surface)
+            if request.method == "GET" and request.route == "/v1/models":
+                return self._guarded(request, anthropic_surface, lambda: anthropic_surface.models(self.catalogue))
         elif request.method == "POST" and request.route == "/chat/completions":
             return self._answer(request, openai_surface)
         elif request.method == "GET" and request.route == "/models":
@@ -98,10 +100,14 @@ class _Handler(BaseHTTPRequestHandler):
         reply = self.server.double.route(self.command, self.path, headers, body)
         if reply.transport.slow:
             self.server.stopping.wait(reply.transport.slow)
-        if reply.events is None:
-            self._whole(reply)
-        else:
-            self._stream(reply)
+        try:
+            if reply.events is None:
+                self._whole(reply)
+            else:
+                self._stream(reply)
+        except (BrokenPipeError, ConnectionResetError):
+            # the client gave up first (its timeout against a slow or hung answer): that is the test
+            self.close_connection = True
 
     def _whole(self, reply: Reply) -> None:
         if reply.transport.hang:

@@ -21,7 +21,7 @@ import anthropic
 import httpx2
 
 from conformance.observation import StreamFacts, ToolCall, Turn, Usage
-from conformance.paths.base import ClientPath, sdk_arguments
+from conformance.paths.base import ClientPath, models_turn, sdk_arguments
 
 
 @cache
@@ -198,6 +198,9 @@ class AnthropicSDKPath(ClientPath):
                 http_client=anthropic.DefaultHttpxClient(verify=_ssl_context(), timeout=timeout),
             )
         return self._client
+
+    def list_models(self) -> Turn:
+        return models_turn(self.client.models.list())
 
     def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
         kwargs = render(body)

@@ -20,7 +20,7 @@ from functools import cache
 from typing import Any
 
 from conformance.catalogue import ClientPathSpec, Scenario
-from conformance.observation import ErrorInfo, Turn
+from conformance.observation import ErrorInfo, Turn, Usage
 from conformance.recording.scrub import SCRUBBER
 from conformance.scenario import tool_result_messages
 
@@ -68,6 +68,11 @@ class ClientPath(ABC):
     def __init__(self, spec: ClientPathSpec, target: Target) -> None:
         self.spec = spec
         self.target = target
+        # arguments a scenario gives the client itself, never meant for the wire (LiteLLM's `metadata`);
+        # only paths whose client takes them run such scenarios (the catalogue's `not_for`)
+        self.client_params: dict[str, Any] = {}
+        # a double fault to send as the `X-Double-Fault` header, where the adapter chooses (provoke.via)
+        self.fault_header: str | None = None
 
     def intended(self, body: dict[str, Any]) -> dict[str, Any]:
         """The first request as this path is configured to send it: the scenario's, plus whatever the
@@ -76,6 +81,8 @@ class ClientPath(ABC):
         return body
 
     def run(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
+        if scenario.operation != "chat":
+            return [self.operate(scenario.operation, first_request)]
         conversation = Conversation(scenario, first_request, self.spec.api)
         while True:
             started = time.perf_counter()
@@ -83,6 +90,23 @@ class ClientPath(ABC):
             turn.duration_ms = round((time.perf_counter() - started) * 1000, 2)
             if not conversation.answered(turn, message):
                 return conversation.turns
+
+    def operate(self, operation: str, body: dict[str, Any]) -> Turn:
+        """One call of a non-chat operation (`GET /models`, `POST /embeddings`), as a Turn whose
+        extras hold what the client exposed (`models`: the ids; `embeddings`: each vector's length)."""
+        started = time.perf_counter()
+        try:
+            turn = self.list_models() if operation == "models" else self.embed(body)
+        except Exception as exc:
+            turn = Turn(index=0, error=self.describe_error(exc))
+        turn.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        return turn
+
+    def list_models(self) -> Turn:
+        raise NotOffered(f"{self.spec.title} has no API to list models")
+
+    def embed(self, body: dict[str, Any]) -> Turn:
+        raise NotOffered(f"{self.spec.title} has no embeddings API")
 
     def _guarded(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
         try:
@@ -106,10 +130,33 @@ class ClientPath(ABC):
         return describe_exception(exc)
 
 
+class NotOffered(NotImplementedError):
+    """The client has no API for this operation (the catalogue's `not_for` should say so first)."""
+
+
+def embedding_turn(response: Any) -> Turn:
+    """An embeddings response (any client's object or dict) as a Turn: vector lengths and usage."""
+    data = _field(response, "data") or []
+    lengths = [len(_field(item, "embedding") or []) for item in data]
+    return Turn(index=0, usage=Usage.from_mapping(_field(response, "usage")), extras={"embeddings": lengths})
+
+
+def models_turn(page: Any) -> Turn:
+    """A models listing (an SDK page object, or a list) as a Turn holding the ids."""
+    items = list(_field(page, "data") or []) if not isinstance(page, list) else page
+    return Turn(index=0, extras={"models": [_field(item, "id") for item in items]})
+
+
+def _field(value: Any, name: str) -> Any:
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
 class AsyncClientPath(ClientPath):
     """A path whose client is async: the whole conversation runs in one event loop."""
 
     def run(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
+        if scenario.operation != "chat":
+            return [self.operate(scenario.operation, first_request)]
         return asyncio.run(self._arun(scenario, first_request))
 
     async def _arun(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:

@@ -211,6 +211,7 @@ class OpenHandsPath(LiteLLMZaiPath):
             "timeout": self.target.idle_timeout,
             "num_retries": 0,
             "max_retries": 0,
+            **self.client_params,
         }
 
     def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:

@@ -7,10 +7,13 @@ The import is deferred: `import litellm` costs seconds, paid only when a LiteLLM
 
 from __future__ import annotations
 
+import asyncio
+import json
+from functools import cache
 from typing import Any
 
 from conformance.observation import Turn
-from conformance.paths.base import AsyncClientPath, ClientPath
+from conformance.paths.base import AsyncClientPath, ClientPath, embedding_turn
 from conformance.paths.streaming import StreamAssembler, message_turn
 
 
@@ -28,6 +31,7 @@ def _litellm() -> Any:
 
 class _LiteLLMZai:
     target: Any
+    client_params: dict[str, Any]
 
     def kwargs(self, body: dict[str, Any]) -> dict[str, Any]:
         kwargs = {key: value for key, value in body.items() if key != "model"}
@@ -39,6 +43,7 @@ class _LiteLLMZai:
             num_retries=0,
             max_retries=0,
         )
+        kwargs.update(self.client_params)  # LiteLLM's own arguments (`metadata`): not for the wire
         return kwargs
 
     @staticmethod
@@ -53,6 +58,7 @@ class _LiteLLMZai:
             "created": response.created,
             "thinking_blocks": len(blocks) if blocks else 0,
             "provider_specific_fields": _plain(getattr(message, "provider_specific_fields", None)),
+            **_cost(response),
         }
         # LiteLLM's docs' idiom: append the returned message object to the history as it is.
         return turn, message
@@ -83,6 +89,29 @@ class _LiteLLMZai:
         return turn, message
 
 
+def _cost(response: Any) -> dict[str, Any]:
+    """What LiteLLM says the answer cost: `completion_cost(response)`, the documented way — it raises for
+    a model its cost map does not know, and that message is the finding. Priced against the cost map
+    this LiteLLM release ships: the in-process proxy registers its deployments into `litellm.model_cost`
+    (at no cost), and a price must not depend on whether a proxy cell ran first."""
+    litellm = _litellm()
+    in_use, litellm.model_cost = litellm.model_cost, _shipped_cost_map()
+    try:
+        return {"cost": float(litellm.completion_cost(completion_response=response))}
+    except Exception as exc:  # any failure to price is reported, not raised
+        return {"cost_error": " ".join(str(exc).split())[:300]}
+    finally:
+        litellm.model_cost = in_use
+
+
+@cache
+def _shipped_cost_map() -> dict[str, Any]:
+    """The cost map file this LiteLLM release ships (what LITELLM_LOCAL_MODEL_COST_MAP=True loads)."""
+    from importlib import resources
+
+    return json.loads((resources.files("litellm") / "model_prices_and_context_window_backup.json").read_text())
+
+
 def _plain(value: Any) -> Any:
     if value is None:
         return None
@@ -91,6 +120,13 @@ def _plain(value: Any) -> Any:
 
 
 class LiteLLMZaiPath(_LiteLLMZai, ClientPath):
+    def embed(self, body: dict[str, Any]) -> Turn:
+        """`litellm.embedding()` with the path's provider prefix, endpoint and key."""
+        kwargs = self.kwargs(body)
+        for unused in ("num_retries",):
+            kwargs.pop(unused, None)
+        return embedding_turn(_litellm().embedding(**kwargs))
+
     def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
         litellm = _litellm()
         kwargs = self.kwargs(body)
@@ -103,6 +139,21 @@ class LiteLLMZaiPath(_LiteLLMZai, ClientPath):
 
 
 class LiteLLMZaiAsyncPath(_LiteLLMZai, AsyncClientPath):
+    def embed(self, body: dict[str, Any]) -> Turn:
+        """`litellm.aembedding()`, in its own event loop (closing LiteLLM's cached aiohttp sessions)."""
+
+        async def call() -> Any:
+            litellm = _litellm()
+            kwargs = self.kwargs(body)
+            kwargs.pop("num_retries", None)
+            try:
+                return await litellm.aembedding(**kwargs)
+            finally:
+                await litellm.close_litellm_async_clients()
+                litellm.in_memory_llm_clients_cache.flush_cache()
+
+        return embedding_turn(asyncio.run(call()))
+
     async def _arun(self, scenario: Any, first_request: dict[str, Any]) -> list[Turn]:
         """Each cell runs in its own event loop; LiteLLM caches aiohttp sessions bound to the loop that
         made them, so close and forget them before the loop ends (else: "Unclosed client session")."""

@@ -14,7 +14,7 @@ import httpx
 from openai import DefaultHttpxClient, OpenAI
 
 from conformance.observation import Turn
-from conformance.paths.base import ClientPath, sdk_arguments
+from conformance.paths.base import ClientPath, embedding_turn, models_turn, sdk_arguments
 from conformance.paths.streaming import StreamAssembler, message_turn
 
 
@@ -47,6 +47,14 @@ class OpenAISDKPath(ClientPath):
                 http_client=DefaultHttpxClient(verify=_ssl_context(), timeout=timeout),
             )
         return self._client
+
+    def list_models(self) -> Turn:
+        return models_turn(self.client.models.list())
+
+    def embed(self, body: dict[str, Any]) -> Turn:
+        from openai.resources.embeddings import Embeddings
+
+        return embedding_turn(self.client.embeddings.create(**sdk_arguments(Embeddings.create, body)))
 
     def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
         kwargs = render(body)

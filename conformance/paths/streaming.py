@@ -41,6 +41,7 @@ class StreamAssembler:
         usage = _get(chunk, "usage")
         choices = _get(chunk, "choices") or []
         if usage is not None:
+            self.facts.usage_chunks += 1
             self.facts.usage_chunk = position
             self.facts.usage_chunk_choices = len(choices)
             self.usage = Usage.from_mapping(usage)

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from conformance.observation import Turn
-from conformance.paths.base import ClientPath, sdk_arguments
+from conformance.paths.base import ClientPath, embedding_turn, sdk_arguments
 from conformance.paths.streaming import StreamAssembler, message_turn
 
 
@@ -51,6 +51,9 @@ class ZaiSDKPath(ClientPath):
                 max_retries=0,
             )
         return self._client
+
+    def embed(self, body: dict[str, Any]) -> Turn:
+        return embedding_turn(self.client.embeddings.create(**sdk_arguments(self.client.embeddings.create, body)))
 
     def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
         kwargs = render(body)

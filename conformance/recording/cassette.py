@@ -11,6 +11,14 @@ Format (YAML):
     interactions:
       - request:  {method, uri, headers: {name: [values]}, body: <text> | {base64: ...} | null}
         response: {status: {code, message}, headers: {name: [values]}, body: <text> | {base64: ...}}
+
+A request the server never answered in full — it timed out before or during the answer — is kept as a
+transport fault, so replay can show the client its timeout again (conformance/recording/transport.py):
+        response: {status: {code: null, message}, headers: <what arrived>, body: <bytes before the hang>,
+                   transport_fault: {kind: timeout, phase: connect|send|first byte|mid-body, after_seconds,
+                                     exception, message, received_status: {code, message} (mid-body only),
+                                     note (why bytes that arrived are not kept, if they are not)}}
+A null status code is allowed only there: it is no HTTP answer, and no reader may take it for one.
 """
 
 from __future__ import annotations
@@ -127,7 +135,9 @@ def read(path: Path) -> dict[str, Any]:
             raise CorruptCassette(f"{where}.request: needs method and uri")
         if not isinstance(response, dict) or not isinstance(response.get("status"), dict):
             raise CorruptCassette(f"{where}.response: needs status {{code, message}}")
-        if not isinstance(response["status"].get("code"), int):
+        if "transport_fault" in response:
+            _check_fault(response["transport_fault"], response["status"].get("code"), f"{where}.response")
+        elif not isinstance(response["status"].get("code"), int):
             raise CorruptCassette(f"{where}.response.status.code: must be an integer")
         for side, part in (("request", request), ("response", response)):
             _check_headers(part.get("headers"), f"{where}.{side}.headers")
@@ -135,6 +145,27 @@ def read(path: Path) -> dict[str, Any]:
     if not isinstance(document.get("provenance"), dict):
         raise CorruptCassette(f"{path}: 'provenance' must be a mapping (where did these bytes come from?)")
     return document
+
+
+FAULT_PHASES = ("connect", "send", "first byte", "mid-body")
+
+
+def _check_fault(fault: Any, code: Any, where: str) -> None:
+    if code is not None:
+        raise CorruptCassette(f"{where}.status.code: must be null for a transport fault (it is no HTTP answer)")
+    if not isinstance(fault, dict) or not isinstance(fault.get("kind"), str) or not fault["kind"]:
+        raise CorruptCassette(f"{where}.transport_fault: must be a mapping with a kind")
+    if fault.get("phase") not in FAULT_PHASES:
+        raise CorruptCassette(f"{where}.transport_fault.phase: must be one of {', '.join(FAULT_PHASES)}")
+    after = fault.get("after_seconds")
+    if after is not None and (isinstance(after, bool) or not isinstance(after, int | float) or after < 0):
+        raise CorruptCassette(f"{where}.transport_fault.after_seconds: must be a number of seconds or null")
+    for key in ("exception", "message"):
+        if not isinstance(fault.get(key, ""), str):
+            raise CorruptCassette(f"{where}.transport_fault.{key}: must be text")
+    received = fault.get("received_status")
+    if received is not None and not (isinstance(received, dict) and isinstance(received.get("code"), int)):
+        raise CorruptCassette(f"{where}.transport_fault.received_status: must be {{code, message}}")
 
 
 def _check_headers(headers: Any, where: str) -> None:
@@ -168,12 +199,14 @@ def to_vcr(document: dict[str, Any], path: Path) -> tuple[list[Request], list[di
                 "body": {"string": decode_body(response.get("body"), f"{where}.response") or b""},
             }
         )
+        if "transport_fault" in response:
+            responses[-1]["transport_fault"] = dict(response["transport_fault"])
     return requests, responses
 
 
 def from_vcr(request: Request, response: dict[str, Any]) -> dict[str, Any]:
     body = response.get("body") or {}
-    return {
+    interaction = {
         "request": {
             "method": request.method,
             "uri": request.uri,
@@ -186,6 +219,9 @@ def from_vcr(request: Request, response: dict[str, Any]) -> dict[str, Any]:
             "body": encode_body(body.get("string")),
         },
     }
+    if response.get("transport_fault"):
+        interaction["response"]["transport_fault"] = dict(response["transport_fault"])
+    return interaction
 
 
 def _as_list(value: Any) -> list[str]:

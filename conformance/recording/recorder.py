@@ -5,6 +5,9 @@ put on the wire — whatever its transport (httpx, LiteLLM's aiohttp) — and wh
 replayed recording, a live response being recorded, or nothing (a replay miss, with the reason).
 vcrpy saves only scrubbed interactions (the record hooks below). The tap keeps the exchanges as
 they were, in memory, so checks compare like with like; results are scrubbed when written.
+
+A server that times out leaves vcrpy nothing to record; `transport` wraps vcrpy's stubs so the tap
+records the timeout as a transport fault and replay raises it again (see that module).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import vcr
 from vcr.request import Request
 
 from conformance.observation import Exchange
+from conformance.recording import transport
+from conformance.recording.backoff import without_backoff
 from conformance.recording.cassette import Persister
 from conformance.recording.matching import question_of
 from conformance.recording.scrub import SCRUBBER, Scrubber
@@ -54,6 +59,7 @@ class WireTap:
 
     def __init__(self, cassette: Any) -> None:
         self.exchanges: list[Exchange] = []
+        self.local_requests = 0  # requests to a local service the path talks through (the proxy): not recorded
         self._cassette = cassette
         try:
             self.provenance: dict[str, Any] = dict(cassette.get_metadata("provenance", {}) or {})
@@ -63,6 +69,7 @@ class WireTap:
 
         def can_play_response_for(request: Request) -> bool:
             if passes_through(request.uri):
+                self.local_requests += 1
                 return False  # not ours to answer: the request goes to the local service itself
             playable = bool(can_play(request))
             exchange = Exchange(
@@ -76,18 +83,29 @@ class WireTap:
                 exchange.outcome = "miss"
                 exchange.miss = self._explain_miss(request)
             self.exchanges.append(exchange)
+            call = transport.current_call()
+            if call is not None and call.exchange is None:  # the request a wrapped stub is sending
+                call.vcr_request, call.exchange = request, exchange
             return playable
 
         def play_response(request: Request) -> Any:
             response = play(request)
-            self._answered("replayed", response)
+            call = transport.current_call()
+            self._answered("replayed", response, call)
+            if transport.is_fault(response):  # raises the asking transport's timeout (or ends its body in it)
+                return transport.replay_fault(response, call)
             return response
 
         def append_(request: Request, response: Any) -> None:
+            call = transport.current_call()
+            broken = call.read_error if call is not None and call.tracked else None
+            if call is not None and broken is not None and transport.is_timeout(broken):
+                # vcrpy's aiohttp stub swallowed a timeout in the body and would record a complete answer
+                response = transport.fault_response(call, broken)
             before = len(cassette.data)
             append(request, response)
             if len(cassette.data) > before:  # the raw response; the cassette keeps a scrubbed copy
-                self._answered("recorded", response)
+                self._answered("recorded", response, call)
 
         cassette.can_play_response_for = can_play_response_for
         cassette.play_response = play_response
@@ -98,16 +116,38 @@ class WireTap:
         """How many interactions the cassette holds (loaded or recorded so far)."""
         return len(self._cassette.data)
 
-    def _answered(self, outcome: str, response: dict[str, Any]) -> None:
-        if not self.exchanges:
+    @property
+    def recording(self) -> bool:
+        """Requests go to the server and are recorded (not served from the cassette)."""
+        return not self._cassette.write_protected
+
+    def record_fault(self, call: transport.Call, error: BaseException) -> None:
+        """The server timed out on a request the cassette saw: record that, as the interaction for it.
+        Appended through the cassette, so it is scrubbed like any answer and the exchange is updated."""
+        if not self.recording or call.vcr_request is None or call.exchange is None:
             return
-        exchange = self.exchanges[-1]
+        if call.exchange.outcome != "pending":  # already answered (vcrpy recorded something for it)
+            return
+        self._cassette.append(call.vcr_request, transport.fault_response(call, error))
+
+    def _answered(self, outcome: str, response: dict[str, Any], call: transport.Call | None = None) -> None:
+        if call is not None and call.exchange is not None:
+            exchange = call.exchange
+        elif self.exchanges:
+            exchange = self.exchanges[-1]
+        else:
+            return
         exchange.outcome = outcome
         exchange.status = response["status"]["code"]
         exchange.response_headers = {
             k: list(v) if isinstance(v, list | tuple) else [v] for k, v in (response.get("headers") or {}).items()
         }
         exchange.response_body = _text((response.get("body") or {}).get("string"))
+        fault = response.get("transport_fault")
+        if fault:
+            exchange.status = None  # no HTTP answer, whatever status line arrived before the hang
+            exchange.response_body = exchange.response_body or None
+            exchange.transport_fault = copy.deepcopy(fault)
 
     def _explain_miss(self, request: Request) -> str:
         asked = question_of(request.method, request.uri, request.body)
@@ -150,13 +190,17 @@ class Recorder:
         body = response.get("body") or {}
         if "string" in body:
             body["string"] = self._scrubber.body(body["string"])
+        if response.get("transport_fault"):  # its message is the client's error text
+            response["transport_fault"] = self._scrubber.data(response["transport_fault"])
         return response
 
     @contextmanager
     def replay(self, cassette_path: Path) -> Iterator[WireTap]:
         """Serve the cell's requests from the cassette; anything unmatched is a miss, never the network."""
         with self._vcr.use_cassette(str(cassette_path), record_mode="none", allow_playback_repeats=False) as cassette:
-            yield WireTap(cassette)
+            tap = WireTap(cassette)
+            with transport.intercepting(tap), without_backoff():
+                yield tap
 
     @contextmanager
     def record(self, cassette_path: Path, provenance: dict[str, Any]) -> Iterator[WireTap]:
@@ -165,4 +209,6 @@ class Recorder:
             raise FileExistsError(f"{cassette_path}: record into a fresh path; the caller replaces the old one")
         with self._vcr.use_cassette(str(cassette_path), record_mode="all") as cassette:
             cassette.get_metadata("provenance", provenance)
-            yield WireTap(cassette)
+            tap = WireTap(cassette)
+            with transport.intercepting(tap):
+                yield tap

@@ -45,6 +45,7 @@ class CellView:
     expected: str | None
     reasons: tuple[str, ...]
     provenance: str
+    timing: str = ""  # how long it ran, under which limits
 
     @property
     def not_zai(self) -> bool:
@@ -68,6 +69,8 @@ class CellView:
             lines.append(f"unexpected: expected {self.expected}")
         if self.provenance:
             lines.append(f"evidence: {self.provenance}")
+        if self.timing:
+            lines.append(self.timing)
         return "\n".join(lines)
 
     @property
@@ -135,6 +138,7 @@ def render_html(document: dict[str, Any]) -> str:
             summary=document["summary"],
             honesty=honesty_sentence(document),
             unexpected=[cell_view(cell) for cell in document["cells"] if cell.get("as_expected") is False],
+            equivalence=document.get("equivalence"),
             endpoints=endpoint_views(document),
             empty_endpoints=empty_endpoints(document),
             verdict_names=[verdict.value for verdict in Verdict],
@@ -228,7 +232,17 @@ def cell_view(cell: dict[str, Any]) -> CellView:
         expected=expected.get("verdict"),
         reasons=tuple(cell.get("reasons") or ()),
         provenance=provenance_line(cell.get("evidence")),
+        timing=_timing(cell),
     )
+
+
+def _timing(cell: dict[str, Any]) -> str:
+    limits = cell.get("limits") or {}
+    if not limits:
+        return ""
+    took = cell.get("duration_ms")
+    ran = f"ran {took:.0f} ms; " if isinstance(took, int | float) else ""
+    return f"{ran}limits: idle {limits.get('idle_s', 0):g} s, connect {limits.get('connect_s', 0):g} s"
 
 
 def provenance_line(evidence: dict[str, Any] | None) -> str:

@@ -1,0 +1,83 @@
+"""Streamed vs non-streamed: does a path give the same answer both ways?
+
+A cell judges one request; this compares two cells of the same endpoint, model and path — a scenario
+and its `-stream` twin — after the run, from the results themselves: the same tool calls (names and
+arguments), the same finish_reason, usage reported once, and — where both answers came from the
+double, which answers the same question the same way — the same text and reasoning after the stream
+is reassembled. Real recordings of the two are separate generations: their words are not compared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.protocol import neutral_finish
+
+STREAM_SUFFIX = "-stream"
+UNJUDGED = frozenset({"SKIPPED", "NOT_RECORDED"})
+
+
+def stream_equivalence(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per pair of judged cells `…/<scenario>` and `…/<scenario>-stream`."""
+    by_id = {cell["cell"]: cell for cell in cells}
+    pairs = []
+    for streamed in cells:
+        if not streamed["cell"].endswith(STREAM_SUFFIX):
+            continue
+        plain = by_id.get(streamed["cell"][: -len(STREAM_SUFFIX)])
+        if plain is None or {plain["verdict"], streamed["verdict"]} & UNJUDGED:
+            continue
+        pairs.append(_compare(plain, streamed))
+    return pairs
+
+
+def _compare(plain: dict[str, Any], streamed: dict[str, Any]) -> dict[str, Any]:
+    same_generation = _kind(plain) == _kind(streamed) == "double"
+    differences: list[str] = []
+    turns_plain, turns_streamed = _turns(plain), _turns(streamed)
+    if len(turns_plain) != len(turns_streamed):
+        differences.append(f"{len(turns_plain)} turn(s) unstreamed, {len(turns_streamed)} streamed")
+    for index, (one, other) in enumerate(zip(turns_plain, turns_streamed, strict=False)):
+        differences += [f"turn {index + 1}: {d}" for d in _turn_differences(one, other, same_generation)]
+    return {
+        "cell": plain["cell"],
+        "stream_cell": streamed["cell"],
+        "compared": "tool calls, finish_reason, usage count" + (", text, reasoning" if same_generation else ""),
+        "same": not differences,
+        "differences": differences,
+    }
+
+
+def _turn_differences(plain: dict[str, Any], streamed: dict[str, Any], words: bool) -> list[str]:
+    differences = []
+    if (plain.get("error") is None) != (streamed.get("error") is None):
+        return ["one raised an error, the other did not"]
+    calls = [_call(c) for c in plain.get("tool_calls") or []]
+    streamed_calls = [_call(c) for c in streamed.get("tool_calls") or []]
+    if calls != streamed_calls:
+        differences.append(f"tool calls {calls} vs streamed {streamed_calls}")
+    finish, streamed_finish = plain.get("finish_reason"), streamed.get("finish_reason")
+    if neutral_finish(finish) != neutral_finish(streamed_finish):
+        differences.append(f"finish_reason {finish!r} vs streamed {streamed_finish!r}")
+    usage_chunks = (streamed.get("stream") or {}).get("usage_chunks", 0)
+    if usage_chunks > 1:
+        differences.append(f"usage in {usage_chunks} chunks of the stream")
+    if (plain.get("usage") is None) != (streamed.get("usage") is None):
+        differences.append("usage in one answer only")
+    if words:
+        for field in ("text", "reasoning"):
+            if (plain.get(field) or "") != (streamed.get(field) or ""):
+                differences.append(f"{field} differs after reassembly")
+    return differences
+
+
+def _call(call: dict[str, Any]) -> tuple[Any, Any]:
+    return call.get("name"), call.get("arguments")
+
+
+def _turns(cell: dict[str, Any]) -> list[dict[str, Any]]:
+    return list((cell.get("observation") or {}).get("turns") or [])
+
+
+def _kind(cell: dict[str, Any]) -> str | None:
+    return (cell.get("evidence") or {}).get("kind")
