@@ -3,8 +3,9 @@
 A cell judges one request; this compares two cells of the same endpoint, model and path — a scenario
 and its `-stream` twin — after the run, from the results themselves: the same tool calls (names and
 arguments), the same finish_reason, usage reported once, and — where both answers came from the
-double, which answers the same question the same way — the same text and reasoning after the stream
-is reassembled. Real recordings of the two are separate generations: their words are not compared.
+double, which answers the same question the same way — the same arguments, text and reasoning after
+the stream is reassembled. Real recordings of the two are separate generations: only the shape of the
+answer (which tools, which finish_reason, usage once) is compared, not its words.
 """
 
 from __future__ import annotations
@@ -42,7 +43,11 @@ def _compare(plain: dict[str, Any], streamed: dict[str, Any]) -> dict[str, Any]:
     return {
         "cell": plain["cell"],
         "stream_cell": streamed["cell"],
-        "compared": "tool calls, finish_reason, usage count" + (", text, reasoning" if same_generation else ""),
+        "compared": (
+            "tool calls with arguments, finish_reason, usage count, text, reasoning"
+            if same_generation
+            else "tool call names, finish_reason, usage count (separate generations)"
+        ),
         "same": not differences,
         "differences": differences,
     }
@@ -52,8 +57,8 @@ def _turn_differences(plain: dict[str, Any], streamed: dict[str, Any], words: bo
     differences = []
     if (plain.get("error") is None) != (streamed.get("error") is None):
         return ["one raised an error, the other did not"]
-    calls = [_call(c) for c in plain.get("tool_calls") or []]
-    streamed_calls = [_call(c) for c in streamed.get("tool_calls") or []]
+    calls = [_call(c, words) for c in plain.get("tool_calls") or []]
+    streamed_calls = [_call(c, words) for c in streamed.get("tool_calls") or []]
     if calls != streamed_calls:
         differences.append(f"tool calls {calls} vs streamed {streamed_calls}")
     finish, streamed_finish = plain.get("finish_reason"), streamed.get("finish_reason")
@@ -71,8 +76,9 @@ def _turn_differences(plain: dict[str, Any], streamed: dict[str, Any], words: bo
     return differences
 
 
-def _call(call: dict[str, Any]) -> tuple[Any, Any]:
-    return call.get("name"), call.get("arguments")
+def _call(call: dict[str, Any], arguments: bool) -> tuple[Any, ...]:
+    """A tool call as compared: its name, and its arguments when both answers are one generation."""
+    return (call.get("name"), call.get("arguments")) if arguments else (call.get("name"),)
 
 
 def _turns(cell: dict[str, Any]) -> list[dict[str, Any]]:

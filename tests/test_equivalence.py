@@ -38,6 +38,14 @@ def test_differences_are_named():
 def test_real_recordings_are_separate_generations_whose_words_are_not_compared():
     (pair,) = stream_equivalence([_cell("g/m/p/chat", "public"), _cell("g/m/p/chat-stream", "public", text="Oi")])
     assert pair["same"] and "text" not in pair["compared"]
+    florence = [{"name": "weather", "arguments": {"location": "Florence, Italy"}}]
+    short = [{"name": "weather", "arguments": {"location": "Florence"}}]
+    plain, streamed = (
+        _cell("g/m/p/tool", "public", tool_calls=florence),
+        _cell("g/m/p/tool-stream", "public", tool_calls=short),
+    )
+    (pair,) = stream_equivalence([plain, streamed])
+    assert pair["same"], pair["differences"]  # the same tool, asked in other words by another generation
 
 
 def test_unjudged_cells_and_missing_twins_make_no_pair():

@@ -3,8 +3,8 @@
 Recording keeps the timeout as a transport fault in the cassette (no HTTP status, no secret, the bytes
 that did arrive), the client sees its timeout as it would live, and replay shows the same client the
 same exception offline, at once, through whichever transport asks: httpx (OpenAI SDK, LiteLLM sync),
-aiohttp (LiteLLM async), http.client (requests). Everything here talks to a loopback server started by
-the test.
+httpx2 (Anthropic SDK), aiohttp (LiteLLM async), http.client (requests). Everything here talks to a
+loopback server started by the test.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import httpx
+import httpx2
 import openai
 import pytest
 import requests
@@ -42,6 +44,20 @@ CHUNK = {
     "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Ol"}}],
 }
 SSE_CHUNK = f"data: {json.dumps(CHUNK)}\n\n"
+MESSAGE_START = {
+    "type": "message_start",
+    "message": {
+        "id": "msg_20261121000000abcdef",
+        "type": "message",
+        "role": "assistant",
+        "model": "glm-4.6",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 8, "output_tokens": 0},
+    },
+}
+SSE_EVENT = f"event: message_start\ndata: {json.dumps(MESSAGE_START)}\n\n"  # Anthropic's first event
 TIMEOUT = 1.0
 
 
@@ -51,7 +67,7 @@ TIMEOUT = 1.0
 @dataclass
 class HangingServer:
     """Reads each request, then says nothing ("silent") or sends SSE headers and one chunk ("first-chunk",
-    "first-chunk-gzip"), and hangs until the test ends."""
+    "first-chunk-gzip"; "first-event" is Anthropic's message_start), and hangs until the test ends."""
 
     behaviour: str
     received: list[str] = field(default_factory=list)
@@ -73,11 +89,11 @@ def hanging(request: pytest.FixtureRequest) -> Iterator[HangingServer]:
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("content-length") or 0))
             state.received.append(self.path)
-            if state.behaviour.startswith("first-chunk"):
+            if state.behaviour.startswith("first-"):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream;charset=UTF-8")
                 self.send_header("Transfer-Encoding", "chunked")
-                data = SSE_CHUNK.encode()
+                data = (SSE_EVENT if state.behaviour == "first-event" else SSE_CHUNK).encode()
                 if state.behaviour == "first-chunk-gzip":  # a compressed stream, cut after its first chunk
                     self.send_header("Content-Encoding", "gzip")
                     gzip = zlib.compressobj(wbits=zlib.MAX_WBITS | 16)
@@ -120,6 +136,16 @@ def _openai_sdk(base_url: str, stream: bool, chunks: list[str | None]) -> None:
         response = client.chat.completions.create(model="glm-4.6", messages=MESSAGES, stream=stream)
         if stream:
             chunks.extend(chunk.choices[0].delta.content for chunk in response)
+    finally:
+        client.close()
+
+
+def _anthropic_sdk(base_url: str, stream: bool, chunks: list[str | None]) -> None:
+    client = anthropic.Anthropic(base_url=base_url, api_key=KEY, max_retries=0, timeout=TIMEOUT)
+    try:
+        response = client.messages.create(model="glm-4.6", max_tokens=10, messages=MESSAGES, stream=stream)
+        if stream:
+            chunks.extend(event.type for event in response)
     finally:
         client.close()
 
@@ -168,6 +194,7 @@ def _requests(base_url: str, stream: bool, chunks: list[str | None]) -> None:
 
 CLIENTS: dict[str, Callable[[str, bool, list[str | None]], None]] = {
     "openai-sdk": _openai_sdk,
+    "anthropic-sdk": _anthropic_sdk,
     "litellm": _litellm,
     "litellm-async": _litellm_async,
     "requests": _requests,
@@ -260,6 +287,57 @@ def test_a_compressed_stream_keeps_its_first_chunk_decoded(hanging: HangingServe
     with Recorder().replay(path):
         replayed = _ask(client, hanging.base_url, True)
     assert (replayed.error, replayed.chunks) == (recorded.error, recorded.chunks)
+
+
+@pytest.mark.parametrize("hanging", ["silent", "first-event"], indirect=True)
+def test_the_anthropic_sdk_through_httpx2_records_and_replays_its_timeout(
+    hanging: HangingServer, tmp_path: Path
+) -> None:
+    stream = hanging.behaviour == "first-event"
+    live = _ask("anthropic-sdk", hanging.base_url, stream)
+    # before the answer the SDK wraps the timeout; mid-stream it lets httpx2's through, as the OpenAI SDK does httpx's
+    assert live.error is (httpx2.ReadTimeout if stream else anthropic.APITimeoutError)
+    assert live.chunks == (["message_start"] if stream else [])
+    path = tmp_path / "hang.yaml"
+    with Recorder().record(path, PROVENANCE) as tap:
+        recorded = _ask("anthropic-sdk", hanging.base_url, stream)
+    assert (recorded.error, recorded.chunks) == (live.error, live.chunks)
+    [exchange] = tap.exchanges
+    assert (exchange.outcome, exchange.status) == ("recorded", None)
+
+    assert KEY not in path.read_text()
+    response = _only_interaction(path)["response"]
+    fault = response["transport_fault"]
+    assert response["status"]["code"] is None and fault["exception"] == "httpx2.ReadTimeout"
+    assert TIMEOUT * 0.8 <= fault["after_seconds"] < 10
+    if stream:  # httpx2 pools through httpcore2: the tee there keeps the event that arrived
+        assert fault["phase"] == "mid-body" and fault["received_status"] == {"code": 200, "message": "OK"}
+        assert response["body"] == SSE_EVENT
+    else:
+        assert fault["phase"] == "first byte" and response["body"] == ""
+    assert exchange.transport_fault == fault
+
+    asked = len(hanging.received)
+    with Recorder().replay(path) as tap:
+        replayed = _ask("anthropic-sdk", hanging.base_url, stream)
+    assert len(hanging.received) == asked
+    assert (replayed.error, replayed.chunks) == (recorded.error, recorded.chunks)
+    assert replayed.seconds < TIMEOUT
+    [exchange] = tap.exchanges
+    assert (exchange.outcome, exchange.transport_fault) == ("replayed", fault)
+
+
+def test_a_replayed_httpx2_fault_is_httpx2s_own_timeout(tmp_path: Path) -> None:
+    """Recorded through httpx, asked through httpx2 (or the reverse): each gets its own class."""
+    path = tmp_path / "fault.yaml"
+    _fault_cassette(path, "first byte", "httpx.ReadTimeout", stream=False)
+    body = {"model": "glm-4.6", "messages": MESSAGES, "stream": False}
+    with (
+        Recorder().replay(path),
+        httpx2.Client(timeout=TIMEOUT) as client,
+        pytest.raises(httpx2.ReadTimeout, match="timed out"),
+    ):
+        client.post(f"{BASE_URL}/chat/completions", json=body)
 
 
 def test_requests_records_and_replays_its_read_timeout(hanging: HangingServer, tmp_path: Path) -> None:
@@ -386,11 +464,13 @@ def test_an_ordinary_answer_records_and_replays_as_before(client: str, tmp_path:
 def test_the_stubs_are_vcrpys_again_after_the_cassette(tmp_path: Path) -> None:
     import aiohttp
 
-    before = (httpx.HTTPTransport.handle_request, aiohttp.ClientSession._request)
+    stubs = (httpx.HTTPTransport.handle_request, httpx2.HTTPTransport.handle_request, aiohttp.ClientSession._request)
     _fault_cassette(tmp_path / "fault.yaml", "first byte", "httpx.ReadTimeout", stream=False)
     with Recorder().replay(tmp_path / "fault.yaml"):
-        assert httpx.HTTPTransport.handle_request is not before[0]
-    assert (httpx.HTTPTransport.handle_request, aiohttp.ClientSession._request) == before
+        assert httpx.HTTPTransport.handle_request is not stubs[0]
+        assert httpx2.HTTPTransport.handle_request is not stubs[1]
+    assert (httpx.HTTPTransport.handle_request, httpx2.HTTPTransport.handle_request) == stubs[:2]
+    assert aiohttp.ClientSession._request is stubs[2]
 
 
 # --- the cassette format -------------------------------------------------------------------------

@@ -3,15 +3,17 @@
 Why this exists: vcrpy appends an interaction only once it has read a whole response. When the server
 hangs, the client's timeout escapes vcrpy's stub and the cassette stays empty, so replay could never
 show the hang again and the cell stayed NOT_RECORDED. While a cassette is in use this module sits on
-top of vcrpy's stubs (httpx sync and async, aiohttp — LiteLLM's async transport — and http.client,
-which `requests` goes through) and:
+top of vcrpy's stubs (httpx sync and async, and httpx2 — the httpx fork the Anthropic SDK 2.x uses,
+handled exactly like httpx — aiohttp — LiteLLM's async transport — and http.client, which `requests`
+goes through) and:
 
 * while recording, sees a timeout escape the stub for a request the cassette saw, and has the tap
   append a *fault interaction* (`fault_response`) — status code null, the fault's kind, phase,
   measured `after_seconds`, the exception — before the exception goes on to the client;
 * while replaying, turns a fault interaction back into the timeout exception of the transport that
   asks (`replay_error`), raised from inside the cassette playback so the client library wraps it as
-  it wraps a real one (httpx.ReadTimeout → openai.APITimeoutError, aiohttp's SocketTimeoutError →
+  it wraps a real one (httpx.ReadTimeout → openai.APITimeoutError, httpx2.ReadTimeout →
+  anthropic.APITimeoutError, aiohttp's SocketTimeoutError →
   litellm.Timeout, a socket timeout → requests.exceptions.ReadTimeout). Nothing sleeps: the recorded
   `after_seconds` is reported, not waited again.
 
@@ -21,10 +23,11 @@ headers and the bytes that arrived, then its timeout while reading on. vcrpy alo
 client something else: its stubs read the whole body before handing the response over, so the client
 saw the timeout before any byte (httpx), or a 200 whose stream was already broken, recorded as a
 complete empty 200 (aiohttp). To keep the bytes that arrived, recording tees the body as vcrpy reads
-it: at httpcore's connection pool for httpx, at the response's StreamReader for aiohttp. http.client
-(requests) reads its body inside the real connection, out of reach: there the phase is known (the
-status line had arrived or not) but the bytes before the hang are not kept, and a mid-body fault
-replays as a timeout at the status line (vcrpy's http.client stub holds whole bodies).
+it: at httpcore's connection pool for httpx (httpcore2's for httpx2), at the response's StreamReader
+for aiohttp. http.client (requests) reads its body inside the real connection, out of reach: there
+the phase is known (the status line had arrived or not) but the bytes before the hang are not kept,
+and a mid-body fault replays as a timeout at the status line (vcrpy's http.client stub holds whole
+bodies).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import contextlib
 import contextvars
 import functools
 import http.client
+import importlib
 import sys
 import time
 import zlib
@@ -42,7 +46,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from unittest import mock
 
-import httpx
 from vcr.request import Request
 from vcr.stubs import VCRConnection
 
@@ -57,9 +60,9 @@ AIOHTTP_MESSAGE = "Timeout on reading data from socket"  # aiohttp's words for a
 class Call:
     """One request a client sends through a wrapped stub: what the fault machinery learns about it."""
 
-    transport: str  # httpx | aiohttp | http.client: whose exception a replayed fault must be
+    transport: str  # httpx | httpx2 | aiohttp | http.client: whose exception a replayed fault must be
     recording: bool
-    request: Any = None  # the client's own request object (httpx.Request), handed to its exception
+    request: Any = None  # the client's own request object (httpx.Request, httpx2.Request), handed to its exception
     started: float = field(default_factory=time.monotonic)
     vcr_request: Request | None = None  # set by the tap when the request reaches the cassette
     exchange: Exchange | None = None
@@ -94,14 +97,32 @@ class FaultSink(Protocol):
 
 # --- what a fault is ---------------------------------------------------------------------------------
 
+# httpx and its fork httpx2 (same API, its own classes), each paired with the httpcore it pools through.
+HTTPX_FAMILIES = {"httpx": "httpcore", "httpx2": "httpcore2"}
+
+
+def _httpx_modules() -> Iterator[Any]:
+    """The httpx-like modules loaded (one not imported raised nothing this process could record)."""
+    for name in HTTPX_FAMILIES:
+        module = sys.modules.get(name)
+        if module is not None:
+            yield module
+
+
+def _httpx_family(error: BaseException) -> Any:
+    """The httpx-like module whose timeout this is, or None."""
+    return next((m for m in _httpx_modules() if isinstance(error, m.TimeoutException)), None)
+
 
 def is_timeout(error: BaseException | None) -> bool:
-    """A timeout the server caused: httpx's (not PoolTimeout, a local queue), aiohttp's and asyncio's,
-    the socket's, urllib3's. aiohttp.ServerTimeoutError and socket.timeout are builtin TimeoutErrors."""
+    """A timeout the server caused: httpx's and httpx2's (not PoolTimeout, a local queue), aiohttp's and
+    asyncio's, the socket's, urllib3's. aiohttp.ServerTimeoutError and socket.timeout are builtin
+    TimeoutErrors."""
     if error is None:
         return False
-    if isinstance(error, httpx.TimeoutException):
-        return not isinstance(error, httpx.PoolTimeout)
+    family = _httpx_family(error)
+    if family is not None:
+        return not isinstance(error, family.PoolTimeout)
     if isinstance(error, TimeoutError):
         return True
     urllib3 = sys.modules.get("urllib3.exceptions")
@@ -129,7 +150,8 @@ _CONNECT_TIMEOUTS = ("ConnectTimeout", "ConnectionTimeoutError", "ConnectTimeout
 def _phase(call: Call, error: BaseException) -> str:
     if type(error).__name__ in _CONNECT_TIMEOUTS:
         return "connect"
-    if isinstance(error, httpx.WriteTimeout):
+    family = _httpx_family(error)
+    if family is not None and isinstance(error, family.WriteTimeout):
         return "send"
     return "mid-body" if call.head is not None else "first byte"
 
@@ -193,10 +215,11 @@ def replay_error(fault: dict[str, Any], call: Call | None) -> BaseException:
     httpx also feeds LiteLLM's aiohttp transport)."""
     phase, recorded, message = fault.get("phase"), str(fault.get("exception") or ""), fault.get("message")
     transport = call.transport if call is not None else None
-    if transport == "httpx":
-        kind = _same_family(recorded, httpx, httpx.TimeoutException)
+    if transport in HTTPX_FAMILIES:
+        module = importlib.import_module(transport)  # httpx or httpx2: the asking client catches its own
+        kind = _same_family(recorded, module, module.TimeoutException)
         if kind is None:
-            kind = {"connect": httpx.ConnectTimeout, "send": httpx.WriteTimeout}.get(phase, httpx.ReadTimeout)
+            kind = {"connect": module.ConnectTimeout, "send": module.WriteTimeout}.get(phase, module.ReadTimeout)
             message = HTTPX_MESSAGE
         return kind(message or HTTPX_MESSAGE, request=call.request if call is not None else None)
     if transport == "aiohttp":
@@ -218,7 +241,8 @@ def replay_fault(response: dict[str, Any], call: Call | None) -> dict[str, Any]:
     fault = response["transport_fault"]
     error = replay_error(fault, call)
     received = fault.get("received_status")
-    if fault.get("phase") == "mid-body" and received and call is not None and call.transport in ("httpx", "aiohttp"):
+    finishable = ("aiohttp", *HTTPX_FAMILIES)  # transports whose response this module can end in the fault
+    if fault.get("phase") == "mid-body" and received and call is not None and call.transport in finishable:
         call.body_then = error
         call.body = bytearray(response["body"].get("string") or b"")
         status = {"code": received["code"], "message": received.get("message") or ""}
@@ -229,24 +253,30 @@ def replay_fault(response: dict[str, Any], call: Call | None) -> dict[str, Any]:
 # --- bodies that end in a timeout --------------------------------------------------------------------
 
 
-class _SyncFaultStream(httpx.SyncByteStream):
-    def __init__(self, body: bytes, error: BaseException) -> None:
-        self._body, self._error = body, error
+@functools.cache
+def _fault_streams(module: Any) -> tuple[type, type]:
+    """(sync, async) byte streams of this httpx-like module (its Response checks for its own classes)
+    that yield the bytes that arrived, then raise the timeout."""
 
-    def __iter__(self) -> Iterator[bytes]:
-        if self._body:
-            yield self._body
-        raise self._error
+    class SyncFaultStream(module.SyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, body: bytes, error: BaseException) -> None:
+            self._body, self._error = body, error
 
+        def __iter__(self) -> Iterator[bytes]:
+            if self._body:
+                yield self._body
+            raise self._error
 
-class _AsyncFaultStream(httpx.AsyncByteStream):
-    def __init__(self, body: bytes, error: BaseException) -> None:
-        self._body, self._error = body, error
+    class AsyncFaultStream(module.AsyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, body: bytes, error: BaseException) -> None:
+            self._body, self._error = body, error
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._body:
-            yield self._body
-        raise self._error
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            if self._body:
+                yield self._body
+            raise self._error
+
+    return SyncFaultStream, AsyncFaultStream
 
 
 def _fault_reader(body: bytes, error: BaseException) -> Any:
@@ -332,16 +362,19 @@ def _head(code: int, message: str, pairs: Any) -> dict[str, Any]:
 # --- wrappers over vcrpy's stubs ---------------------------------------------------------------------
 
 
-def _httpx_response(response: httpx.Response | None, call: Call, sync: bool) -> httpx.Response:
-    """A response whose body is the bytes that arrived, then the call's timeout."""
+def _httpx_response(response: Any, call: Call, sync: bool) -> Any:
+    """A response (httpx's or httpx2's, as the call's) whose body is the bytes that arrived, then the
+    call's timeout."""
     error, body = call.body_then, bytes(call.body)
     assert error is not None
-    stream = _SyncFaultStream(body, error) if sync else _AsyncFaultStream(body, error)
+    module = importlib.import_module(call.transport)
+    sync_stream, async_stream = _fault_streams(module)
+    stream = sync_stream(body, error) if sync else async_stream(body, error)
     if response is not None:  # replay: vcrpy built it from the head the tap handed over
         response.stream = stream
         return response
     head = call.head or {"code": 200, "message": "", "headers": {}}
-    return httpx.Response(
+    return module.Response(
         head["code"],
         headers=[(name, value) for name, values in head["headers"].items() for value in values],
         stream=stream,
@@ -363,10 +396,10 @@ def _failed(call: Call, error: BaseException, sink: FaultSink) -> bool:
     return False
 
 
-def _wrap_httpx_sync(stub: Any, sink: FaultSink) -> Any:
+def _wrap_httpx_sync(stub: Any, sink: FaultSink, family: str = "httpx") -> Any:
     @functools.wraps(stub)
-    def handle_request(transport: Any, request: httpx.Request) -> httpx.Response:
-        call = Call("httpx", sink.recording, request)
+    def handle_request(transport: Any, request: Any) -> Any:
+        call = Call(family, sink.recording, request)
         token = _CALL.set(call)
         try:
             response = stub(transport, request)
@@ -381,10 +414,10 @@ def _wrap_httpx_sync(stub: Any, sink: FaultSink) -> Any:
     return handle_request
 
 
-def _wrap_httpx_async(stub: Any, sink: FaultSink) -> Any:
+def _wrap_httpx_async(stub: Any, sink: FaultSink, family: str = "httpx") -> Any:
     @functools.wraps(stub)
-    async def handle_async_request(transport: Any, request: httpx.Request) -> httpx.Response:
-        call = Call("httpx", sink.recording, request)
+    async def handle_async_request(transport: Any, request: Any) -> Any:
+        call = Call(family, sink.recording, request)
         token = _CALL.set(call)
         try:
             response = await stub(transport, request)
@@ -509,10 +542,17 @@ def _tee_aiohttp_start(original: Any) -> Any:
 
 def _targets(recording: bool) -> list[tuple[Any, str, Any]]:
     """(owner, attribute, wrapper factory) for every stub to wrap; libraries not installed are skipped."""
-    targets: list[tuple[Any, str, Any]] = [
-        (httpx.HTTPTransport, "handle_request", _wrap_httpx_sync),
-        (httpx.AsyncHTTPTransport, "handle_async_request", _wrap_httpx_async),
-    ]
+    targets: list[tuple[Any, str, Any]] = []
+    for family, core in HTTPX_FAMILIES.items():
+        with contextlib.suppress(ImportError):
+            module = importlib.import_module(family)
+            sync, async_ = (functools.partial(wrap, family=family) for wrap in (_wrap_httpx_sync, _wrap_httpx_async))
+            targets.append((module.HTTPTransport, "handle_request", sync))
+            targets.append((module.AsyncHTTPTransport, "handle_async_request", async_))
+            if recording:  # the tee sits at the connection pool the transport hands each request to
+                pool = importlib.import_module(core)
+                targets.append((pool.ConnectionPool, "handle_request", lambda o, _s: _tee_httpcore_sync(o)))
+                targets.append((pool.AsyncConnectionPool, "handle_async_request", lambda o, _s: _tee_httpcore_async(o)))
     with contextlib.suppress(ImportError):
         import aiohttp
 
@@ -522,12 +562,6 @@ def _targets(recording: bool) -> list[tuple[Any, str, Any]]:
     targets.append((VCRConnection, "getresponse", _wrap_http_client))
     if recording:
         targets.append((http.client.HTTPResponse, "begin", lambda o, _s: _note_http_client_head(o)))
-    if recording:
-        with contextlib.suppress(ImportError):
-            import httpcore
-
-            targets.append((httpcore.ConnectionPool, "handle_request", lambda o, _s: _tee_httpcore_sync(o)))
-            targets.append((httpcore.AsyncConnectionPool, "handle_async_request", lambda o, _s: _tee_httpcore_async(o)))
     return targets
 
 
