@@ -499,16 +499,20 @@ def _note_http_client_head(original: Any) -> Any:
     return begin
 
 
+def _tee_httpcore_response(response: Any) -> Any:
+    """Note the head of an httpcore response and copy its body bytes as they pass (sync or async)."""
+    call = current_call()
+    if call is not None and call.tracked and call.head is None:
+        reason = response.extensions.get("reason_phrase", b"").decode("latin-1", "replace")
+        call.head = _head(response.status, reason, response.headers)
+        response.stream = _TeeStream(response.stream, call)
+    return response
+
+
 def _tee_httpcore_sync(original: Any) -> Any:
     @functools.wraps(original)
     def handle_request(pool: Any, request: Any) -> Any:
-        response = original(pool, request)
-        call = current_call()
-        if call is not None and call.tracked and call.head is None:
-            reason = response.extensions.get("reason_phrase", b"").decode("latin-1", "replace")
-            call.head = _head(response.status, reason, response.headers)
-            response.stream = _TeeStream(response.stream, call)
-        return response
+        return _tee_httpcore_response(original(pool, request))
 
     return handle_request
 
@@ -516,13 +520,7 @@ def _tee_httpcore_sync(original: Any) -> Any:
 def _tee_httpcore_async(original: Any) -> Any:
     @functools.wraps(original)
     async def handle_async_request(pool: Any, request: Any) -> Any:
-        response = await original(pool, request)
-        call = current_call()
-        if call is not None and call.tracked and call.head is None:
-            reason = response.extensions.get("reason_phrase", b"").decode("latin-1", "replace")
-            call.head = _head(response.status, reason, response.headers)
-            response.stream = _TeeStream(response.stream, call)
-        return response
+        return _tee_httpcore_response(await original(pool, request))
 
     return handle_async_request
 
