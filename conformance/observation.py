@@ -45,11 +45,11 @@ class Usage:
         if usage is None:
             return None
         return cls(
-            prompt_tokens=_field(usage, "prompt_tokens"),
-            completion_tokens=_field(usage, "completion_tokens"),
-            total_tokens=_field(usage, "total_tokens"),
-            reasoning_tokens=_field(_field(usage, "completion_tokens_details"), "reasoning_tokens"),
-            cached_tokens=_field(_field(usage, "prompt_tokens_details"), "cached_tokens"),
+            prompt_tokens=field_of(usage, "prompt_tokens"),
+            completion_tokens=field_of(usage, "completion_tokens"),
+            total_tokens=field_of(usage, "total_tokens"),
+            reasoning_tokens=field_of(field_of(usage, "completion_tokens_details"), "reasoning_tokens"),
+            cached_tokens=field_of(field_of(usage, "prompt_tokens_details"), "cached_tokens"),
         )
 
     @classmethod
@@ -58,14 +58,15 @@ class Usage:
         them, as Anthropic's do), completion = output, and the total both protocols mean."""
         if usage is None:
             return None
-        read = _field(usage, "cache_read_input_tokens") or 0
-        created = _field(usage, "cache_creation_input_tokens") or 0
-        prompt = (_field(usage, "input_tokens") or 0) + read + created
-        completion = _field(usage, "output_tokens") or 0
+        read = field_of(usage, "cache_read_input_tokens") or 0
+        created = field_of(usage, "cache_creation_input_tokens") or 0
+        prompt = (field_of(usage, "input_tokens") or 0) + read + created
+        completion = field_of(usage, "output_tokens") or 0
         return cls(prompt, completion, prompt + completion, None, read)
 
 
-def _field(container: Any, key: str) -> Any:
+def field_of(container: Any, key: str) -> Any:
+    """A field of a dict or of a client's response object, or None."""
     if container is None:
         return None
     if isinstance(container, dict):

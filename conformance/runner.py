@@ -272,7 +272,7 @@ class CellRunner:
                 reached = exchange is not None or observation.local_requests > 0 or not wanted.error.sent
                 if turn.error is not None and not reached and not turn.error.timeout:
                     # the client, or its proxy, refused: Z.AI's error never came
-                    failure = classify(turn.error, sent=False, proxied=observation.local_requests > 0)
+                    failure = classify(turn.error, sent=False)
                     break
                 findings += [
                     Finding(f.check, f.severity, f.message, turn.index, "response")

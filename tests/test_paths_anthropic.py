@@ -26,6 +26,7 @@ from conformance.results import CellResult
 from conformance.runner import CellRunner, RunSettings
 from conformance.verdict import Verdict
 from conformance.wire import read_answer
+from tests.support.recorded import RECORDED_SCENARIOS
 
 KEY = "double-test-key"
 PAYG_KEY = "double-payg-test-key"  # the double answers 429/1113 to it on the Anthropic endpoint
@@ -57,20 +58,7 @@ PATHS = [
         "clients": ["litellm"],
     },
 ]
-SCENARIOS = (
-    "chat",
-    "chat-stream",
-    "tool",
-    "tool-stream",
-    "parallel-tools",
-    "parallel-tools-stream",
-    "thinking",
-    "thinking-stream",
-    "object-person",
-    "object-person-stream",
-    "object-book",
-    "object-book-stream",
-)
+SCENARIOS = RECORDED_SCENARIOS
 
 
 def _scenario(scenario_id: str, content: str, stream: bool = False) -> dict[str, Any]:

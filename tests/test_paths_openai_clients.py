@@ -31,6 +31,7 @@ from conformance.results import CellResult
 from conformance.runner import REPLAY_KEY, CellRunner, RunSettings
 from conformance.scenario import openai_request
 from conformance.verdict import Severity, Verdict
+from tests.support.recorded import RECORDED_SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "double-test-key"
@@ -59,20 +60,7 @@ PATH_ENTRIES = [
     },
 ]
 PATHS = tuple(entry["id"] for entry in PATH_ENTRIES)
-SCENARIOS = (
-    "chat",
-    "chat-stream",
-    "tool",
-    "tool-stream",
-    "parallel-tools",
-    "parallel-tools-stream",
-    "thinking",
-    "thinking-stream",
-    "object-person",
-    "object-person-stream",
-    "object-book",
-    "object-book-stream",
-)
+SCENARIOS = RECORDED_SCENARIOS
 # per scenario family: (finish_reason, tool calls) of each turn
 TURNS = {
     "chat": [("stop", [])],

@@ -33,6 +33,7 @@ from conformance.recording.recorder import Recorder, WireTap
 from conformance.runner import CellRunner, RunSettings
 from conformance.verdict import Verdict
 from tests.support.fake_secrets import ZAI_KEY_UPPER
+from tests.support.recorded import RECORDED_SCENARIOS
 
 # The proxy's Anthropic routes build LiteLLM's token-count types (plural form of the pyproject filter).
 pytestmark = pytest.mark.filterwarnings("ignore:Items .* are using the `ReadOnly` qualifier:UserWarning")
@@ -42,23 +43,9 @@ FAKE_KEY = "proxy-test-fake-zai-key"  # the double accepts any key without "inva
 WRONG_MASTER_KEY = "sk-not-the-master-key"
 # One model per endpoint, every scenario, every proxy path.
 CELL_SETS = ["general/glm-4.5-air", "coding/glm-4.6", "anthropic/glm-4.6"]
-# The scenarios of the real recordings (the documented-surface scenarios run through the proxy in the
-# matrix suite; recording their error cells live here would wait out the proxy's retry back-off).
-RECORDED_SHAPES = {
-    "chat",
-    "chat-stream",
-    "tool",
-    "tool-stream",
-    "parallel-tools",
-    "parallel-tools-stream",
-    "thinking",
-    "thinking-stream",
-    "object-person",
-    "object-person-stream",
-    "object-book",
-    "object-book-stream",
-    "connection",
-}
+# The recorded scenarios and the guides' connection test (the documented-surface scenarios run through the
+# proxy in the matrix suite; recording their error cells live here would wait out the proxy's retry back-off).
+RECORDED_SHAPES = {*RECORDED_SCENARIOS, "connection"}
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,13 @@
 Each adapter is driven against the Z.AI double on loopback inside a recording, so the wire tap counts
 what really reached "Z.AI" (a fallback is two requests, a cache hit none, a refused request none);
 the cassette is then replayed offline and must give the same outcome. Also tested: the catalogue
-snippet that wires the paths in is valid and makes exactly their cells, a recipe leaves LiteLLM's
+entries that wire the paths in make exactly their cells, a recipe leaves LiteLLM's
 process-wide state (response cache, callback lists) as it found it, and two cells in a row do not
 share a Router's memory (cooldowns, rpm counts).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from conformance.catalogue import DEFAULT_CATALOGUE, Catalogue, load_catalogue
+from conformance.catalogue import Catalogue, load_catalogue
 from conformance.double.server import DoubleServer
 from conformance.observation import Exchange, Turn
 from conformance.paths import litellm_router
@@ -30,82 +28,19 @@ from conformance.scenario import request_for
 
 KEY = "double-test-key"
 MODEL = "glm-4.6"
-# What the catalogue gets (handed over as a snippet; the test checks it against the packaged schema).
-SNIPPET = """
-paths:
-  - id: router-fallback
-    title: "LiteLLM Router: fallback to a second deployment"
-    adapter: conformance.paths.litellm_router:RouterFallbackPath
-    protocols: [openai]
-    clients: [litellm]
-    scenarios: [router-fallback]
-  - id: router-cache
-    title: "LiteLLM Router: in-memory response cache"
-    adapter: conformance.paths.litellm_router:RouterCachePath
-    protocols: [openai]
-    clients: [litellm]
-    scenarios: [router-cache]
-  - id: router-rate-limit
-    title: "LiteLLM Router: client-side rate limit (rpm)"
-    adapter: conformance.paths.litellm_router:RouterRateLimitPath
-    protocols: [openai]
-    clients: [litellm]
-    scenarios: [router-rate-limit]
-scenarios:
-  - id: router-fallback
-    title: "Router fallback: the GLM deployment fails (429/1305), the second deployment answers"
-    source: "Z.AI/LiteLLM guide, advanced: fallbacks; docs.litellm.ai/docs/routing (fallbacks)"
-    models: [glm-4.6]
-    paths: [router-fallback]
-    provoke: {fault: "1305", via: header}
-    requests: 2
-    messages:
-      - {role: user, content: Say hi in Portuguese}
-    params: {max_tokens: 4000}
-    expect:
-      - {finish_reason: stop, text: true}
-  - id: router-cache
-    title: "Router response cache: the same request twice, the second answered from the cache"
-    source: "Z.AI/LiteLLM guide, advanced: caching; docs.litellm.ai/docs/routing (Caching, cache_responses)"
-    models: [glm-4.6]
-    paths: [router-cache]
-    requests: 1
-    messages:
-      - {role: user, content: Say hi in Portuguese}
-    params: {max_tokens: 4000}
-    expect:
-      - {finish_reason: stop, text: true}
-  - id: router-rate-limit
-    title: "Router rate limit (rpm 1): of two requests in a row, the second is refused (429) unsent"
-    source: >-
-      Z.AI/LiteLLM guide, advanced: rate limiting; docs.litellm.ai/docs/routing (deployment rpm);
-      LiteLLM router_utils/pre_call_checks/model_rate_limit_check.py (enforce_model_rate_limits)
-    models: [glm-4.6]
-    paths: [router-rate-limit]
-    requests: 1
-    messages:
-      - {role: user, content: Say hi in Portuguese}
-    params: {max_tokens: 4000}
-    expect:
-      - error: {status: 429, verdict: TRANSIENT}
-"""
-ENTRIES = yaml.safe_load(SNIPPET)
-ROUTER_PATHS = tuple(entry["id"] for entry in ENTRIES["paths"])
+# The Router columns: every path the catalogue wires to this module.
+ROUTER_PATHS = tuple(
+    path.id for path in load_catalogue().paths if path.adapter.startswith("conformance.paths.litellm_router:")
+)
 
 
 # --- fixtures and helpers ------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def router_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Catalogue:
-    """The packaged catalogue with the snippet's entries in it (replacing any already pasted)."""
-    data = yaml.safe_load(DEFAULT_CATALOGUE.read_text())
-    for section in ("paths", "scenarios"):
-        ids = {entry["id"] for entry in ENTRIES[section]}
-        data[section] = [e for e in data[section] if e["id"] not in ids] + copy.deepcopy(ENTRIES[section])
-    path = tmp_path_factory.mktemp("catalogue") / "catalogue.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return load_catalogue(path)
+def router_catalogue() -> Catalogue:
+    """The packaged catalogue: the tests drive the entries that ship."""
+    return load_catalogue()
 
 
 def make_path(catalogue: Catalogue, path_id: str, double: DoubleServer) -> ClientPath:
@@ -165,16 +100,17 @@ def body(exchange: Exchange) -> dict[str, Any]:
     return json.loads(exchange.request_body or "{}")
 
 
-# --- the catalogue snippet ---------------------------------------------------------------------------
+# --- the catalogue entries ---------------------------------------------------------------------------
 
 
-def test_the_snippet_makes_each_router_path_run_only_its_own_scenario(router_catalogue: Catalogue) -> None:
+def test_each_router_path_runs_only_its_own_scenario(router_catalogue: Catalogue) -> None:
     cells = [c for c in router_catalogue.cells if c.path.id in ROUTER_PATHS or c.scenario.id in ROUTER_PATHS]
     expected = {f"{endpoint}/{MODEL}/{path}/{path}" for endpoint in ("general", "coding") for path in ROUTER_PATHS}
     assert {c.id for c in cells} == expected  # no anthropic endpoint, no other model, no other pairing
     assert all(c.not_applicable is None for c in cells)
     requests = {s: router_catalogue.scenario(s).requests for s in ROUTER_PATHS}
     assert requests == {"router-fallback": 2, "router-cache": 1, "router-rate-limit": 1}
+    assert set(ROUTER_PATHS) == {"router-fallback", "router-cache", "router-rate-limit"}
 
 
 # --- fallback --------------------------------------------------------------------------------------

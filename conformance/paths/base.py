@@ -20,7 +20,7 @@ from functools import cache
 from typing import Any
 
 from conformance.catalogue import ClientPathSpec, Scenario
-from conformance.observation import ErrorInfo, Turn, Usage
+from conformance.observation import ErrorInfo, Turn, Usage, field_of
 from conformance.recording.scrub import SCRUBBER
 from conformance.scenario import tool_result_messages
 
@@ -136,19 +136,15 @@ class NotOffered(NotImplementedError):
 
 def embedding_turn(response: Any) -> Turn:
     """An embeddings response (any client's object or dict) as a Turn: vector lengths and usage."""
-    data = _field(response, "data") or []
-    lengths = [len(_field(item, "embedding") or []) for item in data]
-    return Turn(index=0, usage=Usage.from_mapping(_field(response, "usage")), extras={"embeddings": lengths})
+    data = field_of(response, "data") or []
+    lengths = [len(field_of(item, "embedding") or []) for item in data]
+    return Turn(index=0, usage=Usage.from_mapping(field_of(response, "usage")), extras={"embeddings": lengths})
 
 
 def models_turn(page: Any) -> Turn:
     """A models listing (an SDK page object, or a list) as a Turn holding the ids."""
-    items = list(_field(page, "data") or []) if not isinstance(page, list) else page
-    return Turn(index=0, extras={"models": [_field(item, "id") for item in items]})
-
-
-def _field(value: Any, name: str) -> Any:
-    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+    items = list(field_of(page, "data") or []) if not isinstance(page, list) else page
+    return Turn(index=0, extras={"models": [field_of(item, "id") for item in items]})
 
 
 class AsyncClientPath(ClientPath):

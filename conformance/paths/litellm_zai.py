@@ -123,8 +123,7 @@ class LiteLLMZaiPath(_LiteLLMZai, ClientPath):
     def embed(self, body: dict[str, Any]) -> Turn:
         """`litellm.embedding()` with the path's provider prefix, endpoint and key."""
         kwargs = self.kwargs(body)
-        for unused in ("num_retries",):
-            kwargs.pop(unused, None)
+        kwargs.pop("num_retries", None)  # a completion() argument
         return embedding_turn(_litellm().embedding(**kwargs))
 
     def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
