@@ -7,7 +7,7 @@ the entry and the field — not with a KeyError deep inside a client path twenty
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cached_property
@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from conformance.yaml_errors import describe_yaml_error
 
 DEFAULT_CATALOGUE = resources.files("conformance") / "data" / "catalogue.yaml"
 IMAGES = resources.files("conformance") / "data" / "images"
@@ -395,7 +397,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     try:
         raw = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
-        raise CatalogueError(f"{source} is not valid YAML: {exc}") from exc
+        raise CatalogueError(describe_yaml_error(source, exc)) from exc
     if not isinstance(raw, dict):
         raise CatalogueError(f"{source}: expected a mapping with endpoints, models, paths, tools, scenarios")
     try:
@@ -486,11 +488,7 @@ def _check_references(data: _CatalogueFile, source: str) -> None:
                         problems.append(
                             f"scenario {scenario.id!r}: field 'cases[{number}].when.{field}': unknown {field} {value!r}"
                         )
-        for expectation in [e for e in scenario.expect] + [e for c in scenario.cases for e in c.expect]:
-            if expectation.json_schema is not None and expectation.json_schema not in data.tools:
-                problems.append(
-                    f"scenario {scenario.id!r}: field 'json_schema': unknown tool {expectation.json_schema!r}"
-                )
+        problems += _turn_problems(scenario, data.tools)
         forced = (
             scenario.tool_choice.get("function", {}).get("name") if isinstance(scenario.tool_choice, dict) else None
         )
@@ -502,12 +500,6 @@ def _check_references(data: _CatalogueFile, source: str) -> None:
         for tool in scenario.tool_results:
             if tool not in scenario.tools:
                 problems.append(f"scenario {scenario.id!r}: field 'tool_results': {tool!r} is not one of its tools")
-        for turn, expectation in enumerate(scenario.expect, start=1):
-            for tool in expectation.tool_calls:
-                if tool not in scenario.tools:
-                    problems.append(
-                        f"scenario {scenario.id!r}: field 'expect[{turn}].tool_calls': {tool!r} is not one of its tools"
-                    )
         if scenario.tools and scenario.tool_results:
             called = {tool for expectation in scenario.expect for tool in expectation.tool_calls}
             unanswered = called - scenario.tool_results.keys()
@@ -515,3 +507,20 @@ def _check_references(data: _CatalogueFile, source: str) -> None:
                 problems.append(f"scenario {scenario.id!r}: field 'tool_results': no result for {sorted(unanswered)}")
     if problems:
         raise CatalogueError(f"{source}: {len(problems)} problem(s)\n  " + "\n  ".join(problems))
+
+
+def _turn_problems(scenario: Scenario, tools: Mapping[str, Tool]) -> list[str]:
+    """Tools named by the expected turns — `expect` and every case's alternative — that the scenario
+    does not offer (tool_calls) or the catalogue does not define (json_schema). A case applies to some
+    cells only, so a typo there would otherwise surface as a wrong verdict on those cells alone."""
+    problems = []
+    alternatives = [(f"cases[{number}].expect", case.expect) for number, case in enumerate(scenario.cases)]
+    for where, expect in [("expect", scenario.expect), *alternatives]:
+        for turn, expectation in enumerate(expect, start=1):
+            field = f"scenario {scenario.id!r}: field '{where}[{turn}]"
+            for tool in expectation.tool_calls:
+                if tool not in scenario.tools:
+                    problems.append(f"{field}.tool_calls': {tool!r} is not one of its tools")
+            if expectation.json_schema is not None and expectation.json_schema not in tools:
+                problems.append(f"{field}.json_schema': unknown tool {expectation.json_schema!r}")
+    return problems

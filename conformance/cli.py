@@ -2,12 +2,17 @@
 
 `run` is pytest over the conformance suites with the plugin's options, so `zai-conformance run` and
 `pytest suites` are the same run. Exit codes: 0 every cell as expected; 1 some cell differs from
-its expectation; 2 a usage error (the message says what to fix).
+its expectation; 2 a usage error (the message says what to fix), or the reports folder is in use
+by another run. `report` exits 1 when a run directory had a corrupt line (the report is written
+without it; a torn last line, from a run killed mid-write, is only a warning). `diff` exits 0 when
+nothing changed between the two runs, 1 when a cell was added, removed or changed, 2 if one cannot
+be read.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -42,21 +47,38 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """Re-render. From a run directory, every good line of cells.jsonl is rendered and each bad one
+    named on stderr and in the report's header: a torn last line (a run killed mid-write) exits 0,
+    any other bad line exits 1. The output folder is taken like a run takes it (never two writers)."""
     from conformance.report import write_reports
-    from conformance.results import load_results, write_json
+    from conformance.reports_lock import ReportsBusy, ReportsLock
+    from conformance.results import load_results, load_run_dir, write_json
+    from conformance.session import UsageError, check_folder
 
+    try:
+        check_folder(Path(args.out), "--out")
+    except UsageError as exc:
+        print(f"zai-conformance report: {exc}", file=sys.stderr)
+        return 2
     source = Path(args.results)
     try:
-        document = load_results(source)
+        document, bad_lines = load_run_dir(source) if source.is_dir() else (load_results(source), [])
     except (OSError, ValueError) as exc:
         print(f"zai-conformance report: cannot read {source}: {exc}", file=sys.stderr)
         return 2
+    for bad in bad_lines:
+        print(f"zai-conformance report: warning: {bad}", file=sys.stderr)
     out = Path(args.out)
-    if source.is_dir():
-        write_json(out / "results.json", document)
-    written = write_reports(document, out)
+    try:
+        with ReportsLock(out):
+            if source.is_dir():
+                write_json(out / "results.json", document)
+            written = write_reports(document, out)
+    except ReportsBusy as exc:
+        print(f"zai-conformance report: {exc}", file=sys.stderr)
+        return 2
     print(f"report: {written['html']}")
-    return 0
+    return 1 if any(not bad.torn for bad in bad_lines) else 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -102,10 +124,25 @@ def cmd_cells(args: argparse.Namespace) -> int:
 
 
 def cmd_double(args: argparse.Namespace) -> int:
-    from conformance.double.server import serve_forever
+    from conformance.double.server import MAX_HANG, ListenError, serve_forever
 
-    serve_forever(args.port, args.host)
+    try:
+        serve_forever(args.port, args.host, max_hang=args.max_hang or MAX_HANG)
+    except ListenError as exc:  # a busy port, a bad port or host: one line, not a traceback
+        print(f"zai-conformance double: {exc}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (argparse type): a socket timeout must be one."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
 
 
 def cmd_double_evidence(args: argparse.Namespace) -> int:
@@ -160,6 +197,20 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if any(check.ok is False for check in checks) else 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    import json
+
+    from conformance.workflows.diff import diff_paths, render
+
+    try:
+        diff = diff_paths(Path(args.old), Path(args.new))
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"zai-conformance diff: cannot read the results: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(diff.to_dict(), indent=2, ensure_ascii=False) if args.json else render(diff, args.limit))
+    return 1 if diff.any else 0
+
+
 def cmd_fidelity(args: argparse.Namespace) -> int:
     from conformance.double.fidelity import main as fidelity_main
 
@@ -199,6 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
     double = sub.add_parser("double", help="serve the Z.AI double on a loopback port (synthetic answers)")
     double.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     double.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    double.add_argument(
+        "--max-hang",
+        type=_seconds,
+        metavar="SECONDS",
+        help="longest a hung or slow request is held for a client that stays connected (default 600)",
+    )
     double.set_defaults(func=cmd_double)
 
     evidence = sub.add_parser(
@@ -238,6 +295,15 @@ def build_parser() -> argparse.ArgumentParser:
     fidelity = sub.add_parser("fidelity", help="measure the double against every real recording in a corpus")
     fidelity.add_argument("corpus", nargs="?", help="corpus folder (default: tests/fixtures/zai-recordings)")
     fidelity.set_defaults(func=cmd_fidelity)
+
+    diff = sub.add_parser(
+        "diff", help="what changed between two runs (results.json or run folders); exit 1 if anything did"
+    )
+    diff.add_argument("old", help="results.json or reports/runs/<id> of the earlier run")
+    diff.add_argument("new", help="results.json or reports/runs/<id> of the later run")
+    diff.add_argument("--json", action="store_true", help="machine-readable output")
+    diff.add_argument("--limit", type=int, default=50, help="cells listed per kind of change (default 50)")
+    diff.set_defaults(func=cmd_diff)
 
     cells = sub.add_parser("cells", help="list cells and the evidence each has")
     cells.add_argument("--cell", action="append", default=[], metavar="PATTERN")

@@ -90,7 +90,7 @@ def _other_plan_is_not_a_problem(checks: list[Check]) -> None:
 
 def probe(endpoint: Endpoint, url: str, api_key: str, model: str) -> Check:
     """One raw connection test on an endpoint, read the way Z.AI answers."""
-    subject = f"endpoint {endpoint.id} ({url})"
+    subject = f"endpoint {endpoint.id} ({SCRUBBER.url(url)})"  # printed: never a credential in it
     if endpoint.protocol == "anthropic":
         target = url.rstrip("/") + "/v1/messages"
         headers = {"x-api-key": api_key, "anthropic-version": "2023-06-01"}

@@ -17,6 +17,7 @@ import yaml
 
 from conformance.results import Expected
 from conformance.verdict import Verdict
+from conformance.yaml_errors import describe_yaml_error
 
 DEFAULT_EXPECTATIONS = resources.files("conformance") / "data" / "expectations.yaml"
 
@@ -61,7 +62,7 @@ class Expectations:
         try:
             raw = yaml.safe_load(text) or []
         except yaml.YAMLError as exc:
-            raise ExpectationsError(f"{source} is not valid YAML: {exc}") from exc
+            raise ExpectationsError(describe_yaml_error(source, exc)) from exc
         if not isinstance(raw, list):
             raise ExpectationsError(f"{source}: expected a list of entries")
         entries = []

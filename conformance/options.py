@@ -71,6 +71,13 @@ RUN_OPTIONS = (
         metavar="SECONDS",
         type=float,
     ),
+    RunOption(
+        "strict-cassettes",
+        "fail a cell's test when its cassette holds recorded interactions the replay never used "
+        "(the verdict stays what the evidence says; without this they are evidence warnings)",
+        "strict_cassettes",
+        flag=True,
+    ),
 )
 
 
@@ -105,4 +112,10 @@ def session_kwargs(getoption: Any) -> dict[str, Any]:
 
 
 def any_given(getoption: Any) -> bool:
-    return any(getoption(f"zai_{option.dest}") for option in RUN_OPTIONS)
+    """Whether any run option was given. A 0 counts (`--zai-idle-timeout 0` is a value to refuse,
+    not an absent one); None, False and [] are the defaults."""
+    return any(_given(getoption(f"zai_{option.dest}")) for option in RUN_OPTIONS)
+
+
+def _given(value: Any) -> bool:
+    return value is not None and value is not False and value != []

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from conformance.double.server import DoubleServer
 
 _SESSION = pytest.StashKey[ConformanceSession]()
+_USAGE_ERROR = pytest.StashKey[str]()  # a setting found unusable while collecting (see below)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,8 +51,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "zai_cell" in metafunc.fixturenames:
-        cells = _session(metafunc.config).selected_cells()
+        try:
+            cells = _session(metafunc.config).selected_cells()
+        except pytest.UsageError as exc:  # raised here, pytest would show a collection traceback
+            metafunc.config.stash[_USAGE_ERROR] = str(exc)
+            cells = []
         metafunc.parametrize("zai_cell", cells, ids=[cell.id for cell in cells])
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config) -> None:
+    """Settings no --zai-* option gave (ZAI_CONFORMANCE_CASSETTES, ZAI_BASE_URL_*, the default folders)
+    are only checked when a suite asks for cells; a problem found then is raised here, after
+    collection, where pytest prints a usage error as one line."""
+    problem = config.stash.get(_USAGE_ERROR, None)
+    if problem is not None:
+        raise pytest.UsageError(problem)
 
 
 @pytest.fixture(scope="session")
@@ -79,10 +94,24 @@ def assert_as_expected(result: CellResult) -> None:
     pytest.fail(message, pytrace=False)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Take the reports folder before the first cell runs, so that a second run on a folder another
+    run holds is one usage error (exit 2 from `zai-conformance run`) rather than every cell failing."""
+    conformance = session.config.stash.get(_SESSION, None)
+    runs_cells = any("zai_cell" in getattr(item, "fixturenames", ()) for item in session.items)
+    if conformance is None or not runs_cells or session.config.option.collectonly:
+        return
+    try:
+        conformance.claim_reports()
+    except USAGE_ERRORS as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     conformance = session.config.stash.get(_SESSION, None)
-    if conformance is not None and conformance.started:
-        conformance.finish()
+    if conformance is not None:
+        conformance.finish()  # writes results and reports if a cell ran; gives the reports folder back
         if conformance.report_error and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -102,6 +131,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     )
     if summary["unexpected"]:
         terminalreporter.write_line(f"{summary['unexpected']} cell(s) differ from their expectation")
+    if summary.get("evidence_warnings"):
+        terminalreporter.write_line(
+            f"{summary['evidence_warnings']} cell(s) with an evidence warning: their cassette holds recorded "
+            "interactions the replay never used (--strict-cassettes fails them)"
+        )
+    for why in (conformance.document["run"].get("keys_refused") or {}).values():
+        terminalreporter.write_line(f"KEY REFUSED: {why}", red=True)
     refused = conformance.document["run"].get("network", {}).get("refused") or []
     if refused:
         terminalreporter.write_line(f"network guard refused {len(refused)} attempt(s): {refused[:3]}")

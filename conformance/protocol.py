@@ -26,6 +26,8 @@ class ProtocolFacts:
 class ErrorClasses:
     blocked: dict[str, str]
     transient: dict[str, str]
+    key_refused: dict[str, str]  # the run's key: stop recording on that endpoint
+    one_off: dict[str, str]  # one request's content: never replaces a good older recording
 
 
 @cache
@@ -66,4 +68,9 @@ def neutral_finish(value: str | None) -> str | None:
 @cache
 def error_classes() -> ErrorClasses:
     raw = _raw()["errors"]
-    return ErrorClasses(blocked=dict(raw["blocked"]), transient=dict(raw["transient"]))
+    return ErrorClasses(
+        blocked=dict(raw["blocked"]),
+        transient=dict(raw["transient"]),
+        key_refused=dict(raw["key_refused"]),
+        one_off=dict(raw["one_off"]),
+    )

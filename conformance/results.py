@@ -14,11 +14,13 @@ import platform
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from conformance.equivalence import stream_equivalence
 from conformance.observation import Observation
@@ -39,6 +41,7 @@ CLIENT_DISTRIBUTIONS = (
     "vcrpy",
     "pytest",
 )
+RECORD_KEYS = ("cell", "endpoint", "model", "path", "scenario", "verdict")  # what every report reads
 
 
 def client_versions() -> dict[str, str]:
@@ -81,6 +84,10 @@ class CellResult:
     harness_error: str | None = None  # the harness itself failed on this cell (a defect to fix)
     expected: Expected | None = None
     limits: dict[str, float] | None = None  # seconds: idle (→ HANG) and connect, as the cell ran
+    # Not written as such (evidence.unused and evidence.warnings say it): recorded interactions a
+    # replay that went to its end never asked for, and whether the run fails the test for that.
+    unused_interactions: int = 0
+    strict_cassettes: bool = False
 
     @property
     def as_expected(self) -> bool | None:
@@ -151,6 +158,7 @@ def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
             1 for cell in cells if _bytes_behind(cell) == "none" and cell["verdict"] not in unjudged
         ),
         "unexpected": sum(1 for cell in cells if cell.get("as_expected") is False),
+        "evidence_warnings": sum(1 for cell in cells if (cell.get("evidence") or {}).get("warnings")),
     }
 
 
@@ -158,13 +166,14 @@ class ResultsWriter:
     """Appends cell records as they come, and writes the gathered results.json at the end."""
 
     def __init__(self, reports_dir: Path, run: dict[str, Any]) -> None:
+        run = SCRUBBER.data(run)  # the run header too: a base URL can carry a key or a password
         self.reports_dir = reports_dir
         self.run = run
         self.run_dir = reports_dir / "runs" / run["id"]
         self.run_dir.mkdir(parents=True, exist_ok=True)
         _prune_runs(self.run_dir.parent, keep=KEEP_RUNS)
         self._jsonl = (self.run_dir / "cells.jsonl").open("a", encoding="utf-8")
-        (self.run_dir / "run.json").write_text(json.dumps(run, indent=2), encoding="utf-8")
+        write_text(self.run_dir / "run.json", json.dumps(run, indent=2))
         self.cells: list[dict[str, Any]] = []
 
     def add(self, result: CellResult) -> None:
@@ -175,8 +184,8 @@ class ResultsWriter:
 
     def finish(self, extra_run: dict[str, Any] | None = None) -> dict[str, Any]:
         self._jsonl.close()
-        run = {**self.run, **(extra_run or {}), "finished_at": now()}
-        (self.run_dir / "run.json").write_text(json.dumps(run, indent=2), encoding="utf-8")
+        run = SCRUBBER.data({**self.run, **(extra_run or {}), "finished_at": now()})
+        write_text(self.run_dir / "run.json", json.dumps(run, indent=2))
         document = gather(run, self.cells)
         write_json(self.reports_dir / "results.json", document)
         return document
@@ -232,30 +241,105 @@ def unpack_body(document: dict[str, Any], exchange: dict[str, Any], key: str) ->
     return document["bodies"].get(ref) if ref else exchange.get(key)
 
 
-def write_json(path: Path, document: dict[str, Any]) -> None:
+@contextmanager
+def atomic_file(path: Path) -> Iterator[IO[str]]:
+    """A text file that appears whole or not at all: written to a temporary file in the same folder,
+    then renamed over `path` (os.replace is atomic within a filesystem). A browser, a CI job or
+    another run reading the folder never sees half a report; a failed write keeps the previous file
+    and leaves no temporary one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())  # the bytes are on disk before the name points at them
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for reading
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_file(path) as handle:
+        handle.write(text)
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    with atomic_file(path) as handle:
         json.dump(document, handle, ensure_ascii=False)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for reading
-    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A line of a run's cells.jsonl that is not a cell record: skipped, and named."""
+
+    file: Path
+    number: int
+    problem: str
+    torn: bool  # the file's last line, with no newline after it: the run was killed while writing it
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.number}"
+        if self.torn:
+            return f"{where}: skipped a torn last line — the run was killed mid-write ({self.problem})"
+        return f"{where}: skipped a corrupt line — {self.problem}; its cell is not in this report"
+
+
+def read_cells(cells_file: Path) -> tuple[list[dict[str, Any]], list[BadLine]]:
+    """The cell records of a cells.jsonl, and every line that is not one. Lines are decoded one by
+    one: a record cut inside a multi-byte character spoils that record, not the file."""
+    lines = cells_file.read_bytes().split(b"\n")
+    cells: list[dict[str, Any]] = []
+    bad: list[BadLine] = []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            cells.append(_cell_record(raw))
+        except ValueError as exc:  # the last piece has no newline after it only if the write was cut
+            bad.append(BadLine(cells_file, number, str(exc), torn=number == len(lines)))
+    return cells, bad
+
+
+def _cell_record(raw: bytes) -> dict[str, Any]:
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+        raise ValueError(f"not a JSON record ({exc})") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"not a cell record (a JSON {type(record).__name__}, not an object)")
+    missing = [key for key in RECORD_KEYS if not isinstance(record.get(key), str)]
+    if missing:
+        raise ValueError(f"not a cell record (no {', '.join(missing)})")
+    return record
+
+
+def load_run_dir(path: Path) -> tuple[dict[str, Any], list[BadLine]]:
+    """Gather a run directory (runs/<id>/: run.json and cells.jsonl), finished or not.
+
+    A line of cells.jsonl that is not a cell record does not refuse the run: every other record is
+    gathered, and each bad line is returned and named (file:line, and why) in the document's
+    `run.warnings`, which the report's header shows. A torn last line (no newline after it) is what
+    a run killed mid-write leaves, and loses only the cell it was writing; a bad line anywhere else
+    is corruption (`BadLine.torn` is False), which `zai-conformance report` treats as an error."""
+    run_file, cells_file = path / "run.json", path / "cells.jsonl"
+    if not cells_file.is_file():
+        raise FileNotFoundError(f"{path}: no cells.jsonl (is this a run directory?)")
+    run = json.loads(run_file.read_text(encoding="utf-8")) if run_file.is_file() else {"id": path.name}
+    cells, bad = read_cells(cells_file)
+    run = {**run, "finished_at": run.get("finished_at")}
+    if bad:
+        run["warnings"] = [*run.get("warnings", []), *map(str, bad)]
+    return gather(run, cells), bad
 
 
 def load_results(path: Path) -> dict[str, Any]:
-    """Read results.json, or gather a run directory's cells.jsonl (a run that never finished)."""
+    """Read results.json, or gather a run directory's cells.jsonl (a run that never finished; its
+    bad lines are skipped and named in `run.warnings`, see load_run_dir)."""
     if path.is_dir():
-        run_file, cells_file = path / "run.json", path / "cells.jsonl"
-        if not cells_file.is_file():
-            raise FileNotFoundError(f"{path}: no cells.jsonl (is this a run directory?)")
-        run = json.loads(run_file.read_text(encoding="utf-8")) if run_file.is_file() else {"id": path.name}
-        cells = []
-        for number, line in enumerate(cells_file.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    cells.append(json.loads(line))
-                except ValueError as exc:
-                    raise ValueError(f"{cells_file}:{number}: not a JSON record ({exc})") from exc
-        return gather({**run, "finished_at": run.get("finished_at")}, cells)
+        return load_run_dir(path)[0]
     document = json.loads(path.read_text(encoding="utf-8"))
     if document.get("schema") != SCHEMA:
         raise ValueError(f"{path}: not a {SCHEMA} document")

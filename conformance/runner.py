@@ -24,6 +24,7 @@ from conformance.checks.request import check_request
 from conformance.checks.response import check_turn
 from conformance.observation import Exchange, Observation, Turn
 from conformance.paths.base import Target, load_adapter
+from conformance.protocol import error_classes
 from conformance.recording.cassette import CorruptCassette
 from conformance.recording.evidence import EvidenceStore
 from conformance.recording.recorder import Recorder, WireTap
@@ -41,6 +42,10 @@ REPLAY_KEY = "zai-conformance-replay-key"  # a placeholder: replay needs a key-s
 INVALID_KEY = "zai-conformance-invalid-key"
 WRONG_PLAN_KEY = {"general": "double-coding-zai-conformance", "coding": "double-payg-zai-conformance"}
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection, every cell
+# Replay's only clock. A replayed client gets this timeout instead of the cell's idle limit: a recorded
+# hang replays as the client's timeout at once (the cassette holds it as a transport fault), so in replay
+# a timeout can only mean the harness or the machine stalled — never a HANG verdict.
+REPLAY_STALL_GUARD = 600.0
 KINDS_NOT_OVERWRITTEN = frozenset({Verdict.TRANSIENT, Verdict.BLOCKED, Verdict.HANG})
 
 
@@ -52,6 +57,7 @@ class RunSettings:
     api_key: str | None = None
     idle_timeout: float | None = None  # default: 10 s replay, 120 s live
     record_kind: str = "live"  # the evidence kind live recordings are filed under (double: issue 3)
+    strict_cassettes: bool = False  # an evidence warning (recorded interactions left unused) fails the test
 
     @property
     def live(self) -> bool:
@@ -59,6 +65,12 @@ class RunSettings:
 
     def timeout(self) -> float:
         return self.idle_timeout if self.idle_timeout is not None else (120.0 if self.live else 10.0)
+
+    def client_timeout(self, idle: float) -> float:
+        """The timeout a client is actually given. Live: the idle limit (silence that long is a HANG).
+        Replay: only the stall guard — replay verdicts come from the evidence, not from how busy the
+        machine is."""
+        return idle if self.live else max(idle, REPLAY_STALL_GUARD)
 
 
 def record_command(cell: Cell) -> str:
@@ -71,6 +83,8 @@ class CellRunner:
         self.settings = settings
         self.store = EvidenceStore(settings.cassette_root)
         self.recorder = recorder or Recorder()
+        # endpoint id → why: Z.AI refused the run's key there, so nothing more is sent or recorded on it
+        self.refused_keys: dict[str, str] = {}
         if settings.api_key:
             SCRUBBER.add_secret(settings.api_key)
 
@@ -131,6 +145,13 @@ class CellRunner:
                 evidence_error=str(exc),
                 record_command=record_command(cell),
             )
+        stalled = _stalled(observation)
+        if stalled is not None:
+            why = (
+                f"replay stalled: {stalled} after the {REPLAY_STALL_GUARD:.0f} s stall guard, and the evidence "
+                "holds no recorded timeout — the machine or the harness stalled; this is not a verdict"
+            )
+            return self._result(cell, Verdict.FAIL, [why], harness_error=why, observation=observation)
         result = self._judge(cell, observation, intended, recorded)
         result.evidence = {
             "kind": evidence.kind,
@@ -138,7 +159,22 @@ class CellRunner:
             "provenance": provenance,
             "used": any(e.outcome == "replayed" for e in observation.exchanges),
         }
+        self._warn_unused(result, recorded)
         return result
+
+    def _warn_unused(self, result: CellResult, recorded: int) -> None:
+        """An evidence warning: the cassette holds interactions a replay that ran to its end never
+        asked for — the path stopped sending a request it sent when recorded, or the cassette holds
+        more than the cell. The verdict stands; --strict-cassettes fails the test for it."""
+        unused = result.unused_interactions
+        if not unused or result.evidence is None:
+            return
+        result.evidence["unused"] = unused
+        result.evidence["warnings"] = [
+            f"{result.evidence['cassette']} holds {recorded} interactions; the path used {recorded - unused}: "
+            f"{unused} recorded interaction(s) never asked for"
+        ]
+        result.strict_cassettes = self.settings.strict_cassettes
 
     def _live(self, cell: Cell) -> CellResult:
         if not self.settings.api_key:
@@ -149,6 +185,10 @@ class CellRunner:
             return self._result(
                 cell, Verdict.SKIPPED, [f"{double_only}: this cell's evidence comes from the Z.AI double"]
             )
+        provokes_key = cell.scenario.provoke is not None and cell.scenario.provoke.key is not None
+        refused = self.refused_keys.get(cell.endpoint.id)
+        if refused is not None and not provokes_key:
+            return self._result(cell, Verdict.SKIPPED, [f"not run: {refused}"])
         final = self.store.location(self.settings.record_kind, cell)
         scratch = final.with_name(f".{final.stem}.recording-{os.getpid()}.yaml")
         scratch.unlink(missing_ok=True)
@@ -173,7 +213,13 @@ class CellRunner:
         except BaseException:
             scratch.unlink(missing_ok=True)
             raise
-        kept = self._keep_recording(scratch, final, result)
+        refusal = _refusal(observation)
+        if refusal is not None and refusal[1] in error_classes().key_refused and not provokes_key:
+            return self._key_refused(cell, scratch, refusal, observation)
+        worse = None
+        if refusal is not None and refusal[1] in error_classes().one_off and not _provokes(cell, refusal[1]):
+            worse = f"a one-off refusal, code {refusal[1]}, this time"
+        kept = self._keep_recording(scratch, final, result, worse)
         recorded = any(e.outcome == "recorded" for e in observation.exchanges)
         if kept or recorded:
             result.evidence = {
@@ -184,20 +230,34 @@ class CellRunner:
             }
         return result
 
-    def _keep_recording(self, scratch: Path, final: Path, result: CellResult) -> bool:
+    def _key_refused(self, cell: Cell, scratch: Path, refusal: tuple[int, str], observation: Observation) -> CellResult:
+        """Z.AI refused the run's key: a property of the run, not of this cell. Nothing of it is kept,
+        no later cell on this endpoint is sent, every older recording stays, and the run says so once."""
+        scratch.unlink(missing_ok=True)
+        status, code = refusal
+        meaning = error_classes().key_refused[code]
+        why = (
+            f"Z.AI refused the run's key on the {cell.endpoint.id} endpoint (HTTP {status}, code {code}: {meaning}) "
+            f"at cell {cell.id}; nothing more is recorded on this endpoint and every older recording is kept"
+        )
+        self.refused_keys[cell.endpoint.id] = why
+        log.warning("%s — check ZAI_API_KEY (and the plan: a Coding Plan key works on coding/anthropic)", why)
+        return self._result(cell, Verdict.SKIPPED, [why], observation=observation)
+
+    def _keep_recording(self, scratch: Path, final: Path, result: CellResult, worse: str | None = None) -> bool:
         """Make the new recording the cell's cassette, unless an older one is better evidence: any
-        older recording beats one in which the client sent nothing, and one that only met a quota, an
-        overload or a hang. A recording with nothing sent is kept when there is no older one: it
-        documents that the client refused (and replay shows it again, or shows that it changed).
-        Returns whether the new recording was kept."""
+        older recording beats one in which the client sent nothing, one that only met a quota, an
+        overload or a hang, and one refused for its content once (`worse` says why). A recording with
+        nothing sent is kept when there is no older one: it documents that the client refused (and
+        replay shows it again, or shows that it changed). Returns whether the new recording was kept."""
         if not scratch.exists():
             return False
         sent = any(e.outcome == "recorded" for e in (result.observation.exchanges if result.observation else []))
-        if final.exists() and (not sent or result.verdict in KINDS_NOT_OVERWRITTEN):
+        if worse is None and (not sent or result.verdict in KINDS_NOT_OVERWRITTEN):
+            worse = f"{result.verdict.value} this time"
+        if final.exists() and worse is not None:
             scratch.unlink()
-            result.reasons.append(
-                f"previous recording kept ({result.verdict.value} this time): {self._relative(final)}"
-            )
+            result.reasons.append(f"previous recording kept ({worse}): {self._relative(final)}")
             return False
         os.replace(scratch, final)
         return True
@@ -214,8 +274,8 @@ class CellRunner:
         target = Target(
             base_url=self.base_url(cell),
             api_key=self._key(cell),
-            idle_timeout=limits["idle_s"],
-            connect_timeout=limits["connect_s"],
+            idle_timeout=self.settings.client_timeout(limits["idle_s"]),
+            connect_timeout=self.settings.client_timeout(limits["connect_s"]),
         )
         adapter = load_adapter(cell.path)(cell.path, target)
         adapter.client_params = dict(cell.scenario.client_params)
@@ -288,7 +348,11 @@ class CellRunner:
             if wanted.cost:
                 findings += check_cost(turn, wire, cell.model)
         findings += _conversation_findings(observation, scenario, recorded, failure is not None)
-        extra: dict[str, Any] = {"findings": findings, "observation": observation}
+        extra: dict[str, Any] = {
+            "findings": findings,
+            "observation": observation,
+            "unused_interactions": _unused_interactions(observation, recorded, failure is not None),
+        }
         if failure is not None:
             verdict, why = failure
             if verdict is Verdict.NOT_RECORDED:
@@ -322,6 +386,33 @@ class CellRunner:
 def _is_zai(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     return host == "z.ai" or host.endswith(".z.ai")
+
+
+def _refusal(observation: Observation) -> tuple[int, str] | None:
+    """The first error Z.AI itself answered in this recording: (HTTP status, business code)."""
+    for exchange in observation.exchanges:
+        if exchange.outcome == "recorded" and exchange.status is not None and exchange.status >= 400:
+            wire = read_answer(exchange.status, exchange.response_body, exchange.response_headers, exchange.url)
+            if wire.error_code is not None:
+                return exchange.status, str(wire.error_code)
+    return None
+
+
+def _provokes(cell: Cell, code: str) -> bool:
+    """The scenario asks for this error code on this cell (then getting it is good evidence)."""
+    expect, _ = cell.scenario.expectations(cell.endpoint, cell.model)
+    return any(turn.error is not None and turn.error.code == code for turn in expect)
+
+
+def _stalled(observation: Observation) -> str | None:
+    """In replay, a client timeout must come from a recorded transport fault; otherwise say which turn
+    timed out (the replay stalled, which no verdict may rest on)."""
+    if any(e.transport_fault for e in observation.exchanges):
+        return None
+    for turn in observation.turns:
+        if turn.error is not None and turn.error.timeout:
+            return f"turn {turn.index + 1} timed out ({turn.error.exception.rsplit('.', 1)[-1]})"
+    return None
 
 
 def _exchange_for(exchanges: list[Exchange], turn: Turn) -> Exchange | None:
@@ -367,13 +458,21 @@ def _conversation_findings(observation: Observation, scenario: Scenario, recorde
                 f"the conversation stopped after {len(observation.turns)} of {turns} turns",
             )
         )
-    replayed = sum(1 for e in observation.exchanges if e.outcome == "replayed")
-    if not failed and replayed and replayed < recorded:
+    unused = _unused_interactions(observation, recorded, failed)
+    if unused:
         findings.append(
             Finding(
                 "evidence",
                 Severity.INFO,
-                f"the recording has {recorded} interactions; the path used {replayed}",
+                f"the recording has {recorded} interactions; the path used {recorded - unused}",
             )
         )
     return findings
+
+
+def _unused_interactions(observation: Observation, recorded: int, failed: bool) -> int:
+    """Recorded interactions a replay never asked for. Counted only when the path used some of the
+    recording and the conversation ran to its end: a client that refused before sending, or a failure
+    that stopped the conversation, leaves the rest unused for a reason its verdict already gives."""
+    replayed = sum(1 for e in observation.exchanges if e.outcome == "replayed")
+    return recorded - replayed if not failed and replayed and replayed < recorded else 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from conformance.envfile import EnvFileError, EnvTarget, read_env_file, target_f
 from conformance.expectations import Expectations
 from conformance.recording import netguard
 from conformance.recording.scrub import SCRUBBER
+from conformance.reports_lock import ReportsBusy, ReportsLock
 from conformance.results import CellResult, ResultsWriter, client_versions, now
 from conformance.runner import CellRunner, RunSettings
 from conformance.verdict import Verdict
@@ -48,6 +50,48 @@ class UsageError(ValueError):
 
 
 USAGE_ERRORS = (UsageError, EnvFileError)
+CASSETTES_ENV = "ZAI_CONFORMANCE_CASSETTES"
+REPORTS_ENV = "ZAI_CONFORMANCE_REPORTS"
+
+
+def _chosen(given: str | None, option: str, variable: str, environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """A folder setting's value and who set it, for the message if it cannot work: the option, else
+    the environment variable, else (None, "") — the default."""
+    if given:
+        return given, option
+    if environ.get(variable):
+        return environ[variable], variable
+    return None, ""
+
+
+def check_idle_timeout(seconds: float | None) -> None:
+    """The idle limit must be a positive, finite number of seconds: 0 or -1 would end every call at
+    once (live, as a network TRANSIENT the harness caused), nan or inf would never end a hang."""
+    if seconds is not None and not 0 < seconds < math.inf:
+        raise UsageError(f"--idle-timeout {seconds:g}: must be a positive, finite number of seconds")
+
+
+def check_cassettes(root: Path, given_by: str, live: bool) -> None:
+    """Replay reads the cassettes: a folder that is not there would make every cell NOT_RECORDED and
+    the run pass, judging nothing. Live mode makes the folder on its first recording, so there it only
+    has to be makeable. The default folder is not checked in replay (a checkout may have none yet)."""
+    if live:
+        check_folder(root, given_by or "the default cassette folder")
+    elif given_by and not root.is_dir():
+        what = "is a file, not a folder" if root.exists() else "does not exist"
+        raise UsageError(f"{given_by} {root}: the cassette folder {what} (replay reads recorded cassettes from it)")
+
+
+def check_folder(folder: Path, given_by: str) -> None:
+    """A folder the run writes into must be one, or be makeable: a file in its place, or in place of a
+    folder above it, would otherwise end the run with a traceback once the first cell is written."""
+    for candidate in (folder, *folder.parents):
+        if candidate.is_dir():
+            return
+        if candidate.exists() or candidate.is_symlink():
+            if candidate == folder:
+                raise UsageError(f"{given_by} {folder}: that is a file, not a folder; give a folder")
+            raise UsageError(f"{given_by} {folder}: {candidate} is a file, so no folder can be made there")
 
 
 def parse_base_urls(pairs: list[str], catalogue: Catalogue, environ: Mapping[str, str]) -> dict[str, str]:
@@ -61,13 +105,16 @@ def parse_base_urls(pairs: list[str], catalogue: Catalogue, environ: Mapping[str
     for pair in pairs:
         endpoint, sep, url = pair.partition("=")
         if not sep or not url:
-            raise UsageError(f"--base-url {pair!r}: expected ENDPOINT=URL (endpoints: {', '.join(sorted(known))})")
+            shown = SCRUBBER.text(pair)  # a usage error is printed: the URL may carry a credential
+            raise UsageError(f"--base-url {shown!r}: expected ENDPOINT=URL (endpoints: {', '.join(sorted(known))})")
         if endpoint not in known:
-            raise UsageError(f"--base-url {pair!r}: unknown endpoint {endpoint!r} (known: {', '.join(sorted(known))})")
+            shown = SCRUBBER.text(pair)
+            raise UsageError(f"--base-url {shown!r}: unknown endpoint {endpoint!r} (known: {', '.join(sorted(known))})")
         urls[endpoint] = url
     for endpoint, url in urls.items():
         if not url.startswith(("http://", "https://")):
-            raise UsageError(f"base URL for {endpoint!r} must start with http:// or https://, got {url!r}")
+            shown = SCRUBBER.text(url)
+            raise UsageError(f"base URL for {endpoint!r} must start with http:// or https://, got {shown!r}")
     return {endpoint: url.rstrip("/") for endpoint, url in urls.items()}
 
 
@@ -91,6 +138,8 @@ class ConformanceSession:
         self._refused: Any = None
         self._log_handler: logging.Handler | None = None
         self.report_error: str | None = None
+        self._lock = ReportsLock(reports_dir)  # one run per reports folder (see claim_reports)
+        self._run_id: str | None = None
         self.configuration: dict[str, Any] | None = None  # what an --env-file set (never the key)
         self.document: dict[str, Any] | None = None
 
@@ -106,6 +155,7 @@ class ConformanceSession:
         catalogue: str | None = None,
         expectations: str | None = None,
         idle_timeout: float | None = None,
+        strict_cassettes: bool = False,
         env_file: str | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> ConformanceSession:
@@ -115,17 +165,23 @@ class ConformanceSession:
         urls = parse_base_urls(base_urls or [], loaded, environ)
         if target.base_url and target.endpoint not in urls:
             urls[target.endpoint] = target.base_url
+        check_idle_timeout(idle_timeout)
+        cassettes, cassettes_from = _chosen(cassettes, "--cassettes", CASSETTES_ENV, environ)
+        check_cassettes(Path(cassettes or "cassettes"), cassettes_from, live)
+        reports, reports_from = _chosen(reports, "--reports", REPORTS_ENV, environ)
+        check_folder(Path(reports or "reports"), reports_from or "the default reports folder")
         settings = RunSettings(
             mode="live" if live else "replay",
-            cassette_root=Path(cassettes or environ.get("ZAI_CONFORMANCE_CASSETTES") or "cassettes"),
+            cassette_root=Path(cassettes or "cassettes"),
             base_urls=urls,
             api_key=target.api_key or environ.get(KEY_ENV) or None,
             idle_timeout=idle_timeout,
+            strict_cassettes=strict_cassettes,
         )
         cells = cells or target.cell_patterns()
         if env_file:
             environment_used = {"env_file": str(env_file), "used": target.used}
-        reports_dir = Path(reports or environ.get("ZAI_CONFORMANCE_REPORTS") or "reports")
+        reports_dir = Path(reports or "reports")
         session = cls(settings, loaded, Expectations.load(expectations), reports_dir, cells)
         session.configuration = environment_used if env_file else None
         return session
@@ -140,13 +196,30 @@ class ConformanceSession:
     def started(self) -> bool:
         return self._writer is not None
 
+    @property
+    def run_id(self) -> str:
+        """`<UTC start>-<mode>-<pid>`: the runs/ directory name, fixed the first time it is asked for."""
+        if self._run_id is None:
+            self._run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + f"-{self.settings.mode}-{os.getpid()}"
+        return self._run_id
+
+    def claim_reports(self) -> None:
+        """Take the reports folder for this run, before any cell runs (the plugin calls this as the
+        test loop starts; the first cell does otherwise). Another run holding it: a UsageError at
+        once, naming the folder and that run — two runs never interleave their reports."""
+        try:
+            self._lock.acquire(f"pid {os.getpid()}, run {self.run_id}")
+        except ReportsBusy as exc:
+            raise UsageError(str(exc)) from None
+
     def _start(self) -> None:
+        self.claim_reports()
         self._guard = contextlib.ExitStack()
         if not self.settings.live:
             self._refused = self._guard.enter_context(netguard.loopback_only())
         self._runner = CellRunner(self.catalogue, self.settings)
         started = now()
-        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + f"-{self.settings.mode}-{os.getpid()}"
+        run_id = self.run_id
         self._writer = ResultsWriter(
             self.reports_dir,
             {
@@ -170,6 +243,7 @@ class ConformanceSession:
                 "paths": [{"id": p.id, "title": p.title} for p in self.catalogue.paths],
                 "key_present": bool(self.settings.api_key),
                 "selection": self.patterns,
+                "strict_cassettes": self.settings.strict_cassettes,
                 "configuration": self.configuration,
             },
         )
@@ -193,11 +267,16 @@ class ConformanceSession:
         return result
 
     def finish(self) -> dict[str, Any] | None:
-        """Write results.json and the reports; release the network guard. Safe to call twice."""
+        """Write results.json and the reports; release the network guard and the reports folder.
+        Safe to call twice, and before any cell ran (then it only releases the folder)."""
         if self._writer is None or self.document is not None:
+            self._lock.release()
             return self.document
         refused = self._refused.list() if self._refused is not None else []
-        document = self._writer.finish({"network": {"guard": not self.settings.live, "refused": refused}})
+        keys_refused = dict(self._runner.refused_keys) if self._runner is not None else {}
+        document = self._writer.finish(
+            {"network": {"guard": not self.settings.live, "refused": refused}, "keys_refused": keys_refused}
+        )
         if self._guard is not None:
             self._guard.close()
         from conformance.report import write_reports
@@ -216,6 +295,7 @@ class ConformanceSession:
             logging.getLogger("conformance").removeHandler(self._log_handler)
             self._log_handler.close()
         self.document = document
+        self._lock.release()
         return document
 
 
@@ -253,9 +333,19 @@ def _outcome(result: CellResult) -> tuple[str, str] | None:
         if result.record_command:
             why += f" — record it with: {result.record_command}"
         return "skip", f"{result.verdict.value}: {why}"
+    strict = _strict_failure(result)
     if result.verdict != expected:
         kind = "unexpected pass" if result.verdict is Verdict.PASS else f"unexpected {result.verdict.value}"
         because = f" ({result.expected.reason})" if result.expected and result.expected.reason else ""
-        lines = "\n  ".join(result.reasons) or "(no reasons)"
+        lines = "\n  ".join([*result.reasons, *([strict] if strict else [])]) or "(no reasons)"
         return "fail", f"{kind}; expected {expected.value}{because}\n  {lines}"
-    return None
+    return ("fail", f"{result.cell}: {strict}") if strict else None
+
+
+def _strict_failure(result: CellResult) -> str | None:
+    """--strict-cassettes: the evidence's warnings (recorded interactions the path never used) fail the
+    test. The verdict stays what the evidence says; only the test outcome changes."""
+    warnings = (result.evidence or {}).get("warnings") or []
+    if not result.strict_cassettes or not warnings:
+        return None
+    return "--strict-cassettes: " + "; ".join(warnings)

@@ -353,3 +353,40 @@ def test_unserialisable_provenance_keeps_the_old_cassette(tmp_path):
         cassette.write(path, {"kind": object()}, [_interaction("a", "new")])
     assert os.listdir(tmp_path) == ["c.yaml"]
     assert path.read_bytes() == before
+
+
+# --- evidence: bodies are what their headers say ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "problem"),
+    [
+        pytest.param("application/json", "<html>502 Bad Gateway</html>", "declared application/json but is not JSON"),
+        pytest.param("application/json; charset=UTF-8", '{"choices": [', "is not JSON"),
+        pytest.param("text/event-stream", 'data: {"id":"1"}\n\ndata: {"id":\n\ndata: [DONE]\n\n', "SSE line 3"),
+    ],
+)
+def test_a_body_that_is_not_what_its_headers_declare_is_bad_evidence(tmp_path, content_type, body, problem):
+    path = tmp_path / "c.yaml"
+    interaction = _interaction('{"model":"glm-4.6"}', body)
+    interaction["response"]["headers"] = {"Content-Type": [content_type]}
+    cassette.write(path, PROVENANCE, [interaction])
+    cassette.read(path)  # a well-formed file: the format stores any bytes...
+    with pytest.raises(CorruptCassette) as caught:  # ...but replay refuses it as evidence, naming file and place
+        Persister.load_cassette(path)
+    message = str(caught.value)
+    assert str(path) in message and "interactions[0].response.body" in message and problem in message
+
+
+def test_a_non_json_error_page_is_evidence_when_its_headers_say_html(tmp_path):
+    path = tmp_path / "c.yaml"
+    interaction = _interaction('{"model":"glm-4.6"}', "<html>502 Bad Gateway</html>")
+    interaction["response"]["headers"] = {"Content-Type": ["text/html"]}
+    cassette.write(path, PROVENANCE, [interaction])
+    assert Persister.load_cassette(path)[1][0]["body"]["string"].startswith(b"<html>")
+
+
+def test_every_committed_cassette_is_good_evidence():
+    root = Path(__file__).resolve().parent.parent / "cassettes"
+    for path in sorted(root.glob("public/**/*.yaml")):
+        Persister.load_cassette(path)

@@ -267,6 +267,36 @@ def test_expected_tool_call_to_an_unoffered_tool(write_catalogue):
     assert "scenario 'object-person': field 'expect[1].tool_calls': 'Book' is not one of its tools" in message
 
 
+def _with_case(expect: dict) -> object:
+    """An edit giving scenario 'object-person' one alternative expectation (a case) of one turn."""
+
+    def edit(data):
+        scenario = data["scenarios"][_index(data["scenarios"], "object-person")]
+        scenario["cases"] = [{"when": {"model": ["glm-4.6"]}, "why": "a case", "expect": [expect]}]
+
+    return edit
+
+
+def test_expected_tool_call_in_a_case_to_a_tool_that_does_not_exist(write_catalogue):
+    message = _error(write_catalogue(_with_case({"finish_reason": "tool_calls", "tool_calls": ["nonexistent"]})))
+    assert (
+        "scenario 'object-person': field 'cases[0].expect[1].tool_calls': 'nonexistent' is not one of its tools"
+        in message
+    )
+
+
+@pytest.mark.parametrize("where", ["expect", "cases[0].expect"])
+def test_json_schema_of_a_tool_that_does_not_exist_names_the_turn(write_catalogue, where):
+    turn = {"finish_reason": "stop", "json_schema": "nonexistent"}
+
+    def in_expect(data):
+        data["scenarios"][_index(data["scenarios"], "object-person")]["expect"] = [turn]
+
+    message = _error(write_catalogue(in_expect if where == "expect" else _with_case(turn)))
+    assert f"scenario 'object-person': field '{where}[1].json_schema': unknown tool 'nonexistent'" in message
+    assert "1 problem(s)" in message
+
+
 def test_forced_tool_choice_of_an_unoffered_tool(write_catalogue):
     def edit(data):
         scenario = data["scenarios"][_index(data["scenarios"], "object-person")]
@@ -289,7 +319,8 @@ def test_duplicate_tool_names_are_refused(write_catalogue, catalogue_data):
     text = yaml.safe_dump(catalogue_data, sort_keys=False)
     weather_again = "tools:\n  weather:\n    description: another weather\n    parameters: {type: object}\n"
     path = write_catalogue(text=text.replace("tools:\n", weather_again, 1))
-    assert "weather" in _error(path)
+    second = [number for number, line in enumerate(path.read_text().splitlines(), 1) if line == "  weather:"][1]
+    assert f"{path}:{second}:3: duplicate key 'weather'" in _error(path)
 
 
 def test_expect_turns_must_match_tool_results(write_catalogue):
@@ -358,7 +389,12 @@ def test_every_problem_is_reported_at_once(write_catalogue):
 def test_invalid_yaml(write_catalogue):
     path = write_catalogue(text="models: [unclosed\n")
     message = _error(path)
-    assert str(path) in message and "is not valid YAML" in message
+    assert message == f"{path}:2:1: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence at 1:9)"
+
+
+def test_invalid_yaml_names_the_line_and_column_one_based(write_catalogue):
+    path = write_catalogue(text="endpoints:\n  - id: general\nmodels\nscenarios: []\n")
+    assert _error(path) == f"{path}:4:1: could not find expected ':' (while scanning a simple key at 3:1)"
 
 
 def test_not_a_mapping(write_catalogue):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conformance.catalogue import load_catalogue
 from conformance.cli import main
 from conformance.results import gather
+from conformance.session import ConformanceSession, UsageError
 
 
 def test_cells_lists_applicability_and_evidence(capsys) -> None:
@@ -80,3 +83,83 @@ def test_run_options_reach_pytest_under_their_plugin_names() -> None:
         "--zai-idle-timeout",
         "3.0",
     ]
+
+
+# --- bad input: one line saying what and where, exit 2 -------------------------------------------------
+
+ONE_CELL = "coding/glm-4.6/openai-sdk/chat"  # keeps a run short, should a check be missing
+SUITES = str(Path(__file__).resolve().parents[1] / "suites")
+IDLE_REFUSED = "must be a positive, finite number of seconds"
+
+
+def _pytest_door(*options: str) -> int:
+    """`pytest suites …`, collecting only: a usage error stops it before anything runs."""
+    return pytest.main([SUITES, "-p", "no:cacheprovider", "--co", "-q", *options])
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
+def test_an_idle_timeout_that_is_not_positive_and_finite_is_a_usage_error(tmp_path: Path, capsys, value) -> None:
+    assert main(["run", "--idle-timeout", value, "--cell", ONE_CELL, "--reports", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"--idle-timeout {value}: {IDLE_REFUSED}" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
+def test_the_pytest_door_refuses_the_same_idle_timeouts(capsys, value) -> None:
+    assert _pytest_door(f"--zai-idle-timeout={value}") == pytest.ExitCode.USAGE_ERROR
+    assert f"--idle-timeout {value}: {IDLE_REFUSED}" in capsys.readouterr().err
+
+
+def test_replay_from_a_cassette_folder_that_does_not_exist_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "casettes"
+    assert main(["run", "--cassettes", str(missing), "--cell", ONE_CELL, "--reports", str(tmp_path / "r")]) == 2
+    assert f"--cassettes {missing}: the cassette folder does not exist" in capsys.readouterr().err
+    assert main(["cells", "--cassettes", str(missing)]) == 2
+    assert f"--cassettes {missing}: the cassette folder does not exist" in capsys.readouterr().err
+
+
+def test_a_cassette_folder_from_the_environment_is_checked_too(tmp_path: Path, capsys, monkeypatch) -> None:
+    """Given by ZAI_CONFORMANCE_CASSETTES and no --zai-* option, it is checked as the suite is collected,
+    and still reads as one usage error, not a collection traceback."""
+    missing = tmp_path / "casettes"
+    monkeypatch.setenv("ZAI_CONFORMANCE_CASSETTES", str(missing))
+    assert _pytest_door() == pytest.ExitCode.USAGE_ERROR
+    captured = capsys.readouterr()
+    assert f"ZAI_CONFORMANCE_CASSETTES {missing}: the cassette folder does not exist" in captured.err
+    assert "ERROR collecting" not in captured.out
+
+
+def test_live_mode_may_name_a_cassette_folder_it_will_make(tmp_path: Path) -> None:
+    session = ConformanceSession.from_options(
+        live=True, cassettes=str(tmp_path / "new"), reports=str(tmp_path / "r"), environ={}
+    )
+    assert session.settings.cassette_root == tmp_path / "new"
+
+
+@pytest.mark.parametrize("below", [False, True], ids=["the-file", "a-folder-under-it"])
+def test_reports_on_a_file_is_a_usage_error(tmp_path: Path, capsys, below: bool) -> None:
+    file = tmp_path / "results.json"
+    file.write_text("{}")
+    reports = file / "reports" if below else file
+    assert main(["run", "--reports", str(reports), "--cell", ONE_CELL]) == 2
+    err = capsys.readouterr().err
+    problem = f"{file} is a file, so no folder can be made there" if below else "that is a file, not a folder"
+    assert f"--reports {reports}: {problem}" in err
+    assert "Traceback" not in err
+
+
+def test_reports_on_a_file_from_the_environment_is_a_usage_error(tmp_path: Path) -> None:
+    file = tmp_path / "results.json"
+    file.write_text("{}")
+    with pytest.raises(UsageError, match=f"^ZAI_CONFORMANCE_REPORTS {file}: that is a file, not a folder"):
+        ConformanceSession.from_options(environ={"ZAI_CONFORMANCE_REPORTS": str(file)})
+
+
+def test_report_out_on_a_file_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    document = gather({"id": "r1", "mode": "replay", "started_at": "2026-01-01T00:00:00Z"}, [])
+    (tmp_path / "results.json").write_text(json.dumps(document))
+    out = tmp_path / "index.html"
+    out.write_text("not a folder")
+    assert main(["report", str(tmp_path / "results.json"), "--out", str(out)]) == 2
+    assert f"zai-conformance report: --out {out}: that is a file, not a folder" in capsys.readouterr().err

@@ -121,7 +121,16 @@ def test_reason_is_stripped_and_folded(tmp_path):
             id="entry-not-a-mapping",
         ),
         pytest.param("cell: 'a/*'\nverdict: FAIL\n", "expected a list of entries", id="not-a-list"),
-        pytest.param("- cell: [unclosed\n", "is not valid YAML", id="invalid-yaml"),
+        pytest.param(
+            "- cell: [unclosed\n",
+            ":2:1: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence at 1:9)",
+            id="invalid-yaml",
+        ),
+        pytest.param(
+            "- cell: 'a/*'\n  verdict FAIL\n  reason: r\n",
+            ":3:3: could not find expected ':' (while scanning a simple key at 2:3)",
+            id="invalid-yaml-names-line-and-column",
+        ),
     ],
 )
 def test_invalid_entries_are_named(tmp_path, text, message):

@@ -48,7 +48,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], di
     tmp = tmp_path_factory.mktemp("replay")
     out, reports = tmp / "audit.json", tmp / "reports"
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(out), str(reports)], cwd=ROOT, timeout=600, capture_output=True, text=True
+        [sys.executable, "-c", PROBE, str(out), str(reports)], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads(out.read_text()), json.loads((reports / "results.json").read_text())

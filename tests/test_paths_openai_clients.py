@@ -483,8 +483,9 @@ def test_zai_sdk_appends_the_returned_message_object(live: dict[str, CellResult]
             },
         ),
         (
+            # a refused key is the run's, not the cell's: the cell is skipped, saying so, with what was raised
             "invalid-test-key",
-            Verdict.FAIL,
+            Verdict.SKIPPED,
             401,
             # LiteLLM's message keeps Z.AI's text but not its code: it is read from the response it keeps
             {"litellm-openai": "1002", "openhands": "1002", "zai-sdk": "1002"},
@@ -507,10 +508,12 @@ def test_refusals_are_classified_per_path(
     exceptions: dict[str, str],
 ) -> None:
     settings = RunSettings(mode="live", cassette_root=tmp_path, base_urls=double.base_urls, api_key=key)
-    runner = CellRunner(clients_catalogue, settings)
     for path in PATHS:
+        runner = CellRunner(clients_catalogue, settings)  # one run per path: a refused key ends a run's endpoint
         result = runner.run(clients_catalogue.cell(f"general/glm-4.5/{path}/chat"))
         assert result.verdict is verdict, (path, result.reasons)
+        if verdict is Verdict.SKIPPED:
+            assert "Z.AI refused the run's key on the general endpoint (HTTP 401, code 1002" in result.reasons[0]
         error = turns(result)[0].error
         assert (error.exception, error.status, error.code) == (exceptions[path], status, codes[path])
         assert key not in error.message

@@ -9,6 +9,7 @@ there (it is PASSTHROUGH).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -118,6 +119,41 @@ def test_config_mirrors_the_guide(catalogue: Catalogue, monkeypatch: pytest.Monk
     text = written.read_text()
     assert yaml.safe_load(text) == config
     assert "0123456789abcdef" not in text, "the key must be read from the environment, never written"
+
+
+WRITES_CONFIGS = textwrap.dedent(
+    """
+    import sys
+    from conformance.proxy.config import remove_config, write_config
+
+    removed = write_config({"model_list": []})
+    remove_config(removed)
+    remove_config(removed)  # gone already: nothing to do
+    print(removed, write_config({"model_list": []}), write_config({"model_list": []}, sys.argv[1]))
+    """
+)
+
+
+def test_config_files_do_not_outlive_the_process(tmp_path: Path) -> None:
+    """The proxy lives as long as the process: whatever stops it, or nothing does, the config files
+    written for it are gone once the interpreter exits — none is left in the temporary folder."""
+    temporary, given = tmp_path / "tmp", tmp_path / "given"
+    temporary.mkdir()
+    given.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", WRITES_CONFIGS, str(given)],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(temporary)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    written = [Path(name) for name in done.stdout.split()]
+    assert [path.parent for path in written] == [temporary, temporary, given]
+    assert [path for path in written if path.exists()] == []
+    assert list(temporary.iterdir()) == [] and list(given.iterdir()) == []
 
 
 def test_endpoint_for_matches_base_url_or_its_path(catalogue: Catalogue) -> None:
@@ -431,23 +467,33 @@ FRESH_PROCESS = textwrap.dedent(
         again = server.get_proxy()
         alive = httpx.get(first.url + "/health/liveliness").status_code
         registered = first.host in recorder.PASSTHROUGH
+        loaded = first.config_path
+        first.route(first.catalogue.endpoint("coding"), "http://127.0.0.1:9/api/coding/paas/v4", None)
+        reload_removed = not loaded.exists() and first.config_path.exists()
         server.stop()
         print(json.dumps({
             "refused": refused.list(), "same": first is again, "starts": server.starts(), "alive": alive,
             "registered": registered, "unregistered": first.host not in recorder.PASSTHROUGH,
-            "config_removed": not first.config_path.exists(), "times": [first.times.import_s, first.times.ready_s],
+            "config_removed": not first.config_path.exists(), "reload_removed": reload_removed,
+            "times": [first.times.import_s, first.times.ready_s],
         }))
     """
 )
 
 
-def test_a_fresh_process_imports_and_starts_the_proxy_offline_once_and_stops_it() -> None:
+def test_a_fresh_process_imports_and_starts_the_proxy_offline_once_and_stops_it(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", FRESH_PROCESS], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-c", FRESH_PROCESS],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # its own temporary folder: what it leaves is visible
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     facts = json.loads(done.stdout.strip().splitlines()[-1])
     assert facts["refused"] == []
     assert facts["same"] and facts["starts"] == 1 and facts["alive"] == 200
-    assert facts["registered"] and facts["unregistered"] and facts["config_removed"]
+    assert facts["registered"] and facts["unregistered"] and facts["config_removed"] and facts["reload_removed"]
+    assert list(tmp_path.glob("zai-conformance-proxy-*")) == [], "a config file outlived the proxy"
     assert all(seconds > 0 for seconds in facts["times"])

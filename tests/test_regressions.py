@@ -76,6 +76,7 @@ def test_reasoning_removed_from_a_cassette_turns_its_cells_red(tmp_path, recorde
     (cell,) = before.selected_cells()
     untouched = before.run(cell)
     assert untouched.as_expected, untouched.reasons  # green with the shipped evidence and expectations
+    before.finish()  # gives the reports folder back: one run at a time per folder
 
     _strip_reasoning(target, rewrite)
     after = _session(tmp_path, pattern)

@@ -566,3 +566,158 @@ def test_a_broken_document_is_invalid(
     elif breakage == "renamed cell field":
         first["as_expected_"] = first.pop("as_expected")
     assert not validator.is_valid(broken)
+
+
+# --- A run directory with torn or corrupt lines ---------------------------------------------------
+
+
+def _run_dir(tmp_path: Path, lines: list[bytes]) -> Path:
+    """runs/<id>/ as the writer leaves it: run.json, and cells.jsonl made of the given raw lines."""
+    run_dir = tmp_path / "runs" / RUN["id"]
+    run_dir.mkdir(parents=True)
+    header = {key: value for key, value in RUN.items() if key not in ("finished_at", "network")}
+    (run_dir / "run.json").write_text(json.dumps(header), encoding="utf-8")
+    (run_dir / "cells.jsonl").write_bytes(b"".join(lines))
+    return run_dir
+
+
+def _line(record: dict[str, Any]) -> bytes:
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def test_a_torn_last_line_is_named_and_everything_before_it_renders(tmp_path: Path, capsys) -> None:
+    from conformance.cli import main
+
+    records = cells()[:3]
+    torn = _line(cells()[3])[:57]  # a run killed mid-write: half a record, no newline
+    run_dir = _run_dir(tmp_path, [*map(_line, records), torn])
+    out = tmp_path / "out"
+    assert main(["report", str(run_dir), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"{run_dir / 'cells.jsonl'}:4: " in err and "torn" in err
+    document = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert [c["cell"] for c in document["cells"]] == [c["cell"] for c in records]
+    (warning,) = document["run"]["warnings"]
+    assert warning.startswith(f"{run_dir / 'cells.jsonl'}:4: ") and "killed mid-write" in warning
+    assert "cells.jsonl:4" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_record_torn_inside_a_multibyte_character_only_loses_that_record(tmp_path: Path) -> None:
+    from conformance.results import load_results
+
+    records = cells()[:2]
+    last = cell("coding/glm-4.5/openai-sdk/thinking", reasons=["razão: ação"])
+    raw = _line(last)
+    torn = raw[: raw.index("ã".encode()) + 1]  # the first byte of a two-byte character
+    document = load_results(_run_dir(tmp_path, [*map(_line, records), torn]))
+    assert [c["cell"] for c in document["cells"]] == [c["cell"] for c in records]
+    assert len(document["run"]["warnings"]) == 1 and "cells.jsonl:3" in document["run"]["warnings"][0]
+
+
+def test_a_bad_line_in_the_middle_is_named_skipped_and_fails_the_command(tmp_path: Path, capsys) -> None:
+    from conformance.cli import main
+
+    records = cells()[:4]
+    lines = [_line(records[0]), b"{not json\n", _line(records[1]), b'["a list"]\n', *map(_line, records[2:])]
+    run_dir = _run_dir(tmp_path, lines)
+    out = tmp_path / "out"
+    assert main(["report", str(run_dir), "--out", str(out)]) == 1  # the report is written, but incomplete
+    err = capsys.readouterr().err
+    assert "cells.jsonl:2: " in err and "cells.jsonl:4: " in err
+    document = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert [c["cell"] for c in document["cells"]] == [c["cell"] for c in records]
+    warnings = document["run"]["warnings"]
+    assert len(warnings) == 2 and "not a JSON record" in warnings[0] and "not a cell record" in warnings[1]
+    assert (out / "index.html").is_file() and (out / "junit.xml").is_file()
+
+
+def test_a_run_directory_without_bad_lines_has_no_warnings(tmp_path: Path) -> None:
+    from conformance.results import load_results
+
+    document = load_results(_run_dir(tmp_path, [_line(c) for c in cells()]))
+    assert document["run"].get("warnings", []) == []
+    assert len(document["cells"]) == len(cells())
+
+
+def test_run_warnings_are_valid_and_shown(validator: jsonschema.Draft202012Validator) -> None:
+    run = {**RUN, "warnings": ["runs/x/cells.jsonl:9: torn <b>"]}
+    document = gather(run, cells())
+    validator.validate(document)
+    page = render_html(document)
+    assert "runs/x/cells.jsonl:9: torn &lt;b&gt;" in page
+    broken = copy.deepcopy(document)
+    broken["run"]["warnings"] = [{"line": 9}]
+    assert not validator.is_valid(broken)
+
+
+# --- Atomic report files --------------------------------------------------------------------------
+
+
+def test_a_report_that_fails_to_write_leaves_the_previous_one_whole(
+    tmp_path: Path, document: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import conformance.report.html as html
+    import conformance.report.junit as junit
+
+    write_reports(document, tmp_path)
+    before = {name: (tmp_path / name).read_bytes() for name in ("index.html", "junit.xml")}
+    unencodable = "<!doctype html>" + "x" * 100_000 + "\ud800"  # fails mid-write: a lone surrogate
+    monkeypatch.setattr(html, "render_html", lambda document: unencodable)
+    with pytest.raises(UnicodeEncodeError):
+        write_reports(document, tmp_path)
+    monkeypatch.setattr(junit, "render_junit", lambda document: unencodable)
+    monkeypatch.setattr(html, "render_html", lambda document: "<!doctype html>new")
+    with pytest.raises(UnicodeEncodeError):
+        write_reports(document, tmp_path)
+    assert (tmp_path / "index.html").read_text(encoding="utf-8") == "<!doctype html>new"
+    assert (tmp_path / "junit.xml").read_bytes() == before["junit.xml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "junit.xml"]  # no temp file left
+
+
+def test_every_report_file_is_put_in_place_by_one_rename(
+    tmp_path: Path, document: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from conformance.results import write_json
+
+    replaced: list[tuple[Path, Path]] = []
+    real_replace = os.replace
+
+    def spy(source: Any, target: Any) -> None:
+        replaced.append((Path(source), Path(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", spy)
+    write_json(tmp_path / "results.json", document)
+    write_reports(document, tmp_path)
+    assert sorted(target.name for _, target in replaced) == ["index.html", "junit.xml", "results.json"]
+    assert all(source.parent == target.parent == tmp_path for source, target in replaced)
+    assert all(oct(p.stat().st_mode & 0o777) == "0o644" for p in tmp_path.iterdir())
+
+
+# --- Evidence warnings ----------------------------------------------------------------------------
+
+
+def _with_unused(record: dict[str, Any], unused: int = 1) -> dict[str, Any]:
+    record = copy.deepcopy(record)
+    record["evidence"]["unused"] = unused
+    record["evidence"]["warnings"] = [f"{record['evidence']['cassette']} holds 2 interactions; the path used 1"]
+    return record
+
+
+def test_evidence_warnings_are_counted_valid_and_shown(validator: jsonschema.Draft202012Validator) -> None:
+    records = cells()
+    records[0] = _with_unused(records[0])
+    document = gather(RUN, records)
+    assert document["summary"]["evidence_warnings"] == 1
+    assert gather(RUN, cells())["summary"]["evidence_warnings"] == 0
+    validator.validate(document)
+    page = render_html(document)
+    td = matrix(page)["coding/glm-4.5/openai-sdk/chat"]
+    assert "holds 2 interactions; the path used 1" in td["attrs"]["title"]
+    assert "1 cell(s) with an evidence warning" in page
+    assert "evidence.warnings" in page  # the drill-down shows them (report.js)
+    broken = copy.deepcopy(document)
+    broken["cells"][0]["evidence"]["unused"] = -1
+    assert not validator.is_valid(broken)

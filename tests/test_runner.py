@@ -161,7 +161,9 @@ def test_a_stream_that_stops_talking_is_a_hang_and_the_run_goes_on(catalogue, tm
         result = runner.run(catalogue.cell(f"coding/glm-4.6/{path}/chat-stream"))
     assert result.verdict is Verdict.HANG, result.reasons
     assert "no byte within the idle limit" in result.reasons[0]
-    assert result.duration_ms < 15_000  # ended by the 1 s idle limit, not by the server's 30 s stall
+    # ended by the 1 s idle limit: had the server's 30 s stall ended first, the answer would be cut short
+    # (a broken body), not a timeout
+    assert result.observation.turns[0].error.timeout
 
 
 def test_a_broken_adapter_entry_fails_its_cells_with_a_clear_message(tmp_path):
@@ -177,3 +179,63 @@ def test_a_broken_adapter_entry_fails_its_cells_with_a_clear_message(tmp_path):
     assert outcome_message(result)[0] == "fail"
     other = runner.run(catalogue.cell("coding/glm-4.6/litellm-zai/chat"))  # the run goes on
     assert other.verdict is Verdict.PASS
+
+
+def _with_an_extra_interaction(tmp_path: Path) -> Path:
+    """The cell's cassette plus an interaction the path never asks for."""
+    target = _with_public(tmp_path, "coding", "glm-4.6", "chat")
+    document = cassette.read(target)
+    extra = json.loads(json.dumps(document["interactions"][0]))
+    extra["request"]["body"] = extra["request"]["body"].replace("Say hi in Portuguese", "Say hi in Spanish")
+    cassette.write(target, document["provenance"], [*document["interactions"], extra])
+    return target
+
+
+def test_an_unused_interaction_is_an_evidence_warning(catalogue, tmp_path):
+    target = _with_an_extra_interaction(tmp_path)
+    result = _runner(catalogue, tmp_path).run(catalogue.cell(CELL))
+    assert result.verdict is Verdict.PASS, result.reasons
+    assert result.evidence["unused"] == 1
+    (warning,) = result.evidence["warnings"]
+    assert "holds 2 interactions; the path used 1" in warning and str(target) in warning
+    assert outcome_message(result) is None  # a warning, not a failure, unless the run is strict
+    assert result.to_dict()["evidence"]["unused"] == 1
+
+
+def test_strict_cassettes_fails_the_test_but_keeps_the_verdict(catalogue, tmp_path):
+    target = _with_an_extra_interaction(tmp_path)
+    result = _runner(catalogue, tmp_path, strict_cassettes=True).run(catalogue.cell(CELL))
+    assert result.verdict is Verdict.PASS and result.as_expected is None
+    kind, message = outcome_message(result)
+    assert kind == "fail" and "--strict-cassettes" in message
+    assert str(target) in message and "1 recorded interaction" in message
+
+
+def test_a_cassette_used_whole_has_no_evidence_warning(catalogue, tmp_path):
+    _with_public(tmp_path, "coding", "glm-4.6", "chat")
+    result = _runner(catalogue, tmp_path, strict_cassettes=True).run(catalogue.cell(CELL))
+    assert "unused" not in result.evidence and "warnings" not in result.evidence
+    assert outcome_message(result) is None
+
+
+def test_a_conversation_that_stopped_early_does_not_count_unused_interactions(catalogue, tmp_path):
+    target = _with_public(tmp_path, "coding", "glm-4.6", "tool")
+    document = cassette.read(target)
+    assert len(document["interactions"]) == 2
+    second = document["interactions"][1]["request"]
+    second["body"] = second["body"].replace('"40 C"', '"39 C"')  # turn 2 misses: the conversation stops
+    cassette.write(target, document["provenance"], document["interactions"])
+    result = _runner(catalogue, tmp_path, strict_cassettes=True).run(catalogue.cell("coding/glm-4.6/openai-sdk/tool"))
+    assert result.verdict is Verdict.NOT_RECORDED and "replay miss on turn 2" in result.reasons[0]
+    assert "unused" not in result.evidence
+    assert "--strict-cassettes" not in outcome_message(result)[1]
+
+
+def test_strict_cassettes_reaches_the_runner_from_both_front_doors(tmp_path):
+    from conformance.cli import build_parser
+    from conformance.options import pytest_argv
+
+    assert pytest_argv(build_parser().parse_args(["run", "--strict-cassettes"])) == ["--zai-strict-cassettes"]
+    session = ConformanceSession.from_options(strict_cassettes=True, reports=str(tmp_path), environ={})
+    assert session.settings.strict_cassettes is True
+    assert ConformanceSession.from_options(reports=str(tmp_path), environ={}).settings.strict_cassettes is False

@@ -4,7 +4,6 @@ must not try to provoke on the real Z.AI what only the double can produce."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -43,12 +42,12 @@ def test_a_code_lost_by_the_proxy_is_a_deviation_that_says_so(runner):
 
 def test_a_recorded_timeout_replays_as_hang_without_waiting(runner):
     cell = runner.catalogue.cell("general/glm-4.6/openai-sdk/client-timeout")
-    started = time.perf_counter()
     result = runner.run(cell)
-    elapsed = time.perf_counter() - started
     assert result.verdict is Verdict.PASS, result.reasons  # the scenario expects the client's timeout
     assert any("no byte within the idle limit" in m for m in _messages(result))
-    assert elapsed < 2.0  # the recording waited 2 s; replay does not
+    # the recording waited 2 s; replay does not: the client's timer is only the stall guard in replay,
+    # and a timeout no recording holds would be a harness error, not this pass
+    assert result.harness_error is None
     assert result.limits == {"idle_s": 2.0, "connect_s": 10.0}
     (exchange,) = result.observation.exchanges
     assert exchange.transport_fault and exchange.transport_fault["kind"] == "timeout"

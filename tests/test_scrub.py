@@ -107,6 +107,88 @@ def test_url_with_an_ordinary_query_is_unchanged(scrubber):
     assert scrubber.url(url) == url
 
 
+# --- URLs inside text: reasons, findings, exception messages, log lines -------------------------
+
+
+@pytest.mark.parametrize("param", ["key", "api_key", "token", "access_token", "Token", "api%5Fkey"])
+def test_credential_query_params_inside_text_are_redacted(param):
+    text = f"Error: GET http://h/x?model=glm-4.6&{param}=plain-value-1 failed (retry 2)"
+    assert Scrubber().text(text) == f"Error: GET http://h/x?model=glm-4.6&{param}=<redacted> failed (retry 2)"
+
+
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        pytest.param(
+            "Error: GET http://u:pw-value-1@host/x?token=abc failed",
+            "Error: GET http://<redacted>@host/x?token=<redacted> failed",
+            id="exception-message",
+        ),
+        pytest.param(
+            "Client error '401 Unauthorized' for url 'https://user:hunter2@h:8080/v4?key=k1&page=2'",
+            "Client error '401 Unauthorized' for url 'https://<redacted>@h:8080/v4?key=<redacted>&page=2'",
+            id="quoted-url-keeps-its-other-params",
+        ),
+        pytest.param(
+            '{"error": {"message": "bad url https://h/v4?access_token=a.b-c_d#frag"}}',
+            '{"error": {"message": "bad url https://h/v4?access_token=<redacted>#frag"}}',
+            id="url-in-a-json-body",
+        ),
+        pytest.param(
+            "sent to http://h/v4?key=a1/chat/completions, expected http://h/v4?key=a1/chat/completions",
+            "sent to http://h/v4?key=<redacted> expected http://h/v4?key=<redacted>",
+            id="two-urls-in-a-reason",
+        ),
+        pytest.param(
+            "POST /api/paas/v4/chat/completions?api_key=abc HTTP/1.1",
+            "POST /api/paas/v4/chat/completions?api_key=<redacted> HTTP/1.1",
+            id="relative-url-in-a-log-line",
+        ),
+        pytest.param(
+            '<a href="http://h/x?a=1&amp;token=abc">', '<a href="http://h/x?a=1&amp;token=<redacted>">', id="html"
+        ),
+        pytest.param("clone https://ghp-abc@github.com/o/r", "clone https://<redacted>@github.com/o/r", id="user-only"),
+        pytest.param(
+            "Authorization: Basic dXNlcjpodW50ZXIyaHVudGVyMg==",
+            "Authorization: Basic <redacted>",
+            id="basic-credential",
+        ),
+    ],
+)
+def test_url_credentials_inside_text_are_redacted(text, clean):
+    assert Scrubber().text(text) == clean
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "http://h/v4/chat/completions?model=glm-4.6&page=2&stream=true",
+        "mail user@example.com or see https://h/a@b",  # an @ in a path is not userinfo
+        "the key=value pairs; Q&A: token=none",  # not a query string
+        "https://h/x?keys=1&monkey=2&tokens=3",  # names that only contain a credential word
+        "https://h/x?token=&key=",  # nothing to hide
+        "https://h/x?token=<redacted>",  # already redacted
+        "Basic understanding, basic dXNlcm5hbWU=",  # no user:password behind the word
+    ],
+)
+def test_urls_inside_text_without_credentials_are_unchanged(text):
+    assert Scrubber().text(text) == text
+
+
+def test_text_inside_a_record_gets_the_url_net():
+    """`data` sends whole URLs to `url()`; URLs inside longer strings are caught by `text()`."""
+    record = {"reasons": ["HTTP 401: GET http://u:p4ssw0rd-x@h/v4?token=tok3n-value failed"], "n": 1}
+    assert Scrubber().data(record) == {
+        "reasons": ["HTTP 401: GET http://<redacted>@h/v4?token=<redacted> failed"],
+        "n": 1,
+    }
+
+
+def test_url_credentials_in_non_utf8_bytes():
+    body = b"\xff\xfe GET http://u:p4ssw0rd-x@h/v4?token=tok3n-value \x80"
+    assert Scrubber().body(body) == b"\xff\xfe GET http://<redacted>@h/v4?token=<redacted> \x80"
+
+
 # --- text and bodies ----------------------------------------------------------------------------
 
 

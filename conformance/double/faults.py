@@ -3,7 +3,8 @@
 `[double:<fault>]` anywhere in the last user message, or `X-Double-Fault: <fault>`. Faults are an
 error code (see refusals.py), a finish reason the stream ends with (`sensitive`, `network_error`,
 `model_context_window_exceeded`), or a transport fault:
-- `hang`: the stream stops after its first chunk and never closes (a non-stream answer never comes);
+- `hang`: the stream stops after its first chunk and never closes (a non-stream answer never comes)
+  while the client waits — the double lets go when the client leaves, or after its maximum hang;
 - `slow=<seconds>`: the first byte of the answer is delayed (default 3 s);
 - `reset`: the connection is reset in the middle of the stream.
 """

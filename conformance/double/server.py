@@ -9,11 +9,13 @@ first byte, a reset) act on real sockets.
 
 from __future__ import annotations
 
+import math
+import select
 import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,6 +27,51 @@ from conformance.double.answers import plan
 from conformance.double.faults import transport_of
 from conformance.double.refusals import Refusal, check_key, check_request
 from conformance.double.wire import DoubleRequest, Reply
+
+MAX_HANG = 600.0
+"""Seconds a hung or slow request may hold its thread and socket while its client stays connected.
+
+Ten minutes: five times the longest idle limit the harness gives a client (120 s live; replay uses
+10 s, scenarios 2 s), so a client that waits always gives up first and sees a hang (→ HANG), while a
+client that never closes its socket cannot pin the double for longer than this. A run with a longer
+`--idle-timeout` against `zai-conformance double` needs `--max-hang` raised to match."""
+
+TICK = 0.25
+"""Seconds between looks at the stop flag while a request waits for its client to leave. Stopping
+frees held requests within this; a wake-up pipe would be one more descriptor to outlive them."""
+
+_PEER_CLOSED = getattr(select, "POLLRDHUP", 0)  # Linux: the client's FIN, even behind unread bytes
+
+
+class ListenError(Exception):
+    """The double cannot listen where it was asked to; the message says where and why, in one line."""
+
+
+def _client_left(connection: socket.socket, seconds: float) -> bool:
+    """Wait up to `seconds` for the client to close or reset its end of `connection`; True if it did.
+
+    A closed peer makes the socket readable with nothing to read (a peek of 0 bytes), a reset one
+    makes the peek fail. Linux also reports the FIN itself, which still works when the client has
+    sent bytes nobody reads; elsewhere such bytes look like a client still there, so the slice is
+    slept out rather than spun on.
+    """
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(connection, _PEER_CLOSED or select.POLLIN)
+        events = poller.poll(math.ceil(seconds * 1000))
+        if not events:
+            return False
+        if events[0][1] & (_PEER_CLOSED | select.POLLHUP | select.POLLERR | select.POLLNVAL):
+            return True
+    elif not select.select([connection], [], [], seconds)[0]:
+        return False
+    try:
+        if connection.recv(1, socket.MSG_PEEK) == b"":
+            return True
+    except OSError:  # ECONNRESET and kin: the client is gone just the same
+        return True
+    time.sleep(seconds)
+    return False
 
 
 class Double:
@@ -87,6 +134,12 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: _Server
 
+    def setup(self) -> None:
+        # a connection that sends nothing (no request, a short body, an idle keep-alive) is dropped
+        # after the maximum hang too, instead of pinning its thread until the double stops
+        self.timeout = self.server.max_hang
+        super().setup()
+
     def do_GET(self) -> None:
         self._handle()
 
@@ -95,23 +148,49 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
+        try:
+            body = self.rfile.read(length) if length else b""
+        except OSError:  # the client left, or stalled past the maximum hang, mid-body
+            self.close_connection = True
+            return
         headers = {k.lower(): v for k, v in self.headers.items()}
         reply = self.server.double.route(self.command, self.path, headers, body)
-        if reply.transport.slow:
-            self.server.stopping.wait(reply.transport.slow)
+        if reply.transport.slow and not self._wait(reply.transport.slow):
+            self.close_connection = True  # nobody left to answer, or waited past the maximum hang
+            return
         try:
             if reply.events is None:
                 self._whole(reply)
             else:
                 self._stream(reply)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
             # the client gave up first (its timeout against a slow or hung answer): that is the test
             self.close_connection = True
 
+    def _wait(self, seconds: float) -> bool:
+        """Send nothing for `seconds`; True if the client is still there to be answered afterwards.
+
+        A hung or slow request gives up early — False, and its connection is closed — when the
+        client leaves, the double stops, or the server's maximum hang runs out: to a client still
+        waiting it looks the same, but its thread and socket are not pinned for the double's life.
+        """
+        deadline = time.monotonic() + min(seconds, self.server.max_hang)
+        while not self.server.stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return seconds <= self.server.max_hang
+            if _client_left(self.connection, min(left, TICK)):
+                return False
+        return False
+
+    def _hang(self) -> None:
+        """The rest of the answer never comes: wait until the client leaves (or the maximum hang)."""
+        self._wait(math.inf)
+        self.close_connection = True
+
     def _whole(self, reply: Reply) -> None:
         if reply.transport.hang:
-            self.server.stopping.wait()  # the answer never comes
+            self._hang()  # the answer never comes
             return
         payload = reply.body or b""
         self.send_response(reply.status)
@@ -135,8 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
             self.wfile.flush()
             if reply.transport.hang:
-                self.server.stopping.wait()  # after the first chunk, silence
-                self.close_connection = True
+                self._hang()  # after the first chunk, silence
                 return
         self.wfile.write(b"0\r\n\r\n")
 
@@ -155,11 +233,13 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # a burst of connections (a pool, a fault test) is accepted, not SYN-retried
 
-    def __init__(self, address: tuple[str, int], double: Double, verbose: bool) -> None:
+    def __init__(self, address: tuple[str, int], double: Double, verbose: bool, max_hang: float) -> None:
         super().__init__(address, _Handler)
         self.double = double
         self.verbose = verbose
+        self.max_hang = max_hang
         self.stopping = threading.Event()
 
 
@@ -184,27 +264,56 @@ class DoubleServer:
 
 
 def start(
-    port: int = 0, host: str = "127.0.0.1", catalogue: Catalogue | None = None, verbose: bool = False
+    port: int = 0,
+    host: str = "127.0.0.1",
+    catalogue: Catalogue | None = None,
+    verbose: bool = False,
+    max_hang: float = MAX_HANG,
 ) -> DoubleServer:
+    """Listen on `host:port` and serve in a background thread; `ListenError` if it cannot listen."""
     catalogue = catalogue or load_catalogue()
-    server = _Server((host, port), Double(catalogue), verbose)
+    server = _listen(host, port, lambda address: _Server(address, Double(catalogue), verbose, max_hang))
     threading.Thread(target=server.serve_forever, name="zai-double", daemon=True).start()
     return DoubleServer(server, catalogue)
 
 
+def _listen(host: str, port: int, server: Callable[[tuple[str, int]], _Server]) -> _Server:
+    """Bind `server` to `host:port`, or say in one line what stops it: a busy port, a port out of range,
+    a host that does not resolve or is not this machine's — for a user, not a traceback."""
+    where = f"cannot listen on {host}:{port}"
+    if not 0 <= port <= 65535:
+        raise ListenError(f"{where}: the port must be 0-65535")
+    try:
+        return server((host, port))
+    except socket.gaierror as exc:
+        raise ListenError(f"{where}: unknown host ({_reason(exc)})") from exc
+    except ValueError as exc:  # a host that is not even a name: non-IDNA text, a NUL
+        raise ListenError(f"{where}: not a host name ({exc})") from exc
+    except OSError as exc:
+        raise ListenError(f"{where}: {_reason(exc)}") from exc
+
+
+def _reason(exc: OSError) -> str:
+    """`Address already in use` → `address already in use`: the tail of a one-line message."""
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]
+
+
 @contextmanager
-def running(port: int = 0, catalogue: Catalogue | None = None) -> Iterator[DoubleServer]:
+def running(port: int = 0, catalogue: Catalogue | None = None, max_hang: float = MAX_HANG) -> Iterator[DoubleServer]:
     """The double on a loopback port for the duration of the block (port 0: an ephemeral one)."""
-    double = start(port, catalogue=catalogue)
+    double = start(port, catalogue=catalogue, max_hang=max_hang)
     try:
         yield double
     finally:
         double.stop()
 
 
-def serve_forever(port: int, host: str = "127.0.0.1") -> None:
-    """`zai-conformance double --port N`: print the base URLs and serve until interrupted."""
-    double = start(port, host, verbose=True)
+def serve_forever(port: int, host: str = "127.0.0.1", max_hang: float = MAX_HANG) -> None:
+    """`zai-conformance double --port N`: print the base URLs and serve until interrupted.
+
+    Raises `ListenError` (before printing anything) when it cannot listen there."""
+    double = start(port, host, verbose=True, max_hang=max_hang)
     print(f"zai-conformance double listening on {double.root_url} (synthetic answers, not Z.AI)")
     for endpoint, url in double.base_urls.items():
         print(f"  {endpoint:<10} {url}")

@@ -10,6 +10,8 @@ indirection, and the master key is a fixed, documented fake (a loopback test pro
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import tempfile
 from collections.abc import Mapping
@@ -78,9 +80,30 @@ def build_config(catalogue: Catalogue, base_urls: Mapping[str, str] | None = Non
 
 
 def write_config(config: Mapping[str, Any], directory: str | Path | None = None) -> Path:
-    """Write the config to a new temporary YAML file and return its path (the caller removes it)."""
+    """Write the config to a new temporary YAML file and return its path. The proxy removes it with
+    `remove_config` when it loads another or stops; whatever is left — a proxy nobody stopped, a
+    start that failed half-way — is removed at interpreter exit, so no run leaves configs behind."""
     text = yaml.safe_dump(dict(config), sort_keys=False)
     descriptor, name = tempfile.mkstemp(suffix=".yaml", prefix="zai-conformance-proxy-", dir=directory)
+    path = Path(name)
+    _WRITTEN.add(path)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
-    return Path(name)
+    return path
+
+
+def remove_config(path: Path) -> None:
+    """Remove a config file `write_config` wrote (one already gone is fine)."""
+    path.unlink(missing_ok=True)
+    _WRITTEN.discard(path)
+
+
+def remove_written_configs() -> None:
+    """Remove every config file this process wrote and has not removed yet (runs at exit)."""
+    for path in list(_WRITTEN):
+        with contextlib.suppress(OSError):
+            remove_config(path)
+
+
+_WRITTEN: set[Path] = set()  # the config files of this process still on disk
+atexit.register(remove_written_configs)  # after the proxy's own stop, which atexit runs first (LIFO)

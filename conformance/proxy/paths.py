@@ -12,6 +12,7 @@ harness's error, not the client's), and never again.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
 from functools import cache
@@ -26,6 +27,8 @@ from conformance.paths.litellm_zai import LiteLLMZaiPath
 from conformance.paths.openai_sdk import OpenAISDKPath
 from conformance.proxy.config import MASTER_KEY, proxy_model_name
 from conformance.proxy.server import ProxyServer, get_proxy
+
+log = logging.getLogger("conformance")
 
 # A Z.AI business code quoted inside an error message: `"code":"1113"` (the Anthropic surface's body,
 # which LiteLLM's AnthropicException repeats) or `[1113]` (that body's message).
@@ -90,7 +93,12 @@ class _ThroughProxy:
     def _through(self, run: Any, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
         try:
             return run(scenario, first_request)
-        finally:  # a client that gave up (idle timeout) must not leave LiteLLM set as the proxy's
+        finally:
+            # The proxy may still work on a request whose client gave up (its retries): let it finish
+            # while this cell's evidence is in place, so that it never reaches the next cell's.
+            if not self.proxy.wait_idle(self.upstream.idle_timeout):
+                log.warning("the proxy was still busy %.0f s after the client finished", self.upstream.idle_timeout)
+            # a client that gave up (idle timeout) must not leave LiteLLM set as the proxy's
             self.proxy.globals.release()
 
     def proxy_model(self, model_id: str) -> str:

@@ -38,13 +38,14 @@ import socket
 import threading
 import time
 import types
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conformance.catalogue import Catalogue, Endpoint, load_catalogue
-from conformance.proxy.config import KEY_ENV, MASTER_KEY, base_urls_for, build_config, write_config
+from conformance.proxy.config import KEY_ENV, MASTER_KEY, base_urls_for, build_config, remove_config, write_config
 from conformance.recording import recorder
 
 START_TIMEOUT = 120.0  # seconds for the app's startup to answer /health/liveliness
@@ -205,11 +206,39 @@ class _ProxyApp:
     def __init__(self, app: Any, globals_: LiteLLMGlobals) -> None:
         self.app = app
         self.globals = globals_
+        self._in_flight: Counter[object] = Counter()  # requests in the proxy, per cell (its tap)
+        self._idle = threading.Condition()
+
+    def wait_idle(self, timeout: float, owner: object | None = None) -> bool:
+        """Wait until no request of this cell (`owner`, default: the cell running now) is in the proxy,
+        its upstream retries included; False if one still is after `timeout` seconds. A cell waits for
+        this before its cassette closes, so that the proxy never works on one cell's request while the
+        next cell's evidence is in place. Requests of earlier cells (a hang left behind) do not count:
+        their upstream calls are refused as strays."""
+        owner = recorder.active_tap() if owner is None else owner
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight[owner] == 0, timeout=timeout)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope.get("type") != "http":
             await self.app(scope, receive, send)
             return
+        # the cell this request is for: its upstream calls may use that cell's evidence and no other
+        owner = recorder.active_tap()
+        with self._idle:
+            self._in_flight[owner] += 1
+        token = recorder.REQUEST_OWNER.set(owner)
+        try:
+            await self._handle(scope, receive, send)
+        finally:
+            recorder.REQUEST_OWNER.reset(token)
+            with self._idle:
+                self._in_flight[owner] -= 1
+                if not self._in_flight[owner]:
+                    del self._in_flight[owner]
+                self._idle.notify_all()
+
+    async def _handle(self, scope: Any, receive: Any, send: Any) -> None:
         engaged = True
         token = self.globals.enter()
 
@@ -238,6 +267,7 @@ class ProxyServer:
     config_path: Path
     times: StartTimes
     globals: LiteLLMGlobals = field(default_factory=LiteLLMGlobals)
+    app: _ProxyApp | None = None
     startup_output: str = ""
     reloads: int = 0
     _server: Any = None
@@ -284,7 +314,7 @@ class ProxyServer:
 
         old = self.config_path
         self.config_path = write_config(build_config(self.catalogue, self.base_urls))
-        old.unlink(missing_ok=True)
+        remove_config(old)
         if self._loop is None:
             raise ProxyStartError("the proxy's event loop is not running; cannot reload its config")
 
@@ -301,6 +331,10 @@ class ProxyServer:
             asyncio.run_coroutine_threadsafe(load(), self._loop).result(timeout=60)
         self.reloads += 1
 
+    def wait_idle(self, timeout: float) -> bool:
+        """True once no request of the running cell is in the proxy; False if one still is after `timeout`."""
+        return self.app.wait_idle(timeout) if self.app is not None else True
+
     def stop(self) -> None:
         """Shut the server down, unregister it from the recorder, remove its config file."""
         if self._server is not None:
@@ -308,7 +342,7 @@ class ProxyServer:
         if self._thread is not None:
             self._thread.join(timeout=15)
         recorder.PASSTHROUGH.discard(self.host)
-        self.config_path.unlink(missing_ok=True)
+        remove_config(self.config_path)
 
 
 _lock = threading.Lock()
@@ -380,8 +414,9 @@ def start(catalogue: Catalogue, base_urls: Mapping[str, str] | None = None, api_
         times=StartTimes(round(imported - started, 3), 0.0),
     )
     recorder.PASSTHROUGH.add(proxy.host)
+    proxy.app = _ProxyApp(proxy_server.app, proxy.globals)
     config = uvicorn.Config(
-        _ProxyApp(proxy_server.app, proxy.globals),
+        proxy.app,
         host="127.0.0.1",
         port=port,
         loop="asyncio",

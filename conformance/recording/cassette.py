@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -168,6 +169,42 @@ def _check_fault(fault: Any, code: Any, where: str) -> None:
         raise CorruptCassette(f"{where}.transport_fault.received_status: must be {{code, message}}")
 
 
+def check_bodies(document: dict[str, Any], path: Path) -> None:
+    """Evidence, not just a well-formed file: every body its own headers declare JSON (or SSE of JSON
+    events) must be that. Otherwise replay would feed a client bytes that were never an answer, and
+    its parse error would read as the client's fault. (The format itself stores any bytes.)"""
+    for index, interaction in enumerate(document["interactions"]):
+        response = interaction["response"]
+        if "transport_fault" in response:  # a body cut short by a fault is partial by nature
+            continue
+        for side in ("request", "response"):
+            part = interaction[side]
+            where = f"{path}: interactions[{index}].{side}"
+            body = decode_body(part.get("body"), where)
+            if body:
+                _check_json(body, part.get("headers"), f"{where}.body")
+
+
+def _check_json(body: bytes, headers: dict[str, Any] | None, where: str) -> None:
+    """A body its own headers declare JSON (or SSE of JSON events) must be that: otherwise a client
+    would be judged on bytes that were never an answer, and its parse error would read as its fault."""
+    content_type = " ".join(str(v) for k, vs in (headers or {}).items() if k.lower() == "content-type" for v in vs)
+    content_type = content_type.lower()
+    if "json" in content_type:
+        try:
+            json.loads(body)
+        except ValueError as exc:
+            raise CorruptCassette(f"{where}: declared {content_type.split(';')[0]} but is not JSON ({exc})") from exc
+    elif "text/event-stream" in content_type:
+        for number, line in enumerate(body.decode("utf-8", "replace").splitlines(), start=1):
+            payload = line[5:].strip() if line.startswith("data:") else None
+            if payload and payload != "[DONE]":
+                try:
+                    json.loads(payload)
+                except ValueError as exc:
+                    raise CorruptCassette(f"{where}: SSE line {number} is not a JSON event ({exc})") from exc
+
+
 def _check_headers(headers: Any, where: str) -> None:
     if headers is None:
         return
@@ -237,6 +274,7 @@ class Persister:
         if not path.is_file():
             raise CassetteNotFoundError()
         document = read(path)
+        check_bodies(document, path)
         requests, responses = to_vcr(document, path)
         return requests, responses, {"provenance": document["provenance"]}
 

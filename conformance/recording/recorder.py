@@ -12,7 +12,9 @@ records the timeout as a transport fault and replay raises it again (see that mo
 
 from __future__ import annotations
 
+import contextvars
 import copy
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +42,37 @@ def passes_through(uri: str) -> bool:
     return bool(PASSTHROUGH) and urlsplit(uri).netloc in PASSTHROUGH
 
 
+class StrayRequest(RuntimeError):
+    """A local service (the proxy) sent upstream on behalf of a cell that has ended — a retry of a
+    request whose client stopped waiting. It must not be answered from, or recorded into, the cassette
+    of whichever cell runs now: that would judge one cell on another's evidence."""
+
+
+# The tap a request belongs to, when a local service sends it on a cell's behalf. The proxy's ASGI
+# wrapper sets it for each incoming request to the tap active at that moment; the value follows the
+# request's asyncio task into LiteLLM's upstream call, where the tap checks it.
+REQUEST_OWNER: contextvars.ContextVar[object | None] = contextvars.ContextVar("zai_request_owner", default=None)
+_active: list[WireTap] = []
+_active_lock = threading.Lock()
+
+
+def active_tap() -> WireTap | None:
+    """The tap of the cell running now (None between cells)."""
+    with _active_lock:
+        return _active[-1] if _active else None
+
+
+@contextmanager
+def _activated(tap: WireTap) -> Iterator[None]:
+    with _active_lock:
+        _active.append(tap)
+    try:
+        yield
+    finally:
+        with _active_lock:
+            _active.remove(tap)
+
+
 def _same_question(r1: Request, r2: Request) -> None:
     differences = question_of(r1.method, r1.uri, r1.body).differences(question_of(r2.method, r2.uri, r2.body))
     if differences:
@@ -60,6 +93,7 @@ class WireTap:
     def __init__(self, cassette: Any) -> None:
         self.exchanges: list[Exchange] = []
         self.local_requests = 0  # requests to a local service the path talks through (the proxy): not recorded
+        self.stray_requests = 0  # requests left over from an earlier cell, refused (see StrayRequest)
         self._cassette = cassette
         try:
             self.provenance: dict[str, Any] = dict(cassette.get_metadata("provenance", {}) or {})
@@ -71,6 +105,13 @@ class WireTap:
             if passes_through(request.uri):
                 self.local_requests += 1
                 return False  # not ours to answer: the request goes to the local service itself
+            owner = REQUEST_OWNER.get()
+            if owner is not None and owner is not self:
+                self.stray_requests += 1
+                raise StrayRequest(
+                    f"{request.method} {request.uri}: sent for a cell that has ended; "
+                    "not answered from this cell's evidence"
+                )
             playable = bool(can_play(request))
             exchange = Exchange(
                 method=request.method,
@@ -199,7 +240,7 @@ class Recorder:
         """Serve the cell's requests from the cassette; anything unmatched is a miss, never the network."""
         with self._vcr.use_cassette(str(cassette_path), record_mode="none", allow_playback_repeats=False) as cassette:
             tap = WireTap(cassette)
-            with transport.intercepting(tap), without_backoff():
+            with transport.intercepting(tap), without_backoff(), _activated(tap):
                 yield tap
 
     @contextmanager
@@ -210,5 +251,5 @@ class Recorder:
         with self._vcr.use_cassette(str(cassette_path), record_mode="all") as cassette:
             cassette.get_metadata("provenance", provenance)
             tap = WireTap(cassette)
-            with transport.intercepting(tap):
+            with transport.intercepting(tap), _activated(tap):
                 yield tap

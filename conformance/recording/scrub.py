@@ -1,13 +1,16 @@
 """Remove secrets from anything before it is written: headers, URLs, bodies, error text, log lines.
 
 Three nets, because each alone leaks: known secret values (the key in use and every environment
-variable that looks like a credential) are replaced wherever they appear; credential-bearing headers
-and query parameters are replaced whatever their value; and key-shaped strings (Z.AI `<id>.<secret>`,
-`sk-…`, bearer tokens) are replaced even when nobody told us they were secrets.
+variable that looks like a credential) are replaced wherever they appear; credential-bearing headers,
+query parameters and URL userinfo are replaced whatever their value — in a URL and in any text that
+quotes one (an exception message, a reason, a log line); and key-shaped strings (Z.AI `<id>.<secret>`,
+`sk-…`, bearer tokens, HTTP Basic credentials) are replaced even when nobody told us they were secrets.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 import threading
@@ -52,6 +55,14 @@ _KEY_SHAPES = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{16,}"),
     re.compile(r"(?i)(\"?x-api-key\"?\s*[:=]\s*\"?)[A-Za-z0-9._-]{16,}"),
 )
+# A URL's userinfo inside text: `scheme://user:password@host` (a user name alone can be a token too).
+_TEXT_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)([^\s/?#@\"'<>\\]+)@")
+# A query parameter inside text: `?token=…`, `&key=…`, HTML's `&amp;key=…`. The value ends where a URL
+# quoted in prose, JSON, a repr or markup ends — not at `,` `.` or `)`: a secret may hold them, and
+# redacting a trailing comma is the cheaper mistake.
+_TEXT_PARAM = re.compile(r"([?&](?:amp;)?)([^\s=&#?\"'<>\\]+)=([^\s&#\"'<>\\]+)")
+# `Basic <base64 of user:password>`: the userinfo of a URL as httpx sends it.
+_BASIC = re.compile(r"\b((?i:basic)\s+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])")
 _MIN_SECRET = 8
 
 
@@ -81,13 +92,13 @@ class Scrubber:
         for secret in secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
-        return self._shapes(value)
+        return self._shapes(_url_credentials(value))
 
     @staticmethod
     def _shapes(value: str) -> str:
         for shape in _KEY_SHAPES:
             value = shape.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, value)
-        return value
+        return _BASIC.sub(_redact_basic, value) if "asic" in value or "ASIC" in value else value
 
     def body(self, value: bytes | str | None) -> bytes | str | None:
         """Scrub a body; text stays text and bytes stay bytes. Non-UTF-8 bytes get the secret-value net only."""
@@ -103,7 +114,7 @@ class Scrubber:
             for secret in secrets:
                 value = value.replace(secret.encode(), REDACTED.encode())
             view = value.decode("latin-1")
-            scrubbed_view = self._shapes(view)
+            scrubbed_view = self._shapes(_url_credentials(view))
             return value if scrubbed_view == view else scrubbed_view.encode("latin-1")
         scrubbed = self.text(decoded)
         return value if scrubbed == decoded else scrubbed.encode("utf-8")
@@ -145,6 +156,31 @@ class Scrubber:
             else:
                 clean[name] = self.text(str(value))
         return clean
+
+
+def _url_credentials(value: str) -> str:
+    """Redact the userinfo and the credential-named query parameters of every URL quoted in a text
+    (`Error: GET http://u:pw@host/x?token=abc failed`), leaving every other byte as it was. The
+    prechecks keep it cheap: every string of every record passes here, and few hold a URL."""
+    if "://" in value and "@" in value:
+        value = _TEXT_USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", value)
+    if "=" in value and ("?" in value or "&" in value):
+        value = _TEXT_PARAM.sub(_redact_text_param, value)
+    return value
+
+
+def _redact_text_param(match: re.Match[str]) -> str:
+    separator, name, _ = match.groups()
+    return f"{separator}{name}={REDACTED}" if unquote_plus(name).lower() in SENSITIVE_PARAMS else match.group(0)
+
+
+def _redact_basic(match: re.Match[str]) -> str:
+    """Only a real `user:password` pair: `Basic understanding` and other prose stay as they are."""
+    try:
+        decoded = base64.b64decode(match.group(2), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return match.group(0)
+    return match.group(1) + REDACTED if ":" in decoded and decoded.isprintable() else match.group(0)
 
 
 def _redact_param(pair: str) -> str:

@@ -234,12 +234,27 @@ def replay_error(fault: dict[str, Any], call: Call | None) -> BaseException:
     return TimeoutError(message if recorded == "TimeoutError" and message else "timed out")
 
 
+REPLAYED = "zai_conformance_replayed_fault"  # set on every exception a replayed fault raises
+
+
+def is_replayed_fault(error: BaseException | None) -> bool:
+    """The exception (or one it wraps) was raised by replaying a recorded fault — no client timer
+    fired and nothing was waited for. Lets tests prove "replay does not wait" without a clock."""
+    seen = 0
+    while error is not None and seen < 10:
+        if getattr(error, REPLAYED, False):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
 def replay_fault(response: dict[str, Any], call: Call | None) -> dict[str, Any]:
     """Play a fault interaction: raise the timeout now, or — mid-body, for a transport whose response
     this module can finish — hand vcrpy the status, headers and bytes that arrived, and leave the
     timeout for the wrapper to put at the end of the body."""
     fault = response["transport_fault"]
     error = replay_error(fault, call)
+    setattr(error, REPLAYED, True)
     received = fault.get("received_status")
     finishable = ("aiohttp", *HTTPX_FAMILIES)  # transports whose response this module can end in the fault
     if fault.get("phase") == "mid-body" and received and call is not None and call.transport in finishable:

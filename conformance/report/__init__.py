@@ -8,11 +8,12 @@ from typing import Any
 
 
 def write_reports(document: dict[str, Any], reports_dir: Path) -> dict[str, Path]:
+    """index.html and junit.xml, each written whole or not at all (a reader never sees half of one)."""
     from conformance.report.html import render_html
     from conformance.report.junit import render_junit
+    from conformance.results import write_text
 
-    reports_dir.mkdir(parents=True, exist_ok=True)
     written = {"html": reports_dir / "index.html", "junit": reports_dir / "junit.xml"}
-    written["html"].write_text(render_html(document), encoding="utf-8")
-    written["junit"].write_text(render_junit(document), encoding="utf-8")
+    write_text(written["html"], render_html(document))
+    write_text(written["junit"], render_junit(document))
     return written

@@ -46,6 +46,7 @@ class CellView:
     reasons: tuple[str, ...]
     provenance: str
     timing: str = ""  # how long it ran, under which limits
+    warnings: tuple[str, ...] = ()  # evidence warnings: recorded interactions the replay never used
 
     @property
     def not_zai(self) -> bool:
@@ -69,6 +70,7 @@ class CellView:
             lines.append(f"unexpected: expected {self.expected}")
         if self.provenance:
             lines.append(f"evidence: {self.provenance}")
+        lines += [f"evidence warning: {warning}" for warning in self.warnings]
         if self.timing:
             lines.append(self.timing)
         return "\n".join(lines)
@@ -138,6 +140,7 @@ def render_html(document: dict[str, Any]) -> str:
             summary=document["summary"],
             honesty=honesty_sentence(document),
             unexpected=[cell_view(cell) for cell in document["cells"] if cell.get("as_expected") is False],
+            evidence_warnings=[cell_view(cell) for cell in document["cells"] if _evidence_warnings(cell)],
             equivalence=document.get("equivalence"),
             endpoints=endpoint_views(document),
             empty_endpoints=empty_endpoints(document),
@@ -233,7 +236,12 @@ def cell_view(cell: dict[str, Any]) -> CellView:
         reasons=tuple(cell.get("reasons") or ()),
         provenance=provenance_line(cell.get("evidence")),
         timing=_timing(cell),
+        warnings=_evidence_warnings(cell),
     )
+
+
+def _evidence_warnings(cell: dict[str, Any]) -> tuple[str, ...]:
+    return tuple((cell.get("evidence") or {}).get("warnings") or ())
 
 
 def _timing(cell: dict[str, Any]) -> str:

@@ -37,11 +37,14 @@ class FakeZai:
         return f"http://127.0.0.1:{self.port}{endpoint_path}"
 
 
-def _credentials(headers: dict[str, str], query: str) -> str:
-    return f"auth={headers.get('authorization', '')} query={query}"
+def _credentials(headers: dict[str, str], path: str) -> str:
+    """What the server got: the auth header and the whole request URL (its query carries any key),
+    as a server quoting the URL in an error message would."""
+    return f"auth={headers.get('authorization', '')} url=http://{headers.get('host', '')}{path}"
 
 
-def _answer(body: dict[str, Any], echo: str) -> tuple[int, str, bytes]:
+def answer_like_zai(body: dict[str, Any], echo: str) -> tuple[int, str, bytes]:
+    """The default answer: a chat completion (streamed or not) echoing `echo`, or a 401 echoing it."""
     user = " ".join(str(m.get("content")) for m in body.get("messages", []) if m.get("role") == "user")
     if AUTH_ERROR_MARKER in user:
         error = {"error": {"code": "1002", "message": f"Authorization Token is invalid: {echo}"}}
@@ -95,7 +98,7 @@ def _answer(body: dict[str, Any], echo: str) -> tuple[int, str, bytes]:
 
 
 @contextmanager
-def fake_zai(answer: Callable[[dict[str, Any], str], tuple[Any, ...]] = _answer) -> Iterator[FakeZai]:
+def fake_zai(answer: Callable[[dict[str, Any], str], tuple[Any, ...]] = answer_like_zai) -> Iterator[FakeZai]:
     """Serve on an ephemeral loopback port for the duration of the block. `answer` returns
     (status, content type, payload) or, to hang after the payload, (…, seconds to stall)."""
     state: FakeZai
@@ -110,7 +113,7 @@ def fake_zai(answer: Callable[[dict[str, Any], str], tuple[Any, ...]] = _answer)
             body = json.loads(raw or b"{}")
             headers = {k.lower(): v for k, v in self.headers.items()}
             state.received.append(Received("POST", parts.path, parts.query, headers, body))
-            status, content_type, payload, *stall = answer(body, _credentials(headers, parts.query))
+            status, content_type, payload, *stall = answer(body, _credentials(headers, self.path))
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             # a stalling answer promises more bytes than it sends, so the client keeps waiting

@@ -171,8 +171,10 @@
         : el("p", {}, evidence.kind === "public"
           ? "Real Z.AI bytes, recorded by another project and imported byte for byte."
           : "Real Z.AI bytes, recorded live by this harness.");
-    return section("Evidence", el("p", { class: "badges" }, evidenceBadge(cell)), banner,
+    const warnings = (evidence.warnings || []).map((warning) => el("p", { class: "warn" }, "Evidence warning: ", warning));
+    return section("Evidence", el("p", { class: "badges" }, evidenceBadge(cell)), banner, warnings,
       table([["cassette", evidence.cassette ? el("code", {}, evidence.cassette) : null],
+        ["unused interactions", evidence.unused ? String(evidence.unused) : null],
         ...provenanceRows(evidence.kind, provenance)]),
       el("details", {}, el("summary", {}, "all provenance fields"), longText(JSON.stringify(provenance, null, 2))));
   }
