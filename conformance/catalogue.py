@@ -18,9 +18,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from conformance.triggers import FAULT_PATTERN
 from conformance.yaml_errors import describe_yaml_error
 
 DEFAULT_CATALOGUE = resources.files("conformance") / "data" / "catalogue.yaml"
+DEFAULT_SOURCE = "conformance/data/catalogue.yaml"  # how a run names the packaged catalogue
 IMAGES = resources.files("conformance") / "data" / "images"
 
 Protocol = Literal["openai", "anthropic"]
@@ -188,7 +190,7 @@ class Provoke(_Entry):
     to the last user message) and `key: wrong-plan` needs a key of the other plan: both can only be
     provoked in the double; `key: invalid` and a bogus `model` work on the real Z.AI too."""
 
-    fault: str | None = Field(default=None, pattern=r"^[a-z0-9_=.]+$")
+    fault: str | None = Field(default=None, pattern=FAULT_PATTERN)
     # marker: in the last user message (every path carries it); header: `X-Double-Fault`, sent only where
     # the path's adapter puts it (a Router's primary deployment, so that its fallback answers)
     via: Literal["marker", "header"] = "marker"
@@ -203,12 +205,30 @@ class Provoke(_Entry):
         return None
 
 
+STREAM_SUFFIX = "-stream"
+STREAM_OPTIONS = {"include_usage": True}  # every streamed scenario asks for usage in the stream
+
+
+class Streamed(_Entry):
+    """A scenario's streamed variant: the loader adds the scenario `<id>-stream`, the same in every field
+    but these — stream: true, `stream_options: {include_usage: true}` added to params, its own title
+    (and source, when the streamed behaviour is documented elsewhere) — and compares the two cells of
+    every endpoint, model and path after the run (conformance/equivalence.py)."""
+
+    title: str = Field(min_length=1)
+    source: str | None = None  # default: the scenario's
+
+
 class Scenario(_Entry):
     id: str = Field(pattern=_ID)
     title: str
     # chat: a conversation; models: `GET /models`; embeddings: `POST /embeddings` with `params`
     operation: Literal["chat", "models", "embeddings"] = "chat"
     stream: bool = False
+    streamed: Streamed | None = None  # also run it streamed, as `<id>-stream` (see Streamed)
+    # a streamed scenario written out in full: the unstreamed scenario it is compared with (set by the
+    # loader on a `streamed` variant; written by hand where the two differ in more than streaming)
+    stream_of: str | None = None
     requires: tuple[Capability, ...] = ()
     messages: tuple[Message, ...] = ()
     tools: tuple[str, ...] = ()
@@ -246,6 +266,12 @@ class Scenario(_Entry):
             raise ValueError("a chat scenario needs messages, with at least one user message")
         if self.operation != "chat" and (self.messages or self.stream or self.tools):
             raise ValueError(f"a {self.operation} scenario has no messages, stream or tools")
+        if self.streamed is not None and (self.stream or self.operation != "chat"):
+            raise ValueError("only an unstreamed chat scenario has a streamed variant (field 'streamed')")
+        if self.streamed is not None and "stream_options" in self.params:
+            raise ValueError("params.stream_options is the streamed variant's to set; remove it here")
+        if self.stream_of is not None and not self.stream:
+            raise ValueError("stream_of names the unstreamed twin of a streamed scenario: this one has stream: false")
         turns = 2 if self.tool_results else 1
         alternatives = [(f"cases[{i}].expect", case.expect) for i, case in enumerate(self.cases)]
         for where, expect in [("expect", self.expect), *alternatives]:
@@ -259,6 +285,21 @@ class Scenario(_Entry):
     @property
     def turns(self) -> int:
         return len(self.expect)
+
+    def streamed_variant(self) -> Scenario | None:
+        """The scenario `<id>-stream` its `streamed` declares, or None."""
+        if self.streamed is None:
+            return None
+        fields = self.model_dump(exclude={"streamed"})
+        fields.update(
+            id=self.id + STREAM_SUFFIX,
+            title=self.streamed.title,
+            source=self.streamed.source if self.streamed.source is not None else self.source,
+            stream=True,
+            params={**fields["params"], "stream_options": dict(STREAM_OPTIONS)},
+            stream_of=self.id,
+        )
+        return Scenario.model_validate(fields)
 
     def expectations(self, endpoint: Endpoint, model: Model) -> tuple[tuple[TurnExpectation, ...], str | None]:
         """The expectation for a cell: the first matching case's (with its why), else `expect`."""
@@ -325,7 +366,12 @@ class Catalogue:
     models = property(lambda self: self._data.models)
     paths = property(lambda self: self._data.paths)
     tools = property(lambda self: self._data.tools)
-    scenarios = property(lambda self: self._data.scenarios)
+    scenarios = property(lambda self: self._data.scenarios)  # with every streamed variant, after its scenario
+
+    @property
+    def stream_twins(self) -> dict[str, str]:
+        """Streamed scenario id → the unstreamed scenario it is compared with (conformance/equivalence.py)."""
+        return {scenario.id: scenario.stream_of for scenario in self.scenarios if scenario.stream_of is not None}
 
     def endpoint(self, endpoint_id: str) -> Endpoint:
         return _by_id(self.endpoints, endpoint_id, "endpoint")
@@ -389,7 +435,7 @@ def _by_id(entries: tuple[Any, ...], entry_id: str, kind: str) -> Any:
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
     """Load and validate the catalogue; raise CatalogueError naming the entry and field at fault."""
-    source = str(path) if path is not None else "conformance/data/catalogue.yaml"
+    source = str(path) if path is not None else DEFAULT_SOURCE
     try:
         text = Path(path).read_text(encoding="utf-8") if path is not None else DEFAULT_CATALOGUE.read_text()
     except OSError as exc:
@@ -405,7 +451,21 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     except ValidationError as exc:
         raise CatalogueError(_describe(exc, raw, source)) from None
     _check_references(data, source)
-    return Catalogue(data, source)
+    return Catalogue(data.model_copy(update={"scenarios": _with_variants(data.scenarios)}), source)
+
+
+def load_named_catalogue(source: str | None) -> Catalogue:
+    """The catalogue a run names (its header's `catalogue`): the packaged one under its display name."""
+    return load_catalogue(None if source in (None, DEFAULT_SOURCE) else source)
+
+
+def _with_variants(scenarios: tuple[Scenario, ...]) -> tuple[Scenario, ...]:
+    """The scenarios as declared, each followed by its streamed variant if it declares one."""
+    expanded: list[Scenario] = []
+    for scenario in scenarios:
+        variant = scenario.streamed_variant()
+        expanded += [scenario] if variant is None else [scenario, variant]
+    return tuple(expanded)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -456,15 +516,21 @@ def _entry_name(raw: dict[str, Any], loc: list[Any]) -> str:
 
 
 def _check_references(data: _CatalogueFile, source: str) -> None:
+    """What one entry cannot check alone: ids unique (streamed variants included) and every reference
+    known. The scenarios are checked as declared: a streamed variant refers to what its scenario does."""
     problems: list[str] = []
+    variants = {scenario.id + STREAM_SUFFIX: scenario.id for scenario in data.scenarios if scenario.streamed}
+    expanded = _with_variants(data.scenarios)
     for section in ("endpoints", "models", "paths", "scenarios"):
         seen: set[str] = set()
-        for entry in getattr(data, section):
+        for entry in expanded if section == "scenarios" else getattr(data, section):
             if entry.id in seen:
-                problems.append(f"{section[:-1]} {entry.id!r}: duplicate id")
+                declared = variants.get(entry.id) if section == "scenarios" else None
+                why = f" (scenario {declared!r} declares it as its streamed variant)" if declared else ""
+                problems.append(f"{section[:-1]} {entry.id!r}: duplicate id{why}")
             seen.add(entry.id)
     endpoint_ids = {endpoint.id for endpoint in data.endpoints}
-    scenario_ids = {scenario.id for scenario in data.scenarios}
+    scenario_ids = {scenario.id for scenario in expanded}
     for model in data.models:
         for endpoint_id in model.endpoints or ():
             if endpoint_id not in endpoint_ids:
@@ -474,7 +540,11 @@ def _check_references(data: _CatalogueFile, source: str) -> None:
             if scenario_id not in scenario_ids:
                 problems.append(f"path {path.id!r}: field 'scenarios': unknown scenario {scenario_id!r}")
     model_ids = {model.id for model in data.models}
+    unstreamed = {scenario.id for scenario in data.scenarios if not scenario.stream}
     for scenario in data.scenarios:
+        if scenario.stream_of is not None and scenario.stream_of not in unstreamed:
+            known = "a streamed scenario" if scenario.stream_of in scenario_ids else "unknown scenario"
+            problems.append(f"scenario {scenario.id!r}: field 'stream_of': {known} {scenario.stream_of!r}")
         for model_id in scenario.models or ():
             if model_id not in model_ids:
                 problems.append(f"scenario {scenario.id!r}: field 'models': unknown model {model_id!r}")

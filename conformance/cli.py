@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from conformance import __version__
+from conformance.fidelity import DEFAULT_CORPUS
 from conformance.options import add_cli_options, pytest_argv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +69,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     for bad in bad_lines:
         print(f"zai-conformance report: warning: {bad}", file=sys.stderr)
+    if source.is_dir():  # a run that never finished: compare its streamed cells as its session would have
+        document = _with_equivalence(document)
     out = Path(args.out)
     try:
         with ReportsLock(out):
@@ -79,6 +82,20 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     print(f"report: {written['html']}")
     return 1 if any(not bad.torn for bad in bad_lines) else 0
+
+
+def _with_equivalence(document: dict) -> dict:
+    """The document with its streamed vs non-streamed section, paired by the catalogue its run names;
+    as it is, with a warning, when that catalogue cannot be loaded any more."""
+    from conformance.catalogue import CatalogueError, load_named_catalogue
+    from conformance.equivalence import equivalence_summary
+
+    try:
+        twins = load_named_catalogue(document["run"].get("catalogue")).stream_twins
+    except CatalogueError as exc:
+        print(f"zai-conformance report: warning: streamed cells not compared: {exc}", file=sys.stderr)
+        return document
+    return {**document, "equivalence": equivalence_summary(document["cells"], twins)}
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -147,9 +164,9 @@ def _seconds(text: str) -> float:
 
 def cmd_double_evidence(args: argparse.Namespace) -> int:
     from conformance.catalogue import load_catalogue
-    from conformance.double.synthetic import record_synthetic
     from conformance.expectations import Expectations
     from conformance.results import CellResult
+    from conformance.workflows.synthetic import record_synthetic
 
     def progress(number: int, total: int, result: CellResult) -> None:
         if args.verbose or result.as_expected is False or number == total or number % 50 == 0:
@@ -211,8 +228,80 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 1 if diff.any else 0
 
 
+def _write_matrix(document: dict, out: Path) -> Path:
+    from conformance.report.matrix import render_matrix
+    from conformance.results import write_json, write_text
+
+    write_json(out / "matrix.json", document)
+    write_text(out / "matrix.html", render_matrix(document))
+    return out / "matrix.html"
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from conformance.catalogue import load_catalogue
+    from conformance.clients.sets import ClientSetError, load_sets, parse_spec
+    from conformance.workflows.matrix import merged, run_sets
+
+    def progress(line: str) -> None:
+        print(f"matrix: {line}", flush=True)
+
+    try:
+        known = load_sets(args.sets)
+        sets = [parse_spec(spec, known) for spec in (args.clients or ["default"])]
+        outcomes, _ = run_sets(
+            sets, Path(args.reports), args.cell, load_catalogue(args.catalogue), args.run_args, progress
+        )
+    except (ClientSetError, RuntimeError) as exc:
+        print(f"zai-conformance matrix: {exc}", file=sys.stderr)
+        return 2
+    if not outcomes:
+        return 0
+    document = merged(outcomes)
+    html = _write_matrix(document, Path(args.reports))
+    print(f"matrix: {len(document['changes'])} verdict change(s) between adjacent sets; report {html}")
+    for change in document["changes"]:
+        moved = ", ".join(f"{n} {a} → {b}" for n, (a, b) in change["clients_changed"].items())
+        sets = f"{change['from_set']} → {change['to_set']}"
+        print(f"  {change['cell']}: {change['from']} → {change['to']} ({sets}; {moved})")
+    return 0 if all(o.exit_code in (0, 1) for o in outcomes) else 1
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from conformance.workflows.merge import load_set_runs, merge
+
+    try:
+        document = merge(load_set_runs([Path(p) for p in args.results], args.name))
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"zai-conformance merge: {exc}", file=sys.stderr)
+        return 2
+    html = _write_matrix(document, Path(args.out))
+    print(f"merged {len(document['sets'])} client set(s): {len(document['changes'])} verdict change(s); report {html}")
+    return 0
+
+
+def cmd_bisect(args: argparse.Namespace) -> int:
+    import json
+
+    from conformance.clients import registry
+    from conformance.clients.sets import ClientSetError
+    from conformance.workflows.bisect import bisect, cell_runner
+
+    def progress(line: str) -> None:
+        print(f"bisect: {line}", file=sys.stderr, flush=True)
+
+    try:
+        found = registry.releases(args.package)
+        run = cell_runner(args.package, args.cell, progress)
+        result = bisect(args.package, args.cell, args.good, args.bad, found, run)
+    except (registry.RegistryError, ClientSetError) as exc:
+        print(f"zai-conformance bisect: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.render())
+    return 0
+
+
 def cmd_fidelity(args: argparse.Namespace) -> int:
-    from conformance.double.fidelity import main as fidelity_main
+    from conformance.fidelity.measure import main as fidelity_main
 
     return fidelity_main([args.corpus] if args.corpus else [])
 
@@ -293,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(func=cmd_doctor)
 
     fidelity = sub.add_parser("fidelity", help="measure the double against every real recording in a corpus")
-    fidelity.add_argument("corpus", nargs="?", help="corpus folder (default: tests/fixtures/zai-recordings)")
+    fidelity.add_argument("corpus", nargs="?", help=f"corpus folder (default: {DEFAULT_CORPUS})")
     fidelity.set_defaults(func=cmd_fidelity)
 
     diff = sub.add_parser(
@@ -304,6 +393,40 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--json", action="store_true", help="machine-readable output")
     diff.add_argument("--limit", type=int, default=50, help="cells listed per kind of change (default 50)")
     diff.set_defaults(func=cmd_diff)
+
+    matrix = sub.add_parser(
+        "matrix", help="judge the cells under several client sets (environments built with uv) → matrix.html"
+    )
+    matrix.add_argument(
+        "--clients",
+        action="append",
+        metavar="NAME|PINS",
+        help="a client set from conformance/data/client_sets.yaml, or pins like litellm==1.108.7,openai==2.54.0; "
+        "repeatable, compared in the order given (default: default)",
+    )
+    matrix.add_argument(
+        "--cell", action="append", default=[], metavar="PATTERN", help="cells to run (default: every cell whose "
+        "path uses a client that differs between the sets)",
+    )  # fmt: skip
+    matrix.add_argument("--reports", default="reports/matrix", help="output folder (default: reports/matrix)")
+    matrix.add_argument("--sets", metavar="FILE", help="client sets file (default: the packaged one)")
+    matrix.add_argument("--catalogue", metavar="FILE")
+    matrix.add_argument("run_args", nargs="*", help="after --: options for each set's `zai-conformance run`")
+    matrix.set_defaults(func=cmd_matrix)
+
+    merge = sub.add_parser("merge", help="combine per-client-set results (e.g. from a CI job matrix) into one report")
+    merge.add_argument("results", nargs="+", help="results.json or run folders, one per client set, in order")
+    merge.add_argument("--name", action="append", help="the set name of each input, in order (default: from the run)")
+    merge.add_argument("--out", default="reports/matrix", help="output folder (default: reports/matrix)")
+    merge.set_defaults(func=cmd_merge)
+
+    bisect = sub.add_parser("bisect", help="find the first release of a package that changed a cell's verdict")
+    bisect.add_argument("package", help="a client distribution, e.g. litellm")
+    bisect.add_argument("--cell", required=True, help="one cell id, e.g. coding/glm-4.6/litellm-zai/thinking-disabled")
+    bisect.add_argument("--good", required=True, help="a release with the old verdict")
+    bisect.add_argument("--bad", required=True, help="a release with the new verdict")
+    bisect.add_argument("--json", action="store_true", help="machine-readable output")
+    bisect.set_defaults(func=cmd_bisect)
 
     cells = sub.add_parser("cells", help="list cells and the evidence each has")
     cells.add_argument("--cell", action="append", default=[], metavar="PATTERN")

@@ -1,35 +1,57 @@
 """Streamed vs non-streamed: does a path give the same answer both ways?
 
-A cell judges one request; this compares two cells of the same endpoint, model and path — a scenario
-and its `-stream` twin — after the run, from the results themselves: the same tool calls (names and
+A cell judges one request; this compares two cells of the same endpoint, model and path — a streamed
+scenario and the unstreamed one it is the variant of (the catalogue's `streamed:`, or `stream_of:`;
+`Catalogue.stream_twins`) — after the run, from the results themselves: the same tool calls (names and
 arguments), the same finish_reason, usage reported once, and — where both answers came from the
 double, which answers the same question the same way — the same arguments, text and reasoning after
 the stream is reassembled. Real recordings of the two are separate generations: only the shape of the
 answer (which tools, which finish_reason, usage once) is compared, not its words.
+
+The session asks for the comparison when its run finishes (it has the catalogue), and so does
+`zai-conformance report` for a run directory; the results document carries it as `equivalence`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from conformance.protocol import neutral_finish
 
-STREAM_SUFFIX = "-stream"
 UNJUDGED = frozenset({"SKIPPED", "NOT_RECORDED"})
 
 
-def stream_equivalence(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per pair of judged cells `…/<scenario>` and `…/<scenario>-stream`."""
-    by_id = {cell["cell"]: cell for cell in cells}
+def equivalence_summary(cells: list[dict[str, Any]], twins: Mapping[str, str]) -> dict[str, Any]:
+    """The results document's `equivalence` section: how many pairs were compared, how many gave the
+    same answer, and each pair that did not, with its differences."""
+    pairs = stream_equivalence(cells, twins)
+    return {
+        "pairs": len(pairs),
+        "same": sum(1 for pair in pairs if pair["same"]),
+        "differing": [pair for pair in pairs if not pair["same"]],
+    }
+
+
+def stream_equivalence(cells: list[dict[str, Any]], twins: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One entry per pair of judged cells of one endpoint, model and path whose scenarios are twins:
+    `twins` maps a streamed scenario's id to its unstreamed scenario's (Catalogue.stream_twins)."""
+    by_place = {_place(cell, cell["scenario"]): cell for cell in cells}
     pairs = []
     for streamed in cells:
-        if not streamed["cell"].endswith(STREAM_SUFFIX):
+        unstreamed = twins.get(streamed["scenario"])
+        if unstreamed is None:
             continue
-        plain = by_id.get(streamed["cell"][: -len(STREAM_SUFFIX)])
+        plain = by_place.get(_place(streamed, unstreamed))
         if plain is None or {plain["verdict"], streamed["verdict"]} & UNJUDGED:
             continue
         pairs.append(_compare(plain, streamed))
     return pairs
+
+
+def _place(cell: dict[str, Any], scenario: str) -> tuple[str, str, str, str]:
+    """Where a cell of `scenario` sits next to `cell`: the same endpoint, model and path."""
+    return cell["endpoint"], cell["model"], cell["path"], scenario
 
 
 def _compare(plain: dict[str, Any], streamed: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 `reports/runs/<run id>/cells.jsonl` gets a line the moment a cell has its verdict (a crash or a
 Ctrl-C loses nothing already judged); `reports/results.json` gathers the run at the end, with large
-bodies stored once and referenced by hash. Schema: conformance/data/results.schema.json.
+bodies stored once and referenced by hash. A section that needs the catalogue (the streamed vs
+non-streamed comparison) is computed by the caller and handed in. Schema:
+conformance/data/results.schema.json.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
-from conformance.equivalence import stream_equivalence
+from conformance.catalogue import Catalogue, load_catalogue
+from conformance.expectations import Expected
 from conformance.observation import Observation
 from conformance.recording.evidence import REAL_KINDS
 from conformance.recording.scrub import SCRUBBER
@@ -30,23 +34,31 @@ from conformance.verdict import Finding, Verdict
 
 SCHEMA = "zai-conformance/results/1"
 KEEP_RUNS = 10  # run directories kept under reports/runs (each holds every cell's bodies)
-CLIENT_DISTRIBUTIONS = (
-    "openai",
-    "litellm",
-    "anthropic",
-    "zai-sdk",
-    "httpx",
-    "httpx2",
-    "aiohttp",
-    "vcrpy",
-    "pytest",
-)
+# Not clients of Z.AI but the harness's own machinery, recorded with every run whatever the catalogue's
+# paths use: the HTTP stacks the recorder hooks (conformance/recording/transport.py) and the replay and
+# test machinery, whose versions change what is recorded and how a replay is matched. The clients a
+# verdict depends on come from the catalogue: each path's `clients`.
+HARNESS_DISTRIBUTIONS = ("httpx", "httpx2", "aiohttp", "vcrpy", "pytest")
 RECORD_KEYS = ("cell", "endpoint", "model", "path", "scenario", "verdict")  # what every report reads
 
 
-def client_versions() -> dict[str, str]:
+def client_distributions(catalogue: Catalogue | None = None) -> tuple[str, ...]:
+    """The distributions whose versions a run records: every client the catalogue's paths name (the
+    packaged catalogue's when none is given), then the harness's own; each once, in that order."""
+    paths = (catalogue or _packaged_catalogue()).paths
+    return tuple(dict.fromkeys([*(name for path in paths for name in path.clients), *HARNESS_DISTRIBUTIONS]))
+
+
+@cache
+def _packaged_catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+def client_versions(catalogue: Catalogue | None = None) -> dict[str, str]:
+    """Python's version and each installed distribution's (see client_distributions); one not
+    installed is left out."""
     versions = {"python": platform.python_version()}
-    for name in CLIENT_DISTRIBUTIONS:
+    for name in client_distributions(catalogue):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -56,14 +68,6 @@ def client_versions() -> dict[str, str]:
 
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class Expected:
-    verdict: Verdict
-    reason: str = ""
-    link: str | None = None
-    pattern: str | None = None  # the expectations entry that matched (None: the default, PASS)
 
 
 @dataclass
@@ -182,11 +186,15 @@ class ResultsWriter:
         self._jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._jsonl.flush()
 
-    def finish(self, extra_run: dict[str, Any] | None = None) -> dict[str, Any]:
+    def finish(
+        self, extra_run: dict[str, Any] | None = None, equivalence: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Write the final run.json and results.json; `equivalence` is the streamed vs non-streamed
+        section, computed by whoever knows the catalogue (the session)."""
         self._jsonl.close()
         run = SCRUBBER.data({**self.run, **(extra_run or {}), "finished_at": now()})
         write_text(self.run_dir / "run.json", json.dumps(run, indent=2))
-        document = gather(run, self.cells)
+        document = gather(run, self.cells, equivalence)
         write_json(self.reports_dir / "results.json", document)
         return document
 
@@ -198,24 +206,18 @@ def _prune_runs(runs_dir: Path, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def gather(run: dict[str, Any], cells: list[dict[str, Any]]) -> dict[str, Any]:
-    """Build the results document; bodies over 1 KiB are stored once under `bodies` and referenced."""
+def gather(
+    run: dict[str, Any], cells: list[dict[str, Any]], equivalence: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build the results document; bodies over 1 KiB are stored once under `bodies` and referenced.
+    `equivalence` (conformance.equivalence.equivalence_summary) is placed as given: comparing cells
+    needs the catalogue, which the caller has; without it the document has no such section."""
     bodies: dict[str, str] = {}
     packed = [_pack_bodies(cell, bodies) for cell in cells]
-    pairs = stream_equivalence(cells)
-    equivalence = {
-        "pairs": len(pairs),
-        "same": sum(1 for pair in pairs if pair["same"]),
-        "differing": [pair for pair in pairs if not pair["same"]],
-    }
-    return {
-        "schema": SCHEMA,
-        "run": run,
-        "summary": summarise(cells),
-        "equivalence": equivalence,
-        "cells": packed,
-        "bodies": bodies,
-    }
+    document: dict[str, Any] = {"schema": SCHEMA, "run": run, "summary": summarise(cells)}
+    if equivalence is not None:
+        document["equivalence"] = equivalence
+    return {**document, "cells": packed, "bodies": bodies}
 
 
 def _pack_bodies(cell: dict[str, Any], bodies: dict[str, str]) -> dict[str, Any]:
@@ -323,7 +325,9 @@ def load_run_dir(path: Path) -> tuple[dict[str, Any], list[BadLine]]:
     gathered, and each bad line is returned and named (file:line, and why) in the document's
     `run.warnings`, which the report's header shows. A torn last line (no newline after it) is what
     a run killed mid-write leaves, and loses only the cell it was writing; a bad line anywhere else
-    is corruption (`BadLine.torn` is False), which `zai-conformance report` treats as an error."""
+    is corruption (`BadLine.torn` is False), which `zai-conformance report` treats as an error.
+    The document has no `equivalence` section: pairing streamed cells needs the run's catalogue, which
+    `zai-conformance report` loads to add it."""
     run_file, cells_file = path / "run.json", path / "cells.jsonl"
     if not cells_file.is_file():
         raise FileNotFoundError(f"{path}: no cells.jsonl (is this a run directory?)")

@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from conformance.catalogue import IMAGES, Catalogue, Message, Scenario
+from conformance.triggers import with_marker
 
 # Anthropic requires max_tokens; a scenario without one (the recorded thinking requests) gets this.
 ANTHROPIC_DEFAULT_MAX_TOKENS = 4096
@@ -127,7 +128,7 @@ def _messages(scenario: Scenario) -> list[Message]:
     fault = scenario.provoke.fault if scenario.provoke and scenario.provoke.via == "marker" else None
     if fault:
         last = max(i for i, m in enumerate(messages) if m.role == "user")
-        marked = f"{messages[last].content} [double:{fault}]".strip()
+        marked = with_marker(messages[last].content, fault)
         messages[last] = messages[last].model_copy(update={"content": marked})
     return messages
 

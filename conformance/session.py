@@ -18,7 +18,9 @@ from typing import Any
 
 from conformance import __version__
 from conformance.catalogue import Catalogue, Cell, load_catalogue
+from conformance.clients.sets import SET_ENV, SET_TITLE_ENV
 from conformance.envfile import EnvFileError, EnvTarget, read_env_file, target_from
+from conformance.equivalence import equivalence_summary
 from conformance.expectations import Expectations
 from conformance.recording import netguard
 from conformance.recording.scrub import SCRUBBER
@@ -227,7 +229,9 @@ class ConformanceSession:
                 "mode": self.settings.mode,
                 "started_at": started,
                 "harness": f"zai-conformance {__version__}",
-                "clients": client_versions(),
+                "clients": client_versions(self.catalogue),
+                "client_set": os.environ.get(SET_ENV) or "default",
+                "client_set_title": os.environ.get(SET_TITLE_ENV, ""),
                 "catalogue": self.catalogue.source,
                 "expectations": self.expectations.source,
                 "base_urls": {e.id: self.settings.base_urls.get(e.id, e.base_url) for e in self.catalogue.endpoints},
@@ -267,15 +271,17 @@ class ConformanceSession:
         return result
 
     def finish(self) -> dict[str, Any] | None:
-        """Write results.json and the reports; release the network guard and the reports folder.
-        Safe to call twice, and before any cell ran (then it only releases the folder)."""
+        """Write results.json (with the streamed vs non-streamed comparison, which needs the catalogue's
+        twins) and the reports; release the network guard and the reports folder. Safe to call twice,
+        and before any cell ran (then it only releases the folder)."""
         if self._writer is None or self.document is not None:
             self._lock.release()
             return self.document
         refused = self._refused.list() if self._refused is not None else []
         keys_refused = dict(self._runner.refused_keys) if self._runner is not None else {}
         document = self._writer.finish(
-            {"network": {"guard": not self.settings.live, "refused": refused}, "keys_refused": keys_refused}
+            {"network": {"guard": not self.settings.live, "refused": refused}, "keys_refused": keys_refused},
+            equivalence=equivalence_summary(self._writer.cells, self.catalogue.stream_twins),
         )
         if self._guard is not None:
             self._guard.close()

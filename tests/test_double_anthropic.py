@@ -23,6 +23,7 @@ from conformance.double import anthropic_surface
 from conformance.double.answers import plan
 from conformance.double.server import DoubleServer, running
 from conformance.double.wire import DoubleRequest
+from conformance.triggers import FAULT_HEADER, PAYG_PREFIX, with_marker
 
 # Real capture: Z.AI's Anthropic-compatible /v1/messages, model glm-5, 2026-03-31 (the corpus copy in
 # tests/fixtures; its .SOURCE.md says where it came from).
@@ -191,14 +192,14 @@ def test_missing_key_is_401_in_the_error_envelope(client: httpx.Client) -> None:
 
 
 def test_payg_key_is_429_1113_rate_limit_error(client: httpx.Client) -> None:
-    response = post(client, ask(), headers={"x-api-key": "double-payg-abc"})
+    response = post(client, ask(), headers={"x-api-key": PAYG_PREFIX + "abc"})
     text = error_of(response, 429, "rate_limit_error", "1113")
     assert text == "Insufficient balance or no resource package. Please recharge."
 
 
 def test_error_bodies_are_compact_like_the_real_1113(client: httpx.Client) -> None:
     """zai-org/feedback#789 (real curl output): `{"type":"error","error":{"type":"rate_limit_error",…`."""
-    response = post(client, ask(), headers={"x-api-key": "double-payg-abc"})
+    response = post(client, ask(), headers={"x-api-key": PAYG_PREFIX + "abc"})
     assert response.text.startswith('{"type":"error","error":{"type":"rate_limit_error","code":"1113",')
     assert printed_compact(response.text)
 
@@ -209,7 +210,7 @@ def test_unknown_model_is_400_1211(client: httpx.Client) -> None:
 
 
 def test_refused_stream_request_gets_plain_json(client: httpx.Client) -> None:
-    response = post(client, {**ask(), "stream": True}, headers={"x-api-key": "double-payg-abc"})
+    response = post(client, {**ask(), "stream": True}, headers={"x-api-key": PAYG_PREFIX + "abc"})
     error_of(response, 429, "rate_limit_error", "1113")
     assert "event:" not in response.text
 
@@ -245,8 +246,8 @@ def test_image_to_a_text_model_is_1210_and_to_a_vision_model_is_answered(client:
 
 
 def test_error_fault_marker_gives_its_code(client: httpx.Client) -> None:
-    error_of(post(client, ask(text="hello [double:1302]")), 429, "rate_limit_error", "1302")
-    error_of(post(client, ask(text="hello [double:500]")), 500, "api_error", "500")
+    error_of(post(client, ask(text=with_marker("hello", "1302"))), 429, "rate_limit_error", "1302")
+    error_of(post(client, ask(text=with_marker("hello", "500"))), 500, "api_error", "500")
 
 
 # --- JSON bodies ---------------------------------------------------------------------------------
@@ -531,9 +532,11 @@ def test_upper_case_glm_id_is_found(client: httpx.Client) -> None:
     ],
 )
 def test_finish_faults_map_to_stop_reasons(client: httpx.Client, fault: str, stop_reason: str) -> None:
-    body = post(client, ask(text="Tell me something"), headers={"x-api-key": KEY, "x-double-fault": fault}).json()
+    body = post(client, ask(text="Tell me something"), headers={"x-api-key": KEY, FAULT_HEADER: fault}).json()
     assert body["stop_reason"] == stop_reason
-    assert stream(client, ask(text=f"Tell me something [double:{fault}]"))[-2][1]["delta"]["stop_reason"] == stop_reason
+    assert (
+        stream(client, ask(text=with_marker("Tell me something", fault)))[-2][1]["delta"]["stop_reason"] == stop_reason
+    )
 
 
 # --- the official SDK ----------------------------------------------------------------------------
@@ -553,7 +556,7 @@ def test_anthropic_sdk_reads_the_double(double: DoubleServer) -> None:
     (tool_use,) = [b for b in final.content if b.type == "tool_use"]
     assert tool_use.input == {"command": 'echo "Hello, World!"', "description": "Print Hello World message"}
     assert final.stop_reason == "tool_use" and final.usage.output_tokens > 0
-    payg = anthropic.Anthropic(api_key="double-payg-x", base_url=double.base_urls["anthropic"], max_retries=0)
+    payg = anthropic.Anthropic(api_key=PAYG_PREFIX + "x", base_url=double.base_urls["anthropic"], max_retries=0)
     with pytest.raises(anthropic.RateLimitError) as raised:
         payg.messages.create(model="glm-5", max_tokens=16, messages=[{"role": "user", "content": "hi"}])
     assert raised.value.status_code == 429

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from conformance.double.server import DoubleServer, running
+from conformance.triggers import CODING_PLAN_PREFIX, FAULT_HEADER, PAYG_PREFIX, invalid_key, marker, with_marker
 
 ZAI_ID = re.compile(r"^\d{14}[0-9a-f]{16}$")
 KEY = {"Authorization": "Bearer double-test-key"}
@@ -231,9 +232,9 @@ def test_models_and_embeddings(double):
     ("headers", "endpoint", "expected"),
     [
         ({}, "coding", (401, "1001")),
-        ({"Authorization": "Bearer invalid-key"}, "coding", (401, "1002")),
-        ({"Authorization": "Bearer double-coding-1"}, "general", (429, "1113")),
-        ({"Authorization": "Bearer double-payg-1"}, "coding", (429, "1113")),
+        ({"Authorization": f"Bearer {invalid_key('test')}"}, "coding", (401, "1002")),
+        ({"Authorization": f"Bearer {CODING_PLAN_PREFIX}1"}, "general", (429, "1113")),
+        ({"Authorization": f"Bearer {PAYG_PREFIX}1"}, "coding", (429, "1113")),
     ],
     ids=["no-key", "bad-key", "coding-key-on-general", "payg-key-on-coding"],
 )
@@ -246,10 +247,11 @@ def test_keys(double, headers, endpoint, expected):
 
 def test_the_right_plan_key_works_on_its_endpoint(double):
     assert (
-        post(double, chat(), endpoint="coding", headers={"Authorization": "Bearer double-coding-1"}).status_code == 200
+        post(double, chat(), endpoint="coding", headers={"Authorization": f"Bearer {CODING_PLAN_PREFIX}1"}).status_code
+        == 200
     )
     assert (
-        post(double, chat(), endpoint="general", headers={"Authorization": "Bearer double-payg-1"}).status_code == 200
+        post(double, chat(), endpoint="general", headers={"Authorization": f"Bearer {PAYG_PREFIX}1"}).status_code == 200
     )
 
 
@@ -274,20 +276,20 @@ def test_request_errors(double, body, expected):
     [("1301", 400), ("1302", 429), ("1305", 429), ("1308", 429), ("1310", 429), ("500", 500), ("1214", 400)],
 )
 def test_error_faults_by_marker_and_by_header(double, code, status):
-    by_marker = error(post(double, chat(text=f"hello [double:{code}]")))
-    by_header = error(post(double, chat(), headers={**KEY, "X-Double-Fault": code}))
+    by_marker = error(post(double, chat(text=with_marker("hello", code))))
+    by_header = error(post(double, chat(), headers={**KEY, FAULT_HEADER: code}))
     assert by_marker[:2] == by_header[:2] == (status, code)
 
 
 def test_quota_errors_say_when_they_reset_in_utc8(double):
-    _, _, message = error(post(double, chat(text="[double:1308]")))
+    _, _, message = error(post(double, chat(text=marker("1308"))))
     assert re.fullmatch(
         r"Usage limit reached for 5 hour\. Your limit will reset at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", message
     )
 
 
 def test_an_error_for_a_stream_request_is_plain_json_without_content_type(double):
-    response = post(double, chat(text="[double:1305]", stream=True))
+    response = post(double, chat(text=marker("1305"), stream=True))
     assert response.status_code == 429 and "content-type" not in response.headers
     assert response.json() == {
         "error": {"code": "1305", "message": "The service may be temporarily overloaded, please try again later"}
@@ -296,9 +298,9 @@ def test_an_error_for_a_stream_request_is_plain_json_without_content_type(double
 
 @pytest.mark.parametrize("reason", ["sensitive", "network_error", "model_context_window_exceeded"])
 def test_streams_can_end_with_zai_finish_reasons(double, reason):
-    events, raw = chunks(post(double, chat(text=f"hello [double:{reason}]", stream=True)))
+    events, raw = chunks(post(double, chat(text=with_marker("hello", reason), stream=True)))
     assert events[-1]["choices"][0]["finish_reason"] == reason and raw[-1] == "[DONE]"
-    unstreamed = post(double, chat(text=f"hello [double:{reason}]")).json()
+    unstreamed = post(double, chat(text=with_marker("hello", reason))).json()
     assert unstreamed["choices"][0]["finish_reason"] == reason
 
 
@@ -312,7 +314,7 @@ def test_a_hanging_stream_sends_one_chunk_then_nothing(double):
         httpx.stream(
             "POST",
             double.base_urls["coding"] + "/chat/completions",
-            json=chat(text="hi [double:hang]", stream=True),
+            json=chat(text=with_marker("hi", "hang"), stream=True),
             headers=KEY,
             timeout=httpx.Timeout(5, read=1.0),
         ) as response,
@@ -324,13 +326,13 @@ def test_a_hanging_stream_sends_one_chunk_then_nothing(double):
 
 def test_a_slow_first_token(double):
     started = time.perf_counter()
-    response = post(double, chat(text="hi [double:slow=0.5]"))
+    response = post(double, chat(text=with_marker("hi", "slow=0.5")))
     assert response.status_code == 200 and time.perf_counter() - started >= 0.5
 
 
 def test_a_connection_reset_mid_stream(double):
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-        post(double, chat(text="hi [double:reset]", stream=True))
+        post(double, chat(text=with_marker("hi", "reset"), stream=True))
 
 
 def test_the_double_is_a_real_server_on_loopback(double):

@@ -18,6 +18,7 @@ import pytest
 from conformance.cli import main
 from conformance.double.server import MAX_HANG, DoubleServer, running
 from conformance.runner import RunSettings
+from conformance.triggers import FAULT_HEADER, with_marker
 
 DEADLINE = 30.0  # seconds: generous, so a slow machine only makes the test slower, never red
 POLL = 0.05
@@ -51,7 +52,7 @@ def request(double: DoubleServer, text: str, *, stream: bool, fault: str | None 
         "Authorization: Bearer double-test-key",
         "Content-Type: application/json",
         f"Content-Length: {len(body)}",
-        *([f"X-Double-Fault: {fault}"] if fault else []),
+        *([f"{FAULT_HEADER}: {fault}"] if fault else []),
     ]
     client = socket.create_connection((url.hostname, url.port), timeout=DEADLINE)
     client.sendall(("\r\n".join(head) + "\r\n\r\n" + body).encode())
@@ -88,11 +89,11 @@ def double() -> Iterator[DoubleServer]:
 @needs_proc_fd
 def test_hung_and_slow_requests_are_released_when_their_clients_go(double: DoubleServer) -> None:
     threads, fds = threading.active_count(), open_fds()
-    clients = [request(double, "hi [double:hang]", stream=True) for _ in range(100)]
+    clients = [request(double, with_marker("hi", "hang"), stream=True) for _ in range(100)]
     for client in clients:
         first_chunk(client)
     clients += [request(double, "hi", stream=False, fault="hang") for _ in range(25)]
-    clients += [request(double, "hi [double:slow=600]", stream=False) for _ in range(25)]
+    clients += [request(double, with_marker("hi", "slow=600"), stream=False) for _ in range(25)]
     assert eventually(lambda: threading.active_count() >= threads + HUNG), "every request is held by the double"
 
     for client in clients:
@@ -108,10 +109,10 @@ def test_hung_and_slow_requests_are_released_when_their_clients_go(double: Doubl
 def test_a_client_that_never_leaves_is_released_after_the_maximum_hang() -> None:
     with running(max_hang=0.5) as double:
         threads, fds = threading.active_count(), open_fds()
-        stream = request(double, "hi [double:hang]", stream=True)
+        stream = request(double, with_marker("hi", "hang"), stream=True)
         head = first_chunk(stream)
         answer = request(double, "hi", stream=False, fault="hang")
-        slow = request(double, "hi [double:slow=600]", stream=False)
+        slow = request(double, with_marker("hi", "slow=600"), stream=False)
 
         rest = until_closed(stream)  # the double closes; the client never did
         assert b"200 OK" in head and not (head + rest).endswith(b"0\r\n\r\n")  # cut off, not a finished stream
@@ -125,7 +126,7 @@ def test_a_client_that_never_leaves_is_released_after_the_maximum_hang() -> None
 def test_stopping_the_double_releases_the_requests_it_holds() -> None:
     threads = threading.active_count()
     with running() as double:
-        clients = [request(double, "hi [double:hang]", stream=True) for _ in range(20)]
+        clients = [request(double, with_marker("hi", "hang"), stream=True) for _ in range(20)]
         for client in clients:
             first_chunk(client)
     try:
@@ -136,7 +137,7 @@ def test_stopping_the_double_releases_the_requests_it_holds() -> None:
 
 
 def test_a_slow_first_byte_still_arrives_when_the_client_waits(double: DoubleServer) -> None:
-    client = request(double, "hi [double:slow=0.3]", stream=False)
+    client = request(double, with_marker("hi", "slow=0.3"), stream=False)
     started = time.monotonic()
     answer = client.recv(65536)
     client.close()

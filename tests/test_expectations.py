@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from conformance.catalogue import Catalogue
-from conformance.expectations import Entry, Expectations, ExpectationsError
-from conformance.results import Expected
+from conformance.expectations import Entry, Expectations, ExpectationsError, Expected
 from conformance.verdict import Verdict
 
 CELL = "coding/glm-4.5/openai-sdk/chat-stream"
@@ -68,13 +67,13 @@ def test_first_matching_glob_wins(tmp_path):
 
 
 def test_patterns_are_case_sensitive():
-    expectations = Expectations([Entry(("*/GLM-4.5/*/*",), Verdict.FAIL, "r", None)], "x")
+    expectations = Expectations([Entry(cells=("*/GLM-4.5/*/*",), verdict=Verdict.FAIL, reason="r")], "x")
     assert expectations.for_cell(CELL).verdict is Verdict.PASS
 
 
 def test_reason_is_stripped_and_folded(tmp_path):
     expectations = _load(tmp_path, "- cell: '*'\n  verdict: HANG\n  reason: >-\n    a long\n    reason\n")
-    assert expectations.entries == [Entry(("*",), Verdict.HANG, "a long reason", None)]
+    assert expectations.entries == [Entry(cells=("*",), verdict=Verdict.HANG, reason="a long reason")]
 
 
 @pytest.mark.parametrize(
@@ -92,7 +91,7 @@ def test_reason_is_stripped_and_folded(tmp_path):
         ),
         pytest.param(
             "- cell: 'a/*'\n  reason: r\n",
-            "entry 1 ('a/*'): field 'verdict': None is not one of",
+            "entry 1 ('a/*'): field 'verdict': missing; one of PASS, DEVIATION, FAIL",
             id="missing-verdict",
         ),
         pytest.param(
@@ -107,17 +106,18 @@ def test_reason_is_stripped_and_folded(tmp_path):
         ),
         pytest.param(
             "- cell: 'c/*'\n  verdict: FAIL\n  reason: r\n  since: 2026\n  owner: me\n",
-            "entry 1 ('c/*'): unknown field(s) ['owner', 'since']",
+            "entry 1 ('c/*'): field 'since': Extra inputs are not permitted (got 2026)\n"
+            "  entry 1 ('c/*'): field 'owner': Extra inputs are not permitted (got 'me')",
             id="unknown-field",
         ),
         pytest.param(
             "- verdict: FAIL\n  reason: r\n",
-            "entry 1: needs 'cell' (a pattern over endpoint/model/path/scenario, or a list of them)",
+            "entry 1: field 'cell': needs a pattern over endpoint/model/path/scenario, or a list of them",
             id="missing-cell",
         ),
         pytest.param(
             "- cell: 'a/*'\n  verdict: FAIL\n  reason: r\n- just a string\n",
-            "entry 2: needs 'cell'",
+            "entry 2: expected a mapping with cell, verdict, reason (and link) (got 'just a string')",
             id="entry-not-a-mapping",
         ),
         pytest.param("cell: 'a/*'\nverdict: FAIL\n", "expected a list of entries", id="not-a-list"),
@@ -137,6 +137,16 @@ def test_invalid_entries_are_named(tmp_path, text, message):
     error = _error(tmp_path, text)
     assert error.startswith(f"{tmp_path / 'expectations.yaml'}")
     assert message in error
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    error = _error(tmp_path, "- cell: 'a/*'\n  verdict: MAYBE\n  reason: r\n- cell: 'b/*'\n  verdict: FAIL\n")
+    assert error.splitlines() == [
+        f"{tmp_path / 'expectations.yaml'}: 2 problem(s)",
+        "  entry 1 ('a/*'): field 'verdict': 'MAYBE' is not one of "
+        "PASS, DEVIATION, FAIL, UNSUPPORTED, BLOCKED, TRANSIENT, HANG, SKIPPED, NOT_RECORDED",
+        "  entry 2 ('b/*'): field 'reason': say why this verdict is expected",
+    ]
 
 
 def test_missing_file_is_an_expectations_error(tmp_path):
@@ -195,5 +205,5 @@ def test_an_entry_may_list_several_patterns(tmp_path):
 def test_an_empty_pattern_list_is_refused(tmp_path):
     path = tmp_path / "expectations.yaml"
     path.write_text("- cell: []\n  verdict: FAIL\n  reason: x\n")
-    with pytest.raises(ExpectationsError, match="needs 'cell'"):
+    with pytest.raises(ExpectationsError, match="entry 1: field 'cell': needs a pattern"):
         Expectations.load(path)

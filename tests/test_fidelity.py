@@ -15,30 +15,17 @@ import pytest
 import yaml
 
 from conformance.double import anthropic_surface
-from conformance.double.corpus import (
-    RealExchange,
-    RealResponse,
-    error_body,
-    fidelity_data,
-    load_exchanges,
-    parse_sse,
-)
-from conformance.double.fidelity import (
-    KEY,
-    Difference,
-    ExchangeResult,
-    FidelityReport,
-    Observed,
-    compare,
-    id_format,
-    main,
-    measure,
-    outgoing,
-    separator_style,
-)
 from conformance.double.server import running
+from conformance.fidelity import DEFAULT_CORPUS
+from conformance.fidelity.compare import Difference, Observed, compare, id_format, separator_style
+from conformance.fidelity.corpus import RealExchange, RealResponse, load_exchanges
+from conformance.fidelity.corpus.error_list import error_body
+from conformance.fidelity.measure import KEY, ExchangeResult, FidelityReport, main, measure, outgoing
+from conformance.fidelity.rules import fidelity_data
+from conformance.triggers import PAYG_PREFIX, marker
+from conformance.wire.sse import read_events
 
-CORPUS = Path(__file__).resolve().parent / "fixtures" / "zai-recordings"
+CORPUS = DEFAULT_CORPUS  # the shipped copy of the public corpus
 CURATED = CORPUS / "curated"
 ANTHROPIC = CORPUS / "anthropic_endpoint"
 JSON_TYPE = "application/json; charset=UTF-8"
@@ -77,7 +64,7 @@ def edited_json(body: str, edit: Callable[[Any], Any], **dump: Any) -> str:
 
 
 def sse_payloads(body: str) -> list[str]:
-    return [event.raw for event in parse_sse(body)]
+    return [event.raw for event in read_events(body)]
 
 
 def openai_stream(payloads: list[str]) -> str:
@@ -89,7 +76,7 @@ def anthropic_stream(events: list[tuple[str, str]]) -> str:
 
 
 def anthropic_events(body: str) -> list[tuple[str, str]]:
-    return [(event.name or "", event.raw) for event in parse_sse(body)]
+    return [(event.name or "", event.raw) for event in read_events(body)]
 
 
 def edited_chunk(payload: str, edit: Callable[[Any], Any], **dump: Any) -> str:
@@ -114,7 +101,7 @@ ECHOKIT = "anthropic_endpoint/echokit_pty__claude_code_transcript_glm-4.7.jsonl"
 def test_every_real_response_matches_itself(exchanges: list[RealExchange]) -> None:
     for exchange in exchanges:
         real = exchange.response
-        elided = real.format == "sse" and any(not e.known and not e.done for e in parse_sse(real.body))
+        elided = real.format == "sse" and any(not e.known and not e.done for e in read_events(real.body))
         # A source's `...` elisions are unknown when they come from the source, broken JSON from the double.
         expected = {("json", "data payload")} if elided else set()
         assert aspects(compare(real, served(real), exchange.ignore)) == expected, exchange.name
@@ -368,7 +355,7 @@ def test_a_thinking_block_the_real_stream_lacks_is_found() -> None:
 
 def test_elided_payloads_are_unknown_not_differences(exchanges: list[RealExchange]) -> None:
     exchange = by_name(exchanges, "anthropic_endpoint/claude_code_proxy_doc__glm_anthropic_sse_with_headers.txt")
-    events = parse_sse(exchange.response.body)
+    events = read_events(exchange.response.body)
     assert [e.name for e in events if not e.known] == ["message_start", "message_delta"]
     # The double may send whatever keys the source elided; a missing known key still counts.
     richer = exchange.response.body.replace(", ...}}", ', "model": "glm-4.5-air"}}')
@@ -539,6 +526,11 @@ def test_the_loader_is_generic(tmp_path: Path) -> None:
     assert two["max_tokens"] == 1 and loaded["new/two.txt [two]"].trust == "REAL test capture"
 
 
+def test_the_default_corpus_is_the_copy_shipped_with_the_tests(exchanges: list[RealExchange]) -> None:
+    assert Path(__file__).resolve().parent / "fixtures" / "zai-recordings" == DEFAULT_CORPUS
+    assert [e.name for e in load_exchanges()] == [e.name for e in exchanges]
+
+
 # --- what the double is sent ------------------------------------------------------------------------
 
 
@@ -553,9 +545,9 @@ def test_requests_go_to_the_double_without_credentials(exchanges: list[RealExcha
     rebuilt = outgoing(by_name(exchanges, "anthropic_endpoint/go_test__glm-5_stream2_text_end_turn.sse"))
     assert rebuilt.headers["x-api-key"] == KEY and "authorization" not in rebuilt.headers
     refused = outgoing(by_name(exchanges, "errors/ERRORS.jsonl [line 8 (1113)]"))
-    assert refused.path == "/api/anthropic/v1/messages" and refused.headers["x-api-key"].startswith("double-payg-")
+    assert refused.path == "/api/anthropic/v1/messages" and refused.headers["x-api-key"].startswith(PAYG_PREFIX)
     marked = outgoing(by_name(exchanges, "errors/ERRORS.jsonl [line 26 (1302)]"))
-    assert "[double:1302]" in json.loads(marked.body)["messages"][0]["content"]
+    assert marker("1302") in json.loads(marked.body)["messages"][0]["content"]
 
 
 def test_every_exception_says_why() -> None:

@@ -32,32 +32,7 @@ KEY = "double-test-key"
 PAYG_KEY = "double-payg-test-key"  # the double answers 429/1113 to it on the Anthropic endpoint
 MODEL = "glm-4.7"
 SDK, GUIDE, LITELLM = "anthropic-sdk", "litellm-anthropic-guide", "litellm-anthropic"
-PATHS = [
-    {
-        "id": SDK,
-        "title": "Anthropic Python SDK",
-        "adapter": "conformance.paths.anthropic_sdk:AnthropicSDKPath",
-        "api": "anthropic",
-        "protocols": ["anthropic"],
-        "clients": ["anthropic"],
-    },
-    {
-        "id": GUIDE,
-        "title": "LiteLLM anthropic/ + api_base (as the guide writes it)",
-        "adapter": "conformance.paths.litellm_anthropic:LiteLLMAnthropicGuidePath",
-        "api": "openai",
-        "protocols": ["anthropic"],
-        "clients": ["litellm"],
-    },
-    {
-        "id": LITELLM,
-        "title": "LiteLLM anthropic/ + api_base (allowed_openai_params, max_tokens)",
-        "adapter": "conformance.paths.litellm_anthropic:LiteLLMAnthropicPath",
-        "api": "openai",
-        "protocols": ["anthropic"],
-        "clients": ["litellm"],
-    },
-]
+PATHS = (SDK, GUIDE, LITELLM)  # their entries: the packaged catalogue's
 SCENARIOS = RECORDED_SCENARIOS
 
 
@@ -117,8 +92,6 @@ class Runs:
 
 def _catalogue(root: Path) -> Catalogue:
     data = yaml.safe_load(DEFAULT_CATALOGUE.read_text())
-    ours = {path["id"] for path in PATHS}
-    data["paths"] = [path for path in data["paths"] if path["id"] not in ours] + PATHS
     data["scenarios"] = [s for s in data["scenarios"] if s["id"] not in EXTRA] + EXTRA_SCENARIOS
     target = root / "catalogue.yaml"
     target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -131,10 +104,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     reasoning opens with a line break), recorded live against the double, then replayed without it."""
     root = tmp_path_factory.mktemp("anthropic-paths")
     catalogue = _catalogue(root)
-    cells = [catalogue.cell(f"anthropic/{MODEL}/{p['id']}/{s}") for p in PATHS for s in SCENARIOS + EXTRA]
-    cells += [
-        catalogue.cell(f"anthropic/glm-4.6/{p['id']}/{s}") for p in PATHS for s in ("thinking", "thinking-stream")
-    ]
+    cells = [catalogue.cell(f"anthropic/{MODEL}/{p}/{s}") for p in PATHS for s in SCENARIOS + EXTRA]
+    cells += [catalogue.cell(f"anthropic/glm-4.6/{p}/{s}") for p in PATHS for s in ("thinking", "thinking-stream")]
     live: dict[str, CellResult] = {}
     with running() as double:
         base_urls = double.base_urls

@@ -19,11 +19,13 @@ from typing import Any
 import jsonschema
 import pytest
 
+from conformance.equivalence import equivalence_summary
+from conformance.expectations import Expected
 from conformance.observation import Exchange, Observation, Turn
 from conformance.report import write_reports
 from conformance.report.html import render_html
 from conformance.report.junit import render_junit
-from conformance.results import CellResult, Expected, gather
+from conformance.results import CellResult, gather
 from conformance.verdict import Finding, Severity, Verdict
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "conformance" / "data" / "results.schema.json"
@@ -721,3 +723,38 @@ def test_evidence_warnings_are_counted_valid_and_shown(validator: jsonschema.Dra
     broken = copy.deepcopy(document)
     broken["cells"][0]["evidence"]["unused"] = -1
     assert not validator.is_valid(broken)
+
+
+# --- Streamed vs non-streamed: asked for by the session and by `report`, not by gather() ------------
+
+PAIR = ["coding/glm-4.5/openai-sdk/chat", "coding/glm-4.5/openai-sdk/chat-stream"]
+
+
+def test_a_finished_session_writes_the_comparison_of_its_streamed_cells(tmp_path: Path) -> None:
+    from conformance.session import ConformanceSession
+
+    root = Path(__file__).resolve().parent.parent
+    session = ConformanceSession.from_options(
+        cassettes=str(root / "cassettes"), reports=str(tmp_path), cells=PAIR, environ={}
+    )
+    for selected in session.selected_cells():
+        session.run(selected)
+    document = session.finish()
+    assert document is not None
+    # two real recordings (separate generations): the same tool calls, finish_reason and usage count
+    assert document["equivalence"] == {"pairs": 1, "same": 1, "differing": []}
+    assert json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["equivalence"] == document["equivalence"]
+
+
+def test_a_report_of_a_run_directory_compares_its_streamed_cells_by_the_run_catalogue(tmp_path: Path) -> None:
+    from conformance.cli import main
+
+    records = cells()
+    out = tmp_path / "out"
+    assert main(["report", str(_run_dir(tmp_path, [*map(_line, records)])), "--out", str(out)]) == 0
+    document = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    expected = equivalence_summary(records, {"chat-stream": "chat"})
+    assert document["equivalence"] == expected
+    assert (expected["pairs"], expected["same"]) == (1, 0)  # openai-sdk: chat PASS with chat-stream FAIL
+    assert [p["stream_cell"] for p in expected["differing"]] == ["coding/glm-4.5/openai-sdk/chat-stream"]
+    assert "Streamed vs non-streamed: 1 pair(s) compared" in (out / "index.html").read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ from conformance.catalogue import Catalogue, load_catalogue
 from conformance.double.server import DoubleServer
 from conformance.observation import Exchange, Turn
 from conformance.paths import litellm_router
-from conformance.paths.base import ClientPath, Target, load_adapter
+from conformance.paths.base import CallOptions, ClientPath, Target, load_adapter
 from conformance.recording.recorder import Recorder
 from conformance.scenario import request_for
 
@@ -47,10 +47,10 @@ def make_path(catalogue: Catalogue, path_id: str, double: DoubleServer) -> Clien
     """The adapter as the runner builds it: loaded from its catalogue entry, aimed at the double's
     general endpoint, with the scenario's header fault (the runner's `provoke.via: header`)."""
     spec = catalogue.path(path_id)
-    path = load_adapter(spec)(spec, Target(base_url=double.base_urls["general"], api_key=KEY, idle_timeout=10.0))
     provoke = catalogue.scenario(path_id).provoke
-    path.fault_header = provoke.fault if provoke and provoke.via == "header" else None
-    return path
+    options = CallOptions(fault_header=provoke.fault if provoke and provoke.via == "header" else None)
+    target = Target(base_url=double.base_urls["general"], api_key=KEY, idle_timeout=10.0)
+    return load_adapter(spec)(spec, target, options=options)
 
 
 def drive(catalogue: Catalogue, path: ClientPath, scenario_id: str) -> list[Turn]:

@@ -43,12 +43,13 @@ def _catalogue(tmp_path: Path) -> Path:
             "protocols": ["openai"],
         },
     ]
-    chat = [s for s in data["scenarios"] if s["id"] in ("chat", "chat-stream")]
+    chat = [s for s in data["scenarios"] if s["id"] == "chat"]  # its `streamed` variant is chat-stream
     error = {
         **chat[0],
         "id": "auth-error",
         "title": "an error that echoes the key",
         "messages": [{"role": "user", "content": AUTH_ERROR_MARKER}],
+        "streamed": None,
     }
     data["scenarios"] = [*chat, error]
     path = tmp_path / "catalogue.yaml"

@@ -11,6 +11,7 @@ import pytest
 from conformance.protocol import openai_protocol
 from conformance.recording import cassette
 from conformance.wire import read_answer
+from conformance.wire.sse import read_events
 from tests.conftest import COMMITTED_CASSETTES, RECORDINGS
 
 PUBLIC = COMMITTED_CASSETTES / "public"
@@ -312,3 +313,38 @@ def test_ok_body_that_is_not_json_is_reported():
 
 def test_bodies_of_public_cassettes_exist():
     assert len(list(Path(PUBLIC).rglob("*.yaml"))) == 52
+
+
+# --- the one SSE reader (wire/sse.py), shared with the fidelity measurement ---------------------------
+
+
+def test_sse_events_carry_their_name_data_and_payload():
+    body = 'event: message_start\ndata: {"type":"message_start"}\n\n: keep-alive\n\nevent: ping\ndata: {}\n\n'
+    events = read_events(body)
+    assert [(e.name, e.raw, e.data) for e in events] == [
+        ("message_start", '{"type":"message_start"}', {"type": "message_start"}),
+        ("ping", "{}", {}),
+    ]
+    assert [e.kind for e in events] == ["message_start", "ping"]
+
+
+def test_sse_data_lines_of_one_event_are_joined_and_blank_lines_may_hold_spaces():
+    body = 'data: {"a":\ndata: 1}\n   \ndata:{"type":"message_stop"}\r\n\r\n'
+    first, second = read_events(body)
+    assert first.lines == ('{"a":', "1}") and first.data == {"a": 1} and first.name is None
+    assert second.raw == '{"type":"message_stop"}' and second.kind == "message_stop"  # no space after the colon
+
+
+def test_sse_payloads_that_do_not_parse_are_unknown_and_done_is_no_payload():
+    elided, done, empty = read_events('data: {"id": "msg_..." ...}\n\ndata: [DONE]\n\nevent: x\ndata:\n\n')
+    assert not elided.known and elided.raw == '{"id": "msg_..." ...}' and not elided.done
+    assert done.done and done.data is None
+    assert empty.lines == ("",) and not empty.known
+    assert read_events("event: ping\n\n")[0].lines == ()  # a named event without data is still an event
+
+
+def test_an_openai_stream_reports_the_chunks_that_are_not_json():
+    body = 'data: {"choices":[{"delta":{"content":"Hi"},"finish_reason":"stop"}]}\n\ndata: {oops\n\ndata: [DONE]\n\n'
+    answer = read_answer(200, body, {"content-type": ["text/event-stream"]})
+    assert answer.text == "Hi" and answer.stream.chunks == 1 and answer.stream.done
+    assert answer.stream.malformed == ["{oops"]

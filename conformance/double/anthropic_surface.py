@@ -48,10 +48,10 @@ from typing import Any
 from conformance.catalogue import Catalogue, Model
 from conformance.double.answers import Answer, PlannedCall, double_data, pieces
 from conformance.double.ask import Ask, AskMessage, AskTool
-from conformance.double.faults import fault_of
 from conformance.double.ids import call_id_streamed, message_id, request_id, signature
 from conformance.double.refusals import Refusal, refusal
 from conformance.double.wire import DoubleRequest, Reply
+from conformance.triggers import requested_fault
 
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream; charset=utf-8"
@@ -118,7 +118,7 @@ def parse(request: DoubleRequest, catalogue: Catalogue) -> Ask:
         top_p=body.get("top_p"),
         stop=_stop_sequences(body.get("stop_sequences")),
     )
-    ask.fault = fault_of(ask.last_user_text, request.headers)
+    ask.fault = requested_fault(ask.last_user_text, request.headers)
     return ask
 
 

@@ -20,10 +20,10 @@ from typing import Any
 from conformance.catalogue import Catalogue
 from conformance.double.answers import Answer, PlannedCall, double_data, pieces
 from conformance.double.ask import Ask, AskMessage, AskTool
-from conformance.double.faults import fault_of
 from conformance.double.ids import call_id_streamed, call_ids_unstreamed, request_id
 from conformance.double.refusals import Refusal, refusal
 from conformance.double.wire import DoubleRequest, Reply
+from conformance.triggers import requested_fault
 
 JSON_TYPE = "application/json; charset=UTF-8"
 SSE_TYPE = "text/event-stream;charset=UTF-8"
@@ -66,7 +66,7 @@ def parse(request: DoubleRequest, catalogue: Catalogue) -> Ask:
         temperature=body.get("temperature"),
         top_p=body.get("top_p"),
     )
-    ask.fault = fault_of(ask.last_user_text, request.headers)
+    ask.fault = requested_fault(ask.last_user_text, request.headers)
     return ask
 
 

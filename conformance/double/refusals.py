@@ -1,6 +1,7 @@
 """When the double refuses a request, and with which Z.AI error — each triggered deterministically.
 
-Triggers (documented in README "The Z.AI double"):
+Triggers (documented in README "The Z.AI double"; the key and fault triggers are read with
+conformance/triggers.py, which the harness uses to provoke them):
 - the key: none → 401/1001; containing `invalid` → 401/1002; `double-coding-…` on the general
   endpoint, or `double-payg-…` on the coding or Anthropic endpoint → 429/1113 (the wrong plan);
 - the request: a model not in the catalogue → 400/1211; an empty message without tool calls →
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from conformance.double.answers import double_data, tokens
 from conformance.double.ask import Ask
+from conformance.triggers import is_invalid, wrong_plan
 
 ERROR_FAULTS = frozenset({"1301", "1302", "1305", "1308", "1310", "1214", "1261", "500"})
 UTC8 = timedelta(hours=8)
@@ -49,11 +51,9 @@ def refusal(key: str, **fields: str) -> Refusal:
 def check_key(key: str | None, endpoint: str) -> None:
     if not key:
         raise refusal("1001")
-    if "invalid" in key:
+    if is_invalid(key):
         raise refusal("1002")
-    if key.startswith("double-coding-") and endpoint == "general":
-        raise refusal("1113")
-    if key.startswith("double-payg-") and endpoint in ("coding", "anthropic"):
+    if wrong_plan(key, endpoint):
         raise refusal("1113")
 
 

@@ -14,8 +14,8 @@ import inspect
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -33,6 +33,22 @@ class Target:
     api_key: str
     idle_timeout: float  # seconds without a byte before the client gives up (→ HANG)
     connect_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """What a cell asks of its client beyond the request body, given to the path when it is built.
+
+    `client_params`: arguments a scenario gives the client itself, never meant for the wire (LiteLLM's
+    `metadata`); only paths whose client takes them run such scenarios (the catalogue's `not_for`).
+    `fault_header`: a double fault to send as the `X-Double-Fault` header, where the adapter chooses
+    (the scenario's `provoke.via: header`)."""
+
+    client_params: Mapping[str, Any] = field(default_factory=dict)
+    fault_header: str | None = None
+
+
+NO_CALL_OPTIONS = CallOptions()  # a cell that asks nothing of its client beyond the request body
 
 
 class Conversation:
@@ -65,14 +81,12 @@ class Conversation:
 class ClientPath(ABC):
     """A client path. Subclasses implement `send` (one API call → Turn + history message)."""
 
-    def __init__(self, spec: ClientPathSpec, target: Target) -> None:
+    def __init__(self, spec: ClientPathSpec, target: Target, *, options: CallOptions = NO_CALL_OPTIONS) -> None:
         self.spec = spec
         self.target = target
-        # arguments a scenario gives the client itself, never meant for the wire (LiteLLM's `metadata`);
-        # only paths whose client takes them run such scenarios (the catalogue's `not_for`)
-        self.client_params: dict[str, Any] = {}
-        # a double fault to send as the `X-Double-Fault` header, where the adapter chooses (provoke.via)
-        self.fault_header: str | None = None
+        # the cell's call options (CallOptions), kept as attributes: the adapters read them from here
+        self.client_params: dict[str, Any] = dict(options.client_params)
+        self.fault_header: str | None = options.fault_header
 
     def intended(self, body: dict[str, Any]) -> dict[str, Any]:
         """The first request as this path is configured to send it: the scenario's, plus whatever the

@@ -43,13 +43,13 @@ from typing import Any
 
 from conformance.catalogue import ClientPathSpec, Scenario
 from conformance.observation import Turn
-from conformance.paths.base import ClientPath, Target
+from conformance.paths.base import NO_CALL_OPTIONS, CallOptions, ClientPath, Target
 from conformance.paths.litellm_zai import _litellm, _LiteLLMZai
 from conformance.paths.streaming import StreamAssembler
+from conformance.triggers import FAULT_HEADER
 
 PRIMARY = "glm"  # the guide's deployment names
 BACKUP = "glm-backup"
-FAULT_HEADER = "X-Double-Fault"
 # max_retries=0 only reaches the OpenAI SDK under `zai/` when LiteLLM is allowed to pass it (see above)
 NO_SDK_RETRIES: dict[str, Any] = {"max_retries": 0, "allowed_openai_params": ["max_retries"]}
 RPM_LIMIT = 1
@@ -104,8 +104,8 @@ class _RouterPath(_LiteLLMZai, ClientPath):
 
     group = PRIMARY  # the model group the calls name
 
-    def __init__(self, spec: ClientPathSpec, target: Target) -> None:
-        super().__init__(spec, target)
+    def __init__(self, spec: ClientPathSpec, target: Target, *, options: CallOptions = NO_CALL_OPTIONS) -> None:
+        super().__init__(spec, target, options=options)
         self._router: Any = None
 
     @abstractmethod

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from conformance.catalogue import Catalogue, Endpoint, Scenario, load_catalogue
 from conformance.observation import ErrorInfo, Turn
 from conformance.paths.anthropic_sdk import AnthropicSDKPath
-from conformance.paths.base import Target, describe_exception
+from conformance.paths.base import NO_CALL_OPTIONS, CallOptions, Target, describe_exception
 from conformance.paths.litellm_zai import LiteLLMZaiPath
 from conformance.paths.openai_sdk import OpenAISDKPath
 from conformance.proxy.config import MASTER_KEY, proxy_model_name
@@ -111,8 +111,8 @@ class _ThroughProxy:
 class ProxyOpenAISDKPath(_ThroughProxy, OpenAISDKPath):
     """The OpenAI SDK to the proxy's `/v1/chat/completions`, with the master key."""
 
-    def __init__(self, spec: Any, target: Target) -> None:
-        super().__init__(spec, target)
+    def __init__(self, spec: Any, target: Target, *, options: CallOptions = NO_CALL_OPTIONS) -> None:
+        super().__init__(spec, target, options=options)
         self.upstream = target
 
     def run(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
@@ -130,8 +130,8 @@ class ProxyLiteLLMPath(_ThroughProxy, LiteLLMZaiPath):
 
     prefix = "litellm_proxy/"
 
-    def __init__(self, spec: Any, target: Target) -> None:
-        super().__init__(spec, target)
+    def __init__(self, spec: Any, target: Target, *, options: CallOptions = NO_CALL_OPTIONS) -> None:
+        super().__init__(spec, target, options=options)
         self.upstream = target
 
     def run(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
@@ -159,8 +159,8 @@ class ProxyLiteLLMGuidePath(ProxyLiteLLMPath):
 class ProxyAnthropicSDKPath(_ThroughProxy, AnthropicSDKPath):
     """The Anthropic SDK to the proxy's `/v1/messages` (Anthropic style), with the master key."""
 
-    def __init__(self, spec: Any, target: Target) -> None:
-        super().__init__(spec, target)
+    def __init__(self, spec: Any, target: Target, *, options: CallOptions = NO_CALL_OPTIONS) -> None:
+        super().__init__(spec, target, options=options)
         self.upstream = target
 
     def intended(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -130,9 +130,9 @@ class EndpointView:
 
 def render_html(document: dict[str, Any]) -> str:
     """reports/index.html for a results document (conformance.results.gather())."""
-    script, style = _static("report.js"), _static("report.css")
+    script, style = static_text("report.js"), static_text("report.css")
     return (
-        _environment()
+        templates()
         .get_template("index.html.j2")
         .render(
             schema=document["schema"],
@@ -154,7 +154,7 @@ def render_html(document: dict[str, Any]) -> str:
 
 
 @cache
-def _environment() -> Environment:
+def templates() -> Environment:
     return Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=True,
@@ -165,7 +165,7 @@ def _environment() -> Environment:
 
 
 @cache
-def _static(name: str) -> str:
+def static_text(name: str) -> str:
     return (HERE / "static" / name).read_text(encoding="utf-8")
 
 

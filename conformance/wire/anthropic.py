@@ -9,14 +9,12 @@ the SSE facts are kept: event count, where the stop reason and usage arrived, `m
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from conformance.observation import ToolCall, Usage
 from conformance.wire.answer import WireAnswer, WireStream
 from conformance.wire.openai import error_answer
-
-_FIELD = re.compile(r"^(event|data):\s?(.*)$")
+from conformance.wire.sse import read_events
 
 
 def read(status: int, body: str, streamed: bool) -> WireAnswer:
@@ -61,8 +59,9 @@ def _stream(status: int, body: str) -> WireAnswer:
     facts = WireStream()
     answer.stream = facts
     blocks: dict[int, dict[str, Any]] = {}
-    for index, event in enumerate(_events(body)):
+    for index, sse in enumerate(e for e in read_events(body) if e.lines):
         facts.chunks += 1
+        event = sse.data if isinstance(sse.data, dict) else {}
         kind = event.get("type")
         if kind == "message_start":
             message = event.get("message") or {}
@@ -82,7 +81,7 @@ def _stream(status: int, body: str) -> WireAnswer:
             error = event.get("error") or {}
             answer.error_code, answer.error_message = error.get("code"), error.get("message")
         elif kind is None:
-            facts.malformed.append(str(event.get("_raw", ""))[:120])
+            facts.malformed.append("" if isinstance(sse.data, dict) else sse.raw[:120])  # a payload without a type: ""
     _blocks(answer, [_finished(block) for _, block in sorted(blocks.items())])
     return answer
 
@@ -107,18 +106,3 @@ def _finished(block: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             block = {**block, "input": block["_json"]}
     return block
-
-
-def _events(body: str) -> list[dict[str, Any]]:
-    events = []
-    for frame in body.replace("\r\n", "\n").split("\n\n"):
-        data = [m.group(2) for line in frame.split("\n") if (m := _FIELD.match(line)) and m.group(1) == "data"]
-        if not data:
-            continue
-        try:
-            event = json.loads("\n".join(data))
-        except ValueError:
-            events.append({"_raw": "\n".join(data)})
-            continue
-        events.append(event if isinstance(event, dict) else {"_raw": "\n".join(data)})
-    return events

@@ -7,11 +7,11 @@ arrived, whether `[DONE]` closed the stream, whether non-final chunks carry a fi
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from conformance.observation import ToolCall, Usage
 from conformance.wire.answer import WireAnswer, WireStream
+from conformance.wire.sse import read_events
 
 
 def error_answer(status: int, body: str) -> WireAnswer:
@@ -64,9 +64,6 @@ def _identity(answer: WireAnswer, data: dict[str, Any]) -> None:
     answer.created = data.get("created")
 
 
-_DATA = re.compile(r"^data:\s?(.*)$")
-
-
 def read_stream(status: int, body: str) -> WireAnswer:
     answer = WireAnswer(status=status)
     facts = WireStream()
@@ -74,21 +71,15 @@ def read_stream(status: int, body: str) -> WireAnswer:
     text: list[str] = []
     reasoning: list[str] = []
     calls: dict[int, dict[str, Any]] = {}
-    for line in body.splitlines():
-        match = _DATA.match(line)
-        if not match:
-            continue
-        payload = match.group(1).strip()
-        if payload == "[DONE]":
+    for event in read_events(body):
+        if not event.lines:
+            continue  # an `event:` line without data carries no chunk
+        if event.done:
             facts.done = True
             continue
-        try:
-            chunk = json.loads(payload)
-        except ValueError:
-            facts.malformed.append(payload[:120])
-            continue
+        chunk = event.data
         if not isinstance(chunk, dict):
-            facts.malformed.append(payload[:120])
+            facts.malformed.append(event.raw.strip()[:120])
             continue
         index = facts.chunks
         facts.chunks += 1

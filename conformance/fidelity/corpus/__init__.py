@@ -1,0 +1,72 @@
+"""The real Z.AI corpus as exchanges the fidelity measurement can replay against the double.
+
+`load_exchanges(corpus_dir)` walks a folder shaped like `zai-recordings/` and turns every real
+capture it understands into a `RealExchange` (exchange.py), one loader per capture format:
+
+- cassette.py: go-vcr cassettes (`*.yaml` with `interactions`), every interaction as recorded;
+- response_file.py: `*.json` / `*.sse` responses, with a sibling `<file>.request.json` or without;
+- sections.py and written.py: `*.txt` captures of `## section` blocks holding SSE or JSON, or one
+  exchange written out as request, response headers and body;
+- session_log.py: Claude Code session logs (`*.jsonl`, one content block per line);
+- error_list.py: error lists (`*.jsonl` lines with `code`, `http`, `body`, `kind`).
+
+A capture without a request gets a reconstructed one (../reconstruct.py) and says so. Per-file
+exceptions (what not to compare, and why) live in ../data/fidelity.yaml; a file not listed there is
+compared in full.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from conformance.fidelity import DEFAULT_CORPUS
+from conformance.fidelity.corpus import cassette, error_list, response_file, sections, session_log
+from conformance.fidelity.corpus.exchange import RealExchange, RealRequest, RealResponse
+
+__all__ = ["RealExchange", "RealRequest", "RealResponse", "load_exchanges"]
+
+
+def load_exchanges(corpus_dir: str | Path = DEFAULT_CORPUS) -> list[RealExchange]:
+    """Every exchange in the corpus, in a stable order (by file, then position in the file)."""
+    corpus = Path(corpus_dir).resolve()
+    if not corpus.is_dir():
+        raise FileNotFoundError(f"no corpus folder at {corpus}")
+    exchanges: list[RealExchange] = []
+    for file in sorted(p for p in corpus.rglob("*") if p.is_file()):
+        exchanges.extend(_load_file(corpus, file))
+    return exchanges
+
+
+def _load_file(corpus: Path, file: Path) -> Iterator[RealExchange]:
+    name = file.name
+    if name.endswith(response_file.REQUEST_SUFFIX) or name.endswith(".md"):
+        return
+    if file.suffix in (".yaml", ".yml"):
+        yield from cassette.load(corpus, file)
+    elif file.suffix in (".json", ".sse"):
+        yield from response_file.load(corpus, file)
+    elif file.suffix == ".txt":
+        yield from sections.load(corpus, file)
+    elif file.suffix == ".jsonl":
+        rows = _rows(file)
+        if error_list.is_error_list([row for _, row in rows]):
+            yield from error_list.load(corpus, file, rows)
+        elif session_log.is_session_log([row for _, row in rows]):
+            yield from session_log.load(corpus, file, [row for _, row in rows])
+
+
+def _rows(file: Path) -> list[tuple[int, dict[str, Any]]]:
+    """A JSON-lines file's objects with their line numbers; lines that are not JSON objects are skipped."""
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(row, dict):
+                rows.append((number, row))
+    return rows

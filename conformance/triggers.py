@@ -1,0 +1,83 @@
+"""The double's trigger protocol: how a request asks the Z.AI double for an error or a fault.
+
+Both sides speak it — the double reads triggers (double/refusals.py, double/faults.py, its surfaces),
+the harness provokes them (scenario markers, the runner's keys, a Router's fault header, the fidelity
+measurement) — so it lives here, once, and imports nothing. README "The Z.AI double" documents it:
+
+- the key: none → 401/1001; one containing `invalid` → 401/1002 (the real Z.AI refuses such a key
+  too); a `double-coding-…` key on the general endpoint, or a `double-payg-…` key on the coding or
+  Anthropic endpoint → 429/1113 (a key of the other plan);
+- a marker `[double:<fault>]` anywhere in the last user message, or the header
+  `X-Double-Fault: <fault>` (the header wins): an error code, a finish reason, or a transport fault
+  (`hang`, `slow=<seconds>`, `reset`) — what each does is the double's business (faults.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+# --- faults: a marker in the last user message, or a header ---------------------------------------
+
+FAULT_PATTERN = r"^[a-z0-9_=.]+$"  # what a fault may be named (error codes, finish reasons, slow=2.5)
+MARKER = re.compile(r"\[double:([a-z0-9_=.]+)\]")
+FAULT_HEADER = "X-Double-Fault"  # as the harness sends it; HTTP header names are case-insensitive
+
+
+def marker(fault: str) -> str:
+    """The marker that asks for a fault: `[double:<fault>]`."""
+    return f"[double:{fault}]"
+
+
+def with_marker(text: str, fault: str) -> str:
+    """A user message's text with the fault's marker appended (the text may be empty)."""
+    return f"{text} {marker(fault)}".strip()
+
+
+def marker_in(text: str) -> str | None:
+    """The fault a text's first marker asks for, or None."""
+    match = MARKER.search(text)
+    return match.group(1) if match else None
+
+
+def requested_fault(last_user_text: str, headers: Mapping[str, str]) -> str | None:
+    """The fault a request asks for (`headers` with lower-cased names): the header first, then the marker."""
+    value = headers.get(FAULT_HEADER.lower())
+    if value:
+        return value.strip().lower()
+    return marker_in(last_user_text)
+
+
+# --- keys: refused for what they say ---------------------------------------------------------------
+
+INVALID = "invalid"  # a key containing it is refused (401/1002)
+CODING_PLAN_PREFIX = "double-coding-"  # a Coding Plan key: refused on the general endpoint
+PAYG_PREFIX = "double-payg-"  # a pay-as-you-go key: refused on the coding and Anthropic endpoints
+PLAN_REFUSED_ON = {CODING_PLAN_PREFIX: frozenset({"general"}), PAYG_PREFIX: frozenset({"coding", "anthropic"})}
+
+
+def invalid_key(name: str) -> str:
+    """A key refused as invalid, named for its purpose (not a secret)."""
+    return f"{name}-{INVALID}-key"
+
+
+def wrong_plan_key(endpoint: str, name: str) -> str:
+    """A key of the plan `endpoint` does not serve: a Coding Plan key on the general endpoint, a
+    pay-as-you-go key elsewhere."""
+    prefix = next((p for p, refused in PLAN_REFUSED_ON.items() if endpoint in refused), PAYG_PREFIX)
+    return prefix + name
+
+
+def is_invalid(key: str) -> bool:
+    return INVALID in key
+
+
+def wrong_plan(key: str, endpoint: str) -> bool:
+    """Whether the key names a plan that the endpoint refuses (429/1113)."""
+    return any(key.startswith(prefix) and endpoint in refused for prefix, refused in PLAN_REFUSED_ON.items())
+
+
+# The keys the harness provokes errors with (`provoke: {key: invalid | wrong-plan}`). Not secrets.
+HARNESS = "zai-conformance"
+INVALID_KEY = invalid_key(HARNESS)
+WRONG_PLAN_KEY = {endpoint: wrong_plan_key(endpoint, HARNESS) for endpoint in ("general", "coding")}
