@@ -97,6 +97,10 @@ class ClientPathSpec(_Entry):
     protocols: tuple[Protocol, ...]  # the endpoint protocols it reaches on the wire
     clients: tuple[str, ...] = ()
     scenarios: tuple[str, ...] | None = None
+    # How this configuration of the client is set up (a LiteLLM provider route, OpenHands' settings, the
+    # client behind the proxy…): the adapter's own options, validated by its `Options` model when the
+    # path is built (conformance/paths/base.py), so that one adapter serves several catalogue entries.
+    options: dict[str, Any] = Field(default_factory=dict)
 
 
 class Tool(_Entry):

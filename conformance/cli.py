@@ -134,7 +134,7 @@ def cmd_cells(args: argparse.Namespace) -> int:
         state = (
             f"not applicable: {cell.not_applicable}"
             if cell.not_applicable
-            else (evidence.kind if evidence else "no evidence")
+            else (evidence.kind if evidence else "double (served at run time)")
         )
         print(f"{cell.id}\t{state}")
     return 0
@@ -160,35 +160,6 @@ def _seconds(text: str) -> float:
     if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
     return value
-
-
-def cmd_double_evidence(args: argparse.Namespace) -> int:
-    from conformance.catalogue import load_catalogue
-    from conformance.expectations import Expectations
-    from conformance.results import CellResult
-    from conformance.workflows.synthetic import record_synthetic
-
-    def progress(number: int, total: int, result: CellResult) -> None:
-        if args.verbose or result.as_expected is False or number == total or number % 50 == 0:
-            mark = "" if result.as_expected is not False else f"  UNEXPECTED (expected {result.expected.verdict})"
-            print(f"[{number}/{total}] {result.cell}: {result.verdict}{mark}", flush=True)
-
-    run = record_synthetic(
-        load_catalogue(args.catalogue),
-        Path(args.cassettes),
-        args.cell,
-        Expectations.load(args.expectations),
-        progress,
-        refresh=args.refresh,
-    )
-    counts = ", ".join(f"{verdict} {count}" for verdict, count in sorted(run.verdicts().items()))
-    print(
-        f"recorded {len(run.recorded)} cell(s) against the double into {args.cassettes}/double ({counts}); "
-        f"left {run.real_evidence} cell(s) with real evidence alone; {run.not_applicable} not applicable"
-    )
-    for result in run.unexpected():
-        print(f"unexpected: {result.cell}: {result.verdict} — {'; '.join(result.reasons[:2])}")
-    return 1 if run.unexpected() else 0
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -264,6 +235,28 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         sets = f"{change['from_set']} → {change['to_set']}"
         print(f"  {change['cell']}: {change['from']} → {change['to']} ({sets}; {moved})")
     return 0 if all(o.exit_code in (0, 1) for o in outcomes) else 1
+
+
+def cmd_clients(args: argparse.Namespace) -> int:
+    from conformance.clients.sets import ClientSetError, build, built, load_sets
+
+    sets = load_sets(args.sets)
+    wanted = list(sets) if args.all else [name for name, s in sets.items() if s.ci] if args.ci else args.build
+    try:
+        for name in wanted:
+            if name not in sets:
+                raise ClientSetError(f"no client set {name!r} (known: {', '.join(sets)})")
+            environment = build(sets[name], progress=lambda line: print(f"clients: {line}", flush=True))
+            took = f"built in {environment.built_s:.0f} s" if environment.built_s else "cached"
+            print(f"clients: {name}: {environment.root} ({took})")
+    except ClientSetError as exc:
+        print(f"zai-conformance clients: {exc}", file=sys.stderr)
+        return 2
+    if not wanted:
+        for name, client_set in sets.items():
+            state = "built" if built(client_set) else "not built"
+            print(f"{name}\t{client_set.label}\t{state}{' (ci)' if client_set.ci else ''}\t{client_set.title}")
+    return 0
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
@@ -347,22 +340,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     double.set_defaults(func=cmd_double)
 
-    evidence = sub.add_parser(
-        "double-evidence",
-        help="record cells without evidence against the double, into cassettes/double (labelled synthetic)",
-    )
-    evidence.add_argument("--cell", action="append", default=[], metavar="PATTERN")
-    evidence.add_argument("--cassettes", default="cassettes", help="cassette root (default: cassettes)")
-    evidence.add_argument("--catalogue", metavar="FILE")
-    evidence.add_argument("--expectations", metavar="FILE")
-    evidence.add_argument(
-        "--refresh",
-        action="store_true",
-        help="re-record cells that already have double evidence (default: only missing)",
-    )
-    evidence.add_argument("-v", "--verbose", action="store_true", help="one line per cell")
-    evidence.set_defaults(func=cmd_double_evidence)
-
     doctor = sub.add_parser(
         "doctor", help="check a setup end to end: key, endpoint/plan match, model, one round trip per path"
     )
@@ -413,6 +390,13 @@ def build_parser() -> argparse.ArgumentParser:
     matrix.add_argument("--catalogue", metavar="FILE")
     matrix.add_argument("run_args", nargs="*", help="after --: options for each set's `zai-conformance run`")
     matrix.set_defaults(func=cmd_matrix)
+
+    clients = sub.add_parser("clients", help="list the client sets, or build their environments (uv, cached)")
+    clients.add_argument("--build", action="append", default=[], metavar="NAME", help="build this set; repeatable")
+    clients.add_argument("--ci", action="store_true", help="build the sets marked ci (scripts/bootstrap does)")
+    clients.add_argument("--all", action="store_true", help="build every set")
+    clients.add_argument("--sets", metavar="FILE", help="client sets file (default: the packaged one)")
+    clients.set_defaults(func=cmd_clients)
 
     merge = sub.add_parser("merge", help="combine per-client-set results (e.g. from a CI job matrix) into one report")
     merge.add_argument("results", nargs="+", help="results.json or run folders, one per client set, in order")

@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 
 from conformance.catalogue import Catalogue, Endpoint
-from conformance.recording.scrub import SCRUBBER
 from conformance.runner import CellRunner, RunSettings
+from conformance.secrets import SCRUBBER
 from conformance.verdict import Verdict
 
 TIMEOUT = 10.0  # the guides' connection test

@@ -3,7 +3,10 @@ reason and an upstream link, so that the suite fails only when a verdict *change
 or an unexpected fix — and not every time a known deviation shows up.
 
 A cell with no matching entry is expected to PASS. An entry's `cell` is an fnmatch pattern over cell
-ids (`endpoint/model/path/scenario`), or a list of them; the first entry that matches wins.
+ids (`endpoint/model/path/scenario`), or a list of them; the first entry that matches wins. An entry
+may hold only for some client releases — `clients: {litellm: "<1.108"}`, PEP 440 specifiers over the
+installed distributions — so the suite is green on every client set, and a verdict that moves with a
+release is an expectation with a condition and a reason, never a silent change.
 
 The file is validated once, on load, the way the catalogue is (conformance/catalogue.py): every entry
 against a strict model, every problem reported at once, each naming the entry and the field.
@@ -11,13 +14,16 @@ against a strict model, every problem reported at once, each naming the entry an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 import yaml
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from conformance.verdict import Verdict
@@ -53,6 +59,26 @@ class Entry(BaseModel):
     verdict: Verdict
     reason: str = Field(default="", validate_default=True)
     link: str | None = None
+    # distribution → PEP 440 specifier: the entry holds only where every installed version satisfies it
+    clients: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("clients")
+    @classmethod
+    def _specifiers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, spec in value.items():
+            try:
+                SpecifierSet(spec)
+            except InvalidSpecifier:
+                raise ValueError(f"{name}: {spec!r} is not a version specifier like '<1.108' or '>=3,<4'") from None
+        return {canonicalize_name(name): spec for name, spec in value.items()}
+
+    def holds_for(self, versions: Mapping[str, str]) -> bool:
+        """The entry's client condition is met by these installed versions (a missing client never is)."""
+        for name, spec in self.clients.items():
+            version = versions.get(name)
+            if version is None or not SpecifierSet(spec).contains(version, prereleases=True):
+                return False
+        return True
 
     @field_validator("cells", mode="before")
     @classmethod
@@ -89,19 +115,28 @@ _KEYS = {name: info.alias for name, info in Entry.model_fields.items() if info.a
 
 
 class Expectations:
-    def __init__(self, entries: list[Entry], source: str) -> None:
+    def __init__(self, entries: list[Entry], source: str, versions: Mapping[str, str] | None = None) -> None:
         self.entries = entries
         self.source = source
+        self._versions = dict(versions) if versions is not None else None
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """The installed client versions the entries' conditions are read against (read once)."""
+        if self._versions is None:
+            self._versions = installed_versions({name for entry in self.entries for name in entry.clients})
+        return self._versions
 
     def for_cell(self, cell_id: str) -> Expected:
         for entry in self.entries:
-            if entry.matches(cell_id):
+            if entry.matches(cell_id) and (not entry.clients or entry.holds_for(self.versions)):
                 return Expected(entry.verdict, entry.reason, entry.link, entry.cell)
         return Expected(Verdict.PASS)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> Expectations:
-        """Load and validate; raise ExpectationsError naming every entry and field at fault."""
+    def load(cls, path: str | Path | None = None, versions: Mapping[str, str] | None = None) -> Expectations:
+        """Load and validate; raise ExpectationsError naming every entry and field at fault. `versions`:
+        the client versions the conditions are read against (default: the installed ones)."""
         source = str(path) if path else DEFAULT_SOURCE
         try:
             text = Path(path).read_text(encoding="utf-8") if path else DEFAULT_EXPECTATIONS.read_text()
@@ -117,7 +152,17 @@ class Expectations:
             entries = _ENTRIES.validate_python(raw)
         except ValidationError as exc:
             raise ExpectationsError(_describe(exc, raw, source)) from None
-        return cls(entries, source)
+        return cls(entries, source, versions)
+
+
+def installed_versions(names: set[str]) -> dict[str, str]:
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
 
 
 def _describe(exc: ValidationError, raw: list[Any], source: str) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, Literal
 
 
 @dataclass
@@ -66,12 +67,28 @@ class Usage:
 
 
 def field_of(container: Any, key: str) -> Any:
-    """A field of a dict or of a client's response object, or None."""
+    """A field of a dict or of a client's response object, or None — the one way paths read what a
+    client returned. A pydantic object's undeclared field is looked up in its `model_extra` too (some
+    SDK objects keep Z.AI's extra fields, `reasoning_content` say, only there)."""
     if container is None:
         return None
     if isinstance(container, dict):
         return container.get(key)
-    return getattr(container, key, None)
+    value = getattr(container, key, None)
+    if value is None:
+        extra = getattr(container, "model_extra", None) or {}
+        value = extra.get(key) if isinstance(extra, dict) else None
+    return value
+
+
+def plain(value: Any) -> Any:
+    """A client's value as plain data, for an observation or a history message: a pydantic object as
+    its JSON dict (fields left None omitted, as the SDKs serialise them), an enum member as its value,
+    anything else as it is."""
+    if isinstance(value, Enum):
+        return value.value
+    dump = getattr(value, "model_dump", None)
+    return dump(mode="json", exclude_none=True) if callable(dump) else value
 
 
 @dataclass
@@ -105,8 +122,60 @@ class ErrorInfo:
     network: bool = False
 
 
+# Where a turn's answer came from, when not from the turn's own request (a Router recipe says so):
+# `upstream` — the last request sent (a fallback's backup answered); `cache` — the one request sent,
+# replayed by the client's cache; `client` — none: the client refused by itself.
+AnsweredFrom = Literal["upstream", "cache", "client"]
+
+
+@dataclass
+class Envelope:
+    """The answer's envelope as the client exposed it (model name, creation time, object type, id)."""
+
+    model: str | None = None
+    created: int | None = None
+    object: str | None = None
+    id: str | None = None
+
+
+@dataclass
+class BuiltMessage:
+    """The message LiteLLM's `stream_chunk_builder` rebuilt from a stream's chunks — LiteLLM's documented
+    way to get a streamed answer whole, and the message its users append to their history."""
+
+    content: str | None = None
+    reasoning_content: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    signatures: list[str] | None = None  # its thinking blocks' signatures (LiteLLM's anthropic/ route)
+
+
+@dataclass
+class CostClaim:
+    """What a client says an answer cost (USD), or why it could not say."""
+
+    amount: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class RouterFacts:
+    """What a LiteLLM Router says about an answer: the deployment behind it, its model group, the
+    fallbacks and retries it took, and whether its cache answered."""
+
+    deployment: str | None = None
+    model_group: str | None = None
+    attempted_fallbacks: int | None = None
+    attempted_retries: int | None = None
+    cache_hit: bool | None = None
+
+
 @dataclass
 class Turn:
+    """One API call as the client exposed it. Each fact a check reads is a typed field; `None` means the
+    client did not expose it (which fact a path must expose is each check's decision, documented there)."""
+
     index: int
     text: str | None = None
     reasoning: str | None = None
@@ -117,7 +186,16 @@ class Turn:
     stream: StreamFacts | None = None
     error: ErrorInfo | None = None
     duration_ms: float | None = None
-    extras: dict[str, Any] = field(default_factory=dict)  # path-specific exposed facts
+    answered_from: AnsweredFrom | None = None  # None: the turn's own request answered it
+    envelope: Envelope | None = None
+    built: BuiltMessage | None = None  # LiteLLM's stream_chunk_builder result (streamed turns)
+    thinking_blocks: int | None = None  # how many thinking blocks an OpenAI-style client handed out
+    signatures: list[str] | None = None  # the thinking blocks' signatures, as the client exposed them
+    cost: CostClaim | None = None
+    models: list[str | None] | None = None  # a models listing: the ids the client exposed
+    embedding_lengths: list[int] | None = None  # an embeddings answer: each vector's length
+    router: RouterFacts | None = None
+    extras: dict[str, Any] = field(default_factory=dict)  # more of what the path saw, for display: no check reads it
 
 
 @dataclass

@@ -29,7 +29,7 @@ from conformance.catalogue import Catalogue, load_catalogue
 from conformance.expectations import Expected
 from conformance.observation import Observation
 from conformance.recording.evidence import REAL_KINDS
-from conformance.recording.scrub import SCRUBBER
+from conformance.secrets import SCRUBBER, Scrubber
 from conformance.verdict import Finding, Verdict
 
 SCHEMA = "zai-conformance/results/1"
@@ -167,10 +167,12 @@ def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 class ResultsWriter:
-    """Appends cell records as they come, and writes the gathered results.json at the end."""
+    """Appends cell records as they come, and writes the gathered results.json at the end. Every
+    record and the run header pass through `scrubber` on their way to disk."""
 
-    def __init__(self, reports_dir: Path, run: dict[str, Any]) -> None:
-        run = SCRUBBER.data(run)  # the run header too: a base URL can carry a key or a password
+    def __init__(self, reports_dir: Path, run: dict[str, Any], scrubber: Scrubber = SCRUBBER) -> None:
+        self._scrubber = scrubber
+        run = scrubber.data(run)  # the run header too: a base URL can carry a key or a password
         self.reports_dir = reports_dir
         self.run = run
         self.run_dir = reports_dir / "runs" / run["id"]
@@ -181,7 +183,7 @@ class ResultsWriter:
         self.cells: list[dict[str, Any]] = []
 
     def add(self, result: CellResult) -> None:
-        record = SCRUBBER.data(result.to_dict())  # the one door from memory to disk for results
+        record = self._scrubber.data(result.to_dict())  # the one door from memory to disk for results
         self.cells.append(record)
         self._jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._jsonl.flush()
@@ -192,7 +194,7 @@ class ResultsWriter:
         """Write the final run.json and results.json; `equivalence` is the streamed vs non-streamed
         section, computed by whoever knows the catalogue (the session)."""
         self._jsonl.close()
-        run = SCRUBBER.data({**self.run, **(extra_run or {}), "finished_at": now()})
+        run = self._scrubber.data({**self.run, **(extra_run or {}), "finished_at": now()})
         write_text(self.run_dir / "run.json", json.dumps(run, indent=2))
         document = gather(run, self.cells, equivalence)
         write_json(self.reports_dir / "results.json", document)

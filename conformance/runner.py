@@ -27,11 +27,14 @@ from conformance.recording.evidence import (
     is_zai,
     provokes_key,
     refused_key,
+    served_evidence,
+    served_provenance,
 )
 from conformance.recording.recorder import Recorder, WireTap
-from conformance.recording.scrub import SCRUBBER
+from conformance.recording.served import ServedDouble
 from conformance.results import CellResult, client_versions, now
 from conformance.scenario import request_for
+from conformance.secrets import SCRUBBER
 from conformance.triggers import INVALID_KEY, WRONG_PLAN_KEY
 from conformance.verdict import Verdict
 
@@ -54,7 +57,6 @@ class RunSettings:
     base_urls: dict[str, str] = field(default_factory=dict)  # endpoint id → override
     api_key: str | None = None
     idle_timeout: float | None = None  # default: 10 s replay, 120 s live
-    record_kind: str = "live"  # the evidence kind live recordings are filed under (double: issue 3)
     strict_cassettes: bool = False  # an evidence warning (recorded interactions left unused) fails the test
 
     @property
@@ -83,6 +85,7 @@ class CellRunner:
         self.recorder = recorder or Recorder()
         # endpoint id → why: Z.AI refused the run's key there, so nothing more is sent or recorded on it
         self.refused_keys: dict[str, str] = {}
+        self._double: ServedDouble | None = None  # answers cells without recorded evidence (replay)
         if settings.api_key:
             SCRUBBER.add_secret(settings.api_key)
 
@@ -123,12 +126,7 @@ class CellRunner:
             return self._live(cell)
         evidence = self.store.find(cell)
         if evidence is None:
-            return self._result(
-                cell,
-                Verdict.NOT_RECORDED,
-                ["no recording of this cell (live, public or double) — replay has nothing to judge"],
-                record_command=record_command(cell),
-            )
+            return self._served(cell)
         try:
             with self.recorder.replay(evidence.path) as tap:
                 observation, intended = self._drive(cell, tap)
@@ -152,6 +150,24 @@ class CellRunner:
         result = self._judged(cell, self._judge(cell, observation, intended, recorded), observation)
         result.evidence = evidence.evidence(provenance, observation.exchanges)
         self._warn_unused(result, recorded)
+        return result
+
+    def _served(self, cell: Cell) -> CellResult:
+        """No live or public recording: the double answers this cell's client now (synthetic evidence,
+        labelled so), so the verdict is about what this client sends today."""
+        if self._double is None:
+            self._double = ServedDouble(self.catalogue)
+        provenance = served_provenance(cell, clients=client_versions())
+        answer = self._double.answerer(self.limits(cell)["idle_s"])
+        with self.recorder.serve(answer, provenance) as tap:
+            observation, intended = self._drive(cell, tap)
+        stall = stalled(observation)
+        if stall is not None:
+            why = f"the served double stalled: {stall} with no fault served — a harness defect; this is not a verdict"
+            return self._result(cell, Verdict.FAIL, [why], harness_error=why, observation=observation)
+        served = sum(1 for e in observation.exchanges if e.outcome == "served")
+        result = self._judged(cell, self._judge(cell, observation, intended, served), observation)
+        result.evidence = served_evidence(provenance, observation.exchanges)
         return result
 
     def _warn_unused(self, result: CellResult, recorded: int) -> None:
@@ -180,9 +196,7 @@ class CellRunner:
         refused = self.refused_keys.get(cell.endpoint.id)
         if refused is not None and not provokes_key(cell):
             return self._result(cell, Verdict.SKIPPED, [f"not run: {refused}"])
-        recording = self.store.new_recording(
-            self.settings.record_kind, cell, base_url, recorded=now(), clients=client_versions()
-        )
+        recording = self.store.new_recording("live", cell, base_url, recorded=now(), clients=client_versions())
         try:
             with self.recorder.record(recording.scratch, recording.provenance) as tap:
                 observation, intended = self._drive(cell, tap)
@@ -235,7 +249,7 @@ class CellRunner:
             client_params=cell.scenario.client_params,
             fault_header=provoke.fault if provoke and provoke.via == "header" else None,
         )
-        adapter = load_adapter(cell.path)(cell.path, target, options=options)
+        adapter = load_adapter(cell.path).build(cell.path, target, catalogue=self.catalogue, options=options)
         model = cell.model_sent
         intended = adapter.intended(request_for(self.catalogue, cell.scenario, model, cell.endpoint.protocol))
         try:

@@ -23,10 +23,10 @@ from conformance.envfile import EnvFileError, EnvTarget, read_env_file, target_f
 from conformance.equivalence import equivalence_summary
 from conformance.expectations import Expectations
 from conformance.recording import netguard
-from conformance.recording.scrub import SCRUBBER
 from conformance.reports_lock import ReportsBusy, ReportsLock
 from conformance.results import CellResult, ResultsWriter, client_versions, now
 from conformance.runner import CellRunner, RunSettings
+from conformance.secrets import SCRUBBER, Scrubber
 from conformance.verdict import Verdict
 
 log = logging.getLogger("conformance")
@@ -35,8 +35,12 @@ log = logging.getLogger("conformance")
 class _ScrubbingFilter(logging.Filter):
     """Scrubs each record of the harness's logger before any handler (file, pytest capture) sees it."""
 
+    def __init__(self, scrubber: Scrubber = SCRUBBER) -> None:
+        super().__init__()
+        self._scrubber = scrubber
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = SCRUBBER.text(record.getMessage())
+        record.msg = self._scrubber.text(record.getMessage())
         record.args = ()
         return True
 
@@ -308,13 +312,17 @@ class ConformanceSession:
 class _ScrubbingFormatter(logging.Formatter):
     """Formats, then scrubs: a secret in a message, an argument or a traceback never reaches the log."""
 
+    def __init__(self, fmt: str, scrubber: Scrubber = SCRUBBER) -> None:
+        super().__init__(fmt)
+        self._scrubber = scrubber
+
     def format(self, record: logging.LogRecord) -> str:
-        return SCRUBBER.text(super().format(record))
+        return self._scrubber.text(super().format(record))
 
 
-def _run_log(path: Path) -> logging.Handler:
+def _run_log(path: Path, scrubber: Scrubber = SCRUBBER) -> logging.Handler:
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(_ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", scrubber))
     logger = logging.getLogger("conformance")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

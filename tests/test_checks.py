@@ -8,10 +8,22 @@ from typing import Any
 import pytest
 
 from conformance.catalogue import Catalogue, TurnExpectation
+from conformance.checks.cost import check_cost
 from conformance.checks.errors import classify
+from conformance.checks.operations import check_operation
 from conformance.checks.request import check_request
 from conformance.checks.response import check_turn
-from conformance.observation import ErrorInfo, Exchange, StreamFacts, ToolCall, Turn, Usage
+from conformance.observation import (
+    BuiltMessage,
+    CostClaim,
+    Envelope,
+    ErrorInfo,
+    Exchange,
+    StreamFacts,
+    ToolCall,
+    Turn,
+    Usage,
+)
 from conformance.paths.base import describe_exception
 from conformance.scenario import openai_request
 from conformance.verdict import Finding, Severity, Verdict, combine, reasons
@@ -265,8 +277,8 @@ def test_finish_reason_rewritten_to_the_expected_value_fails():
 # --- stream checks -------------------------------------------------------------------------------
 
 
-def _streamed(facts: StreamFacts, **extras: Any) -> list[Finding]:
-    expect, turn, wire = _chat(stream=facts, extras=extras)
+def _streamed(facts: StreamFacts, **exposed: Any) -> list[Finding]:
+    expect, turn, wire = _chat(stream=facts, **exposed)
     wire.stream = WireStream(
         chunks=facts.chunks,
         done=True,
@@ -320,16 +332,16 @@ def test_wire_stream_problems():
 
 def test_chunk_builder_disagreeing_with_the_stream_fails():
     facts = StreamFacts(chunks=6, finish_chunk=4, usage_chunk=5, usage_chunk_choices=0)
-    built = {"content": "Olá", "reasoning_content": None, "tool_calls": [], "finish_reason": "stop"}
-    [finding] = _by(_streamed(facts, chunk_builder=built), "chunk_builder")
+    built = BuiltMessage(content="Olá", finish_reason="stop")
+    [finding] = _by(_streamed(facts, built=built), "chunk_builder")
     assert finding.severity is FAIL
     assert finding.message == "stream_chunk_builder disagrees with the stream: content 'Olá' vs deltas 'Olá!'"
 
 
 def test_chunk_builder_agreeing_with_the_stream_is_info():
     facts = StreamFacts(chunks=6, finish_chunk=4, usage_chunk=5, usage_chunk_choices=0)
-    built = {"content": "Olá!", "reasoning_content": None, "tool_calls": [], "finish_reason": "stop"}
-    [finding] = _by(_streamed(facts, chunk_builder=built), "chunk_builder")
+    built = BuiltMessage(content="Olá!", finish_reason="stop")
+    [finding] = _by(_streamed(facts, built=built), "chunk_builder")
     assert (finding.severity, finding.message) == (
         INFO,
         "stream_chunk_builder rebuilds the same message as the deltas",
@@ -337,7 +349,7 @@ def test_chunk_builder_agreeing_with_the_stream_is_info():
 
 
 def test_restamped_identity_is_reported():
-    expect, turn, wire = _chat(extras={"model": "zai/glm-4.5", "created": 2})
+    expect, turn, wire = _chat(envelope=Envelope(model="zai/glm-4.5", created=2))
     wire.model, wire.created = "glm-4.5", 1
     [finding] = _by(check_turn(expect, turn, wire, {}, streamed=False), "identity")
     assert finding.severity is INFO
@@ -345,6 +357,72 @@ def test_restamped_identity_is_reported():
         "model reported as 'zai/glm-4.5' (Z.AI sent 'glm-4.5'); "
         "created reported as 2 (Z.AI sent 1: the client restamped it)"
     )
+
+
+# --- facts a path must expose: forgetting one is judged, not skipped ------------------------------
+
+
+def _signed(**exposed: Any) -> tuple[TurnExpectation, Turn, WireAnswer]:
+    expect, turn, wire = _chat(**exposed)
+    wire.signatures = ["sig-1"]  # Z.AI's thinking block came signed
+    return expect, turn, wire
+
+
+def test_an_anthropic_style_client_that_exposes_no_signatures_fails():
+    expect, turn, wire = _signed()
+    [finding] = _by(check_turn(expect, turn, wire, {}, streamed=False, api="anthropic"), "signatures")
+    assert (finding.severity, finding.message) == (FAIL, "Z.AI sent 1 thinking signature(s); the path exposed none")
+
+
+def test_a_client_that_hands_out_thinking_blocks_must_expose_their_signatures():
+    expect, turn, wire = _signed(thinking_blocks=1)
+    [finding] = _by(check_turn(expect, turn, wire, {}, streamed=False), "signatures")
+    assert finding.severity is FAIL
+
+
+def test_an_openai_style_client_without_thinking_blocks_is_not_judged_on_signatures():
+    """It exposes reasoning as reasoning_content only: it has no place for a signature."""
+    expect, turn, wire = _signed(thinking_blocks=0)
+    assert _by(check_turn(expect, turn, wire, {}, streamed=False), "signatures") == []
+
+
+def test_signatures_kept_as_sent_are_info_and_changed_ones_fail():
+    expect, turn, wire = _signed(signatures=["sig-1"])
+    [kept] = _by(check_turn(expect, turn, wire, {}, streamed=False, api="anthropic"), "signatures")
+    assert (kept.severity, kept.message) == (INFO, "1 thinking block signature(s) kept as sent")
+    turn.signatures = []
+    [lost] = _by(check_turn(expect, turn, wire, {}, streamed=False, api="anthropic"), "signatures")
+    assert lost.severity is FAIL
+
+
+def test_a_cost_scenario_without_a_cost_from_the_client_is_a_deviation(catalogue):
+    _, turn, wire = _chat()
+    model = next(m for m in catalogue.models if m.price is not None)
+    [finding] = check_cost(turn, wire, model)
+    assert finding.severity is DEVIATION
+    assert finding.message.startswith("no cost from the client (the client gave no cost); 16 in (0 cached) + 72 out")
+    turn.cost = CostClaim(error="model not mapped")
+    assert check_cost(turn, wire, model)[0].message.startswith("no cost from the client (model not mapped)")
+
+
+def _operation(catalogue: Catalogue, operation: str, turn: Turn) -> list[Finding]:
+    endpoint = catalogue.endpoint("coding")
+    return check_operation(operation, TurnExpectation(), turn, None, {}, endpoint, endpoint.base_url)
+
+
+def test_a_models_call_that_exposes_no_listing_fails(catalogue):
+    assert _worst(_operation(catalogue, "models", Turn(index=0))) == [
+        ("models", FAIL, "the path exposed no model listing")
+    ]
+    assert _worst(_operation(catalogue, "models", Turn(index=0, models=["glm-4.6"]))) == []
+
+
+def test_an_embeddings_call_that_exposes_no_vector_fails(catalogue):
+    usage = Usage(prompt_tokens=3)
+    assert _worst(_operation(catalogue, "embeddings", Turn(index=0, usage=usage))) == [
+        ("embeddings", FAIL, "the path exposed no embedding")
+    ]
+    assert _worst(_operation(catalogue, "embeddings", Turn(index=0, usage=usage, embedding_lengths=[8]))) == []
 
 
 # --- request checks ------------------------------------------------------------------------------

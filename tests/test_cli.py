@@ -17,7 +17,8 @@ def test_cells_lists_applicability_and_evidence(capsys) -> None:
     assert main(["cells", "--cell", "coding/glm-4.6/openai-sdk/*"]) == 0
     lines = dict(line.split("\t") for line in capsys.readouterr().out.splitlines())
     assert lines["coding/glm-4.6/openai-sdk/chat"] == "public"
-    assert lines["coding/glm-4.6/openai-sdk/thinking"] == "double"  # no real recording: synthetic evidence
+    # no real recording: the double serves synthetic evidence at run time
+    assert lines["coding/glm-4.6/openai-sdk/thinking"] == "double (served at run time)"
     catalogue = load_catalogue()
     assert len(lines) == sum(1 for cell in catalogue.cells if cell.id.startswith("coding/glm-4.6/openai-sdk/"))
     assert len(lines) > len([s for s in catalogue.scenarios if s.models is None])  # the model's own scenarios too

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -207,3 +208,65 @@ def test_an_empty_pattern_list_is_refused(tmp_path):
     path.write_text("- cell: []\n  verdict: FAIL\n  reason: x\n")
     with pytest.raises(ExpectationsError, match="entry 1: field 'cell': needs a pattern"):
         Expectations.load(path)
+
+
+# --- client-version conditions -----------------------------------------------------------------------
+
+
+def _conditional(tmp_path, text: str):
+    path = tmp_path / "expectations.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_an_entry_holds_only_for_the_client_releases_it_names(tmp_path):
+    from conformance.expectations import Expectations
+
+    path = _conditional(
+        tmp_path,
+        """
+- cell: "*/*/litellm-zai/thinking-disabled"
+  clients: {litellm: "<1.108"}
+  verdict: FAIL
+  reason: the old release passes thinking as a keyword to the OpenAI SDK
+- cell: "*/*/litellm-zai/*"
+  clients: {LiteLLM: ">=1.108", openai: ">=3"}
+  verdict: DEVIATION
+  reason: the newer pair does something else
+""",
+    )
+    cell = "coding/glm-4.6/litellm-zai/thinking-disabled"
+    old = Expectations.load(path, versions={"litellm": "1.106.2", "openai": "2.54.0"}).for_cell(cell)
+    new = Expectations.load(path, versions={"litellm": "1.110.2", "openai": "3.57.0"}).for_cell(cell)
+    mixed = Expectations.load(path, versions={"litellm": "1.110.2", "openai": "2.54.0"}).for_cell(cell)
+    absent = Expectations.load(path, versions={}).for_cell(cell)
+    assert (old.verdict.value, new.verdict.value, mixed.verdict.value, absent.verdict.value) == (
+        "FAIL",
+        "DEVIATION",
+        "PASS",
+        "PASS",
+    )
+
+
+def test_a_bad_client_condition_names_the_entry(tmp_path):
+    from conformance.expectations import Expectations, ExpectationsError
+
+    path = _conditional(tmp_path, '- cell: "*"\n  clients: {litellm: "about 1.108"}\n  verdict: FAIL\n  reason: x\n')
+    with pytest.raises(ExpectationsError, match=r"entry 1 \('\*'\): field 'clients': .*not a version specifier"):
+        Expectations.load(path)
+
+
+VERSIONED = re.compile(r"\b(LiteLLM|litellm|OpenAI SDK|openai|Anthropic SDK|anthropic|zai-sdk)\s+v?(\d+\.\d+)", re.I)
+DISTRIBUTION = {"litellm": "litellm", "openai sdk": "openai", "openai": "openai", "anthropic sdk": "anthropic",
+                "anthropic": "anthropic", "zai-sdk": "zai-sdk"}  # fmt: skip
+
+
+def test_no_reason_names_a_client_release_its_condition_does_not_state():
+    from conformance.expectations import Expectations
+
+    for entry in Expectations.load().entries:
+        for name, _ in VERSIONED.findall(entry.reason):
+            assert DISTRIBUTION[name.lower()] in entry.clients, (
+                f"{entry.cell}: the reason names {name} by release but the entry holds for every release; "
+                "state it in `clients:`"
+            )

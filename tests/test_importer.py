@@ -13,7 +13,7 @@ import yaml
 from conformance.catalogue import Catalogue
 from conformance.recording import cassette
 from conformance.recording.importer import SourceInfo, import_recordings, read_index
-from conformance.recording.scrub import Scrubber
+from conformance.secrets import Scrubber
 from tests.conftest import COMMITTED_CASSETTES, FANTASY_LICENSE, FANTASY_PROJECT, fantasy_sources
 from tests.support.fake_secrets import ZAI_KEY
 

@@ -119,6 +119,39 @@ def test_a_replay_miss_on_an_operation_is_not_recorded(catalogue):
     assert judgement.findings == ()
 
 
+def test_a_path_that_forgets_a_fact_its_cell_requires_fails_instead_of_passing_silently(catalogue):
+    """A models call the path answered without exposing the listing: judged on what is missing."""
+    cell = catalogue.cell("coding/glm-4.6/openai-sdk/models-list")
+    listing = {"object": "list", "data": [{"id": "glm-4.6", "object": "model"}]}
+    exchange = Exchange(
+        method="GET",
+        url=cell.endpoint.base_url + "/models",
+        request_headers={"Authorization": ["Bearer <redacted>"]},
+        request_body=None,
+        outcome="replayed",
+        status=200,
+        response_headers={"Content-Type": ["application/json"]},
+        response_body=json.dumps(listing),
+    )
+    forgot = judge(cell, Observation(turns=[Turn(index=0)], exchanges=[exchange]), {}, 1, cell.endpoint.base_url, {})
+    assert (forgot.verdict, forgot.reasons) == (Verdict.FAIL, ("turn 1: the path exposed no model listing",))
+    exposed = Observation(turns=[Turn(index=0, models=["glm-4.6"])], exchanges=[exchange])
+    assert judge(cell, exposed, {}, 1, cell.endpoint.base_url, {}).verdict is Verdict.PASS
+
+
+def test_a_turn_answered_by_the_client_itself_is_paired_with_no_request(catalogue):
+    """`answered_from` (a Router's) decides which request a turn is judged against; without it, the
+    turn's own request by position."""
+    cell = catalogue.cell("general/glm-4.6/router-rate-limit/router-rate-limit")
+    exchange = _exchange(cell, _intended(catalogue, cell), _answer())
+    refused = ErrorInfo(exception="litellm.exceptions.RateLimitError", message="RPM limit=1", status=429)
+    by_client = Turn(index=0, error=refused, answered_from="client")
+    judgement = _judge(catalogue, cell, Observation(turns=[by_client], exchanges=[exchange]))
+    assert judgement.verdict is Verdict.PASS, judgement.reasons
+    by_position = Turn(index=0, error=refused)
+    assert _judge(catalogue, cell, Observation(turns=[by_position], exchanges=[exchange])).verdict is not Verdict.PASS
+
+
 def test_recorded_interactions_left_unused_are_counted_only_when_the_conversation_ran_to_its_end(catalogue, thinking):
     exchange = _exchange(thinking, _intended(catalogue, thinking), _answer())
     ran = _judge(catalogue, thinking, Observation(turns=[_greeting(REASONING)], exchanges=[exchange]), recorded=3)

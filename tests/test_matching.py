@@ -12,7 +12,8 @@ from vcr.request import Request
 from conformance.catalogue import Catalogue
 from conformance.recording.matching import question_of
 from conformance.recording.recorder import _same_question
-from conformance.scenario import openai_request
+from conformance.scenario import anthropic_request, openai_request
+from conformance.wire import normal
 
 URL = "https://api.z.ai/api/coding/paas/v4/chat/completions"
 CALL = {
@@ -260,3 +261,21 @@ def test_vcrpy_matcher_raises_with_the_differences(second_turn):
             Request("POST", URL, json.dumps(other).encode(), {}),
         )
     assert str(caught.value) == "model: 'glm-4.5' ≠ 'glm-4.6'; stream: False ≠ True"
+
+
+# --- one reading for replay matching and the request checks -------------------------------------
+
+
+def test_matching_reads_messages_and_tools_as_the_request_checks_do(second_turn):
+    """The request checks call conformance.wire.normal directly; the matcher must read the same."""
+    asked = question_of("POST", URL, json.dumps(second_turn))
+    assert asked.messages == normal.messages(second_turn["messages"]) and len(asked.messages) == 4
+    assert asked.tools == normal.tools(second_turn["tools"]) and len(asked.tools) == 1
+
+
+def test_anthropic_messages_read_with_their_system_prompt(catalogue):
+    body = anthropic_request(catalogue, catalogue.scenario("tool"), "glm-4.5")
+    asked = question_of("POST", "https://api.z.ai/api/anthropic/v1/messages", json.dumps(body))
+    assert asked.messages == normal.messages(body["messages"], system=body.get("system"), anthropic=True)
+    assert asked.tools == normal.tools(body["tools"])
+    assert asked.tools == normal.tools(openai_request(catalogue, catalogue.scenario("tool"), "glm-4.5")["tools"])

@@ -210,11 +210,11 @@ def test_thinking_surfaces_keeps_its_signature_and_goes_back_to_zai(
     for turn, exchange in zip(turns, exchanges, strict=True):
         wire = _wire(exchange)
         assert turn.reasoning == wire.reasoning and turn.reasoning_field == where
-        assert turn.extras["signatures"] == wire.signatures and len(wire.signatures) == 1
+        assert turn.signatures == wire.signatures and len(wire.signatures) == 1
     if path == LITELLM:  # also as `thinking_blocks`, and the chunk builder keeps the streamed signature
-        assert [turn.extras["thinking_blocks"] for turn in turns] == [1, 1]
+        assert [turn.thinking_blocks for turn in turns] == [1, 1]
         if scenario.endswith("-stream"):
-            assert [t.extras["chunk_builder"]["signatures"] for t in turns] == [t.extras["signatures"] for t in turns]
+            assert [t.built.signatures for t in turns] == [t.signatures for t in turns]
     first_answer = _wire(exchanges[0])
     returned = _returned_thinking(_sent(exchanges[1]))
     assert returned == [

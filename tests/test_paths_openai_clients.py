@@ -18,8 +18,7 @@ import pytest
 from conformance.catalogue import Catalogue, load_catalogue
 from conformance.double.server import DoubleServer, running
 from conformance.observation import Exchange, Turn
-from conformance.paths.litellm_openai import (
-    OPENHANDS_SETTINGS,
+from conformance.paths.openhands import (
     OpenHandsLLMConfig,
     openhands_assistant_message,
     openhands_messages,
@@ -201,8 +200,9 @@ def assert_answers(result: CellResult) -> None:
 # --- unit: the configurations ----------------------------------------------------------------------
 
 
-def test_openhands_configuration_is_built_from_its_llm_variables() -> None:
-    environment = {"LLM_MODEL": "glm-4.6", "LLM_API_KEY": "k", "LLM_BASE_URL": "https://x/v4", **OPENHANDS_SETTINGS}
+def test_openhands_configuration_is_built_from_its_llm_variables(clients_catalogue: Catalogue) -> None:
+    settings = clients_catalogue.path("openhands").options["openhands"]  # the entry's LLM_* settings
+    environment = {"LLM_MODEL": "glm-4.6", "LLM_API_KEY": "k", "LLM_BASE_URL": "https://x/v4", **settings}
     config = OpenHandsLLMConfig.from_environment(environment)
     assert config.function_calling_active
     assert config.completion_partial() == {
@@ -246,11 +246,11 @@ def test_openhands_serialises_messages_with_list_content_and_named_tool_results(
 
 
 def test_openhands_intent_is_the_scenario_with_its_configured_sampling_and_output() -> None:
-    from conformance.paths.base import Target
-    from conformance.paths.litellm_openai import OpenHandsPath
+    from conformance.paths.base import Target, build_path
 
-    spec = load_catalogue().path("openhands")
-    path = OpenHandsPath(spec, Target(base_url="http://127.0.0.1:9/api/coding/paas/v4", api_key="k", idle_timeout=5))
+    catalogue = load_catalogue()
+    target = Target(base_url="http://127.0.0.1:9/api/coding/paas/v4", api_key="k", idle_timeout=5)
+    path = build_path(catalogue.path("openhands"), target, catalogue=catalogue)
     body = {"model": "glm-4.6", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4000}
     assert path.intended(body) == {**body, "max_tokens": 4096, "temperature": 0.6}
     kwargs = path.kwargs({**body, "stream": True, "reasoning_effort": "high"})
@@ -319,7 +319,7 @@ def test_litellm_openai_exposes_the_model_as_sent_and_reemits_usage_after_the_fi
     live: dict[str, CellResult],
 ) -> None:
     plain = turns(live["coding/glm-4.5/litellm-openai/chat"])[0]
-    assert plain.extras["model"] == "glm-4.5"  # unlike zai/, which reports "zai/glm-4.5"
+    assert plain.envelope.model == "glm-4.5"  # unlike zai/, which reports "zai/glm-4.5"
     assert plain.reasoning_field == "message.reasoning_content"
     streamed = turns(live["coding/glm-4.5/litellm-openai/chat-stream"])[0]
     facts = streamed.stream
@@ -363,7 +363,7 @@ def test_openhands_rebuilds_the_assistant_turn_its_own_way(live: dict[str, CellR
 
 
 def test_openhands_reports_the_provider_prefixed_model(live: dict[str, CellResult]) -> None:
-    assert turns(live["coding/glm-4.5/openhands/chat"])[0].extras["model"] == "zai/glm-4.5"
+    assert turns(live["coding/glm-4.5/openhands/chat"])[0].envelope.model == "zai/glm-4.5"
 
 
 def test_openhands_sets_litellm_modify_params_for_its_calls_only(
@@ -422,13 +422,13 @@ def test_zai_sdk_adds_its_headers_and_null_fields(live: dict[str, CellResult]) -
 def test_zai_sdk_exposes_declared_reasoning_and_passes_z_ai_stream_shape_through(live: dict[str, CellResult]) -> None:
     plain = turns(live["coding/glm-4.5/zai-sdk/chat"])[0]
     assert plain.reasoning_field == "message.reasoning_content (declared field)"
-    assert plain.extras["model"] == "glm-4.5"
+    assert plain.envelope.model == "glm-4.5"
     streamed = turns(live["coding/glm-4.5/zai-sdk/chat-stream"])[0]
     facts = streamed.stream
     assert facts.usage_chunk == facts.finish_chunk == facts.chunks - 1
     reasoned = turns(live["general/glm-4.7/zai-sdk/chat"])[0]
     assert reasoned.usage.reasoning_tokens is not None  # 2026 envelope: completion_tokens_details kept
-    assert reasoned.extras["object"] == "chat.completion"
+    assert reasoned.envelope.object == "chat.completion"
 
 
 def test_zai_sdk_appends_the_returned_message_object(live: dict[str, CellResult]) -> None:

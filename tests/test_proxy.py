@@ -3,7 +3,7 @@
 The proxy runs in this process (one start per test session), with the Z.AI double as its upstream
 and a fake ZAI_API_KEY. A record-mode cassette taps the proxy's upstream requests: what the proxy
 sent is what these tests assert on, and a client's request to the proxy itself must never show up
-there (it is PASSTHROUGH).
+there (the proxy is a registered pass-through host).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import yaml
 
 from conformance.catalogue import Catalogue, load_catalogue
 from conformance.double.server import DoubleServer, running
+from conformance.paths.proxy import EndpointUnknown, describe_proxy_error, endpoint_for
 from conformance.proxy import server
 from conformance.proxy.config import KEY_ENV, MASTER_KEY, build_config, proxy_model_name, write_config
-from conformance.proxy.paths import EndpointUnknown, describe_proxy_error, endpoint_for
 from conformance.recording import netguard, recorder
 from conformance.recording.recorder import Recorder, WireTap
 from conformance.runner import CellRunner, RunSettings
@@ -353,17 +353,17 @@ def test_a_client_that_gives_up_on_a_hang_gets_litellm_back(
 
     from conformance.catalogue import Message, Scenario, TurnExpectation
     from conformance.checks.errors import classify
-    from conformance.paths.base import Target
-    from conformance.proxy.paths import ProxyOpenAISDKPath
+    from conformance.paths.base import Target, build_path
 
-    spec = next(p for p in load_catalogue().paths if p.id == "openai-sdk").model_copy(update={"id": "proxy-openai-sdk"})
     scenario = Scenario(
         id="hang",
         title="hang",
         messages=(Message(role="user", content="Say hi [double:hang]"),),
         expect=(TurnExpectation(),),
     )
-    path = ProxyOpenAISDKPath(spec, Target(double.base_urls["coding"], FAKE_KEY, idle_timeout=1.0))
+    target = Target(double.base_urls["coding"], FAKE_KEY, idle_timeout=1.0)
+    path = build_path(catalogue.path("proxy-openai-sdk"), target, catalogue=catalogue)
+    assert (path.target.base_url, path.target.api_key) == (proxy.url + "/v1", MASTER_KEY)  # aimed at the proxy
     try:
         (turn,) = path.run(
             scenario, {"model": "glm-4.6", "messages": [{"role": "user", "content": "Say hi [double:hang]"}]}
@@ -405,7 +405,6 @@ def test_cells_record_against_the_double_and_replay_offline_with_the_same_verdic
             cassette_root=tmp_path,
             base_urls=dict(double.base_urls),
             api_key=FAKE_KEY,
-            record_kind="double",
         ),
     )
     recorded = {cell.id: live.run(cell) for cell in cells}
@@ -427,7 +426,7 @@ def test_cells_record_against_the_double_and_replay_offline_with_the_same_verdic
     assert differences == {}
     for cell, result in replayed.items():
         assert result.verdict is not Verdict.NOT_RECORDED, (cell, result.reasons)
-        assert result.evidence is not None and result.evidence["kind"] == "double"
+        assert result.evidence is not None and result.evidence["kind"] == "live"  # recorded against the double
         sent = result.observation.exchanges if result.observation else []
         assert all(e.outcome == "replayed" for e in sent), cell
         assert not any(e.url.startswith(proxy.url) for e in sent), "the client→proxy request was recorded"
@@ -450,7 +449,7 @@ def test_cells_record_against_the_double_and_replay_offline_with_the_same_verdic
 def test_the_proxy_started_once_in_this_session(proxy: server.ProxyServer) -> None:
     assert server.starts() == 1
     assert server.current() is proxy and proxy.running
-    assert proxy.host in recorder.PASSTHROUGH
+    assert proxy.host in recorder.passthrough_hosts()
     assert proxy.times.import_s > 0 and proxy.times.ready_s > 0
 
 
@@ -466,14 +465,14 @@ FRESH_PROCESS = textwrap.dedent(
         first = server.get_proxy(api_key="proxy-test-fake-zai-key")
         again = server.get_proxy()
         alive = httpx.get(first.url + "/health/liveliness").status_code
-        registered = first.host in recorder.PASSTHROUGH
+        registered = first.host in recorder.passthrough_hosts()
         loaded = first.config_path
         first.route(first.catalogue.endpoint("coding"), "http://127.0.0.1:9/api/coding/paas/v4", None)
         reload_removed = not loaded.exists() and first.config_path.exists()
         server.stop()
         print(json.dumps({
             "refused": refused.list(), "same": first is again, "starts": server.starts(), "alive": alive,
-            "registered": registered, "unregistered": first.host not in recorder.PASSTHROUGH,
+            "registered": registered, "unregistered": first.host not in recorder.passthrough_hosts(),
             "config_removed": not first.config_path.exists(), "reload_removed": reload_removed,
             "times": [first.times.import_s, first.times.ready_s],
         }))

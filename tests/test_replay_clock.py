@@ -23,7 +23,7 @@ from conformance.runner import REPLAY_STALL_GUARD, CellRunner, RunSettings
 from conformance.verdict import Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
-DOUBLE = ROOT / "cassettes" / "double"
+DOUBLE = ROOT / "tests" / "fixtures" / "double-cassettes"  # recorded hangs, kept as fixtures
 PUBLIC = ROOT / "cassettes" / "public"
 
 

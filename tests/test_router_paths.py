@@ -20,8 +20,8 @@ import pytest
 
 from conformance.catalogue import Catalogue, load_catalogue
 from conformance.double.server import DoubleServer
-from conformance.observation import Exchange, Turn
-from conformance.paths import litellm_router
+from conformance.observation import Exchange, RouterFacts, Turn
+from conformance.paths import litellm_globals, litellm_router
 from conformance.paths.base import CallOptions, ClientPath, Target, load_adapter
 from conformance.recording.recorder import Recorder
 from conformance.scenario import request_for
@@ -135,14 +135,14 @@ def test_fallback_sends_the_failing_primary_then_the_backup_which_answers(
         (turn,) = turns
         assert turn.error is None and (turn.text or "").strip() and turn.finish_reason == "stop"
         assert turn.extras["answered_by"] == "glm-backup" and turn.extras["deployments_tried"] == 2
-        assert turn.extras["answered_from"] == "upstream"
-        assert turn.extras["router"] == {
-            "deployment": "glm-backup",
-            "model_group": "glm-backup",
-            "attempted_fallbacks": 1,
-            "attempted_retries": 0,
-            "cache_hit": None,
-        }
+        assert turn.answered_from == "upstream"
+        assert turn.router == RouterFacts(
+            deployment="glm-backup",
+            model_group="glm-backup",
+            attempted_fallbacks=1,
+            attempted_retries=0,
+            cache_hit=None,
+        )
 
 
 def test_without_the_fault_the_primary_answers_alone(
@@ -178,7 +178,7 @@ def test_cache_answers_the_second_call_without_a_request(
         (turn,) = turns
         assert turn.error is None and (turn.text or "").strip() and turn.finish_reason == "stop"
         assert turn.extras["cache_hit"] is True and turn.extras["calls"] == 2
-        assert turn.extras["answered_from"] == "cache"
+        assert turn.answered_from == "cache" and turn.router.cache_hit is True
         assert turn.extras["first_call"]["cache_hit"] is False and turn.extras["first_call"]["same_answer"] is True
         assert turn.text == json.loads(exchanges[0].response_body or "{}")["choices"][0]["message"]["content"]
 
@@ -199,7 +199,7 @@ def test_rate_limit_refuses_the_second_call_before_sending_it(
             None,
         )
         assert "RPM limit=1" in turn.error.message
-        assert turn.extras["answered_from"] == "client"
+        assert turn.answered_from == "client"
         assert turn.extras["first_call"]["finish_reason"] == "stop"
         second = turn.extras["second_call"]
         assert second["outcome"] == "refused" and second["refused_by_client"] is True
@@ -263,7 +263,7 @@ def test_a_recipe_leaves_litellm_as_it_found_it(
     objects) and `litellm.cache` is what it was — here a stand-in the Router must neither use nor keep."""
     import litellm
 
-    lists = {name: getattr(litellm, name) for name in litellm_router._GLOBAL_LISTS if hasattr(litellm, name)}
+    lists = {name: getattr(litellm, name) for name in litellm_globals.CALLBACK_LISTS if hasattr(litellm, name)}
     entries = {name: list(value) for name, value in lists.items()}
     previous, stand_in = litellm.cache, object()
     litellm.cache = stand_in

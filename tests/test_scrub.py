@@ -7,7 +7,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.recording.scrub import REDACTED, Scrubber
+from conformance.secrets import REDACTED, Scrubber
 from tests.conftest import fantasy_sources
 from tests.support.fake_secrets import SK_KEY, ZAI_KEY
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from conformance import secrets
 from conformance.catalogue import DEFAULT_CATALOGUE
-from conformance.recording import scrub
 from conformance.results import ResultsWriter
 from conformance.session import ConformanceSession
 from conformance.verdict import Verdict
@@ -95,7 +95,7 @@ def _files_containing(root: Path, secret: str) -> list[str]:
 )
 def test_key_reaches_no_file(tmp_path, monkeypatch, key):
     if key == SHAPED_KEY:  # prove the shape net alone is enough: the harness is not told the key
-        monkeypatch.setattr(scrub.SCRUBBER, "add_secret", lambda value: None)
+        monkeypatch.setattr(secrets.SCRUBBER, "add_secret", lambda value: None)
     _, results, received = _live_run(tmp_path, key)
 
     # The run really handled the key: the server got it in the header and in the query string...

@@ -29,7 +29,7 @@ import requests
 from conformance.recording import cassette, transport
 from conformance.recording.cassette import CorruptCassette, Persister
 from conformance.recording.recorder import Recorder
-from conformance.recording.scrub import REDACTED
+from conformance.secrets import REDACTED
 from tests.support.fake_zai import fake_zai
 
 KEY = "zaiconf-test-key-transport-9f2c"
@@ -178,7 +178,7 @@ def _litellm_async(base_url: str, stream: bool, chunks: list[str | None]) -> Non
             if stream:
                 async for chunk in response:
                     chunks.append(chunk.choices[0].delta.content)
-        finally:  # its aiohttp sessions are bound to this loop (see conformance/paths/litellm_zai.py)
+        finally:  # its aiohttp sessions are bound to this loop (see conformance/paths/litellm.py)
             await litellm.close_litellm_async_clients()
             litellm.in_memory_llm_clients_cache.flush_cache()
 

@@ -30,9 +30,11 @@ def _cost(turn: Turn, wire: WireAnswer | None, model: Model) -> Finding:
     expected = model.price.of(usage.prompt_tokens, cached, usage.completion_tokens)
     tokens = f"{usage.prompt_tokens} in ({cached} cached) + {usage.completion_tokens} out"
     listed = f"${expected:.8f} at Z.AI's ${model.price.input}/${model.price.cached_input}/${model.price.output} per 1M"
-    claimed = turn.extras.get("cost")
-    if not isinstance(claimed, int | float):
-        why = turn.extras.get("cost_error") or "the client gave no cost"
+    # Required wherever the scenario asks for a cost: a client that gave none is a finding.
+    claim = turn.cost
+    claimed = claim.amount if claim is not None else None
+    if claimed is None:
+        why = (claim.error if claim is not None else None) or "the client gave no cost"
         return Finding("cost", Severity.DEVIATION, f"no cost from the client ({why}); {tokens} is {listed}")
     if abs(claimed - expected) <= max(abs(expected) * TOLERANCE, 1e-9):
         return Finding("cost", Severity.INFO, f"cost ${claimed:.8f} for {tokens}, as {listed}")

@@ -135,8 +135,9 @@ def stalled(observation: Observation) -> str | None:
 def _exchange_for(exchanges: list[Exchange], turn: Turn) -> Exchange | None:
     """The request that produced a turn: the turn's own by position, unless the path says where its
     answer came from — a Router that fell back or served a cache answers from its last request; a
-    client that refused answered from none."""
-    answered_from = turn.extras.get("answered_from") if turn.extras else None
+    client that refused answered from none. Most paths send one request per turn and say nothing
+    (`answered_from` None): for them the position is the answer."""
+    answered_from = turn.answered_from
     if answered_from == "client":
         return None
     if answered_from in ("upstream", "cache"):
@@ -193,5 +194,5 @@ def _unused_interactions(observation: Observation, recorded: int, failed: bool) 
     """Recorded interactions a replay never asked for. Counted only when the path used some of the
     recording and the conversation ran to its end: a client that refused before sending, or a failure
     that stopped the conversation, leaves the rest unused for a reason its verdict already gives."""
-    replayed = sum(1 for e in observation.exchanges if e.outcome == "replayed")
+    replayed = sum(1 for e in observation.exchanges if e.outcome in ("replayed", "served"))
     return recorded - replayed if not failed and replayed and replayed < recorded else 0

@@ -68,7 +68,9 @@ def _request(
 
 
 def _models(expect: TurnExpectation, turn: Turn, sent: Any) -> list[Finding]:
-    exposed = [m for m in turn.extras.get("models") or [] if m]
+    if turn.models is None:  # required: the listing is what a models call exposes
+        return [Finding("models", FAIL, "the path exposed no model listing")]
+    exposed = [m for m in turn.models if m]
     wire = [item.get("id") for item in (sent or {}).get("data") or [] if isinstance(item, dict)]
     findings = []
     if sent is not None and exposed != wire:
@@ -89,7 +91,7 @@ def _models(expect: TurnExpectation, turn: Turn, sent: Any) -> list[Finding]:
 
 
 def _embeddings(expect: TurnExpectation, turn: Turn, sent: Any) -> list[Finding]:
-    exposed = list(turn.extras.get("embeddings") or [])
+    exposed = list(turn.embedding_lengths or [])  # required: none exposed is the first finding below
     wire = [len(item.get("embedding") or []) for item in (sent or {}).get("data") or [] if isinstance(item, dict)]
     findings = []
     if not exposed:

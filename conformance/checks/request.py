@@ -12,9 +12,8 @@ from typing import Any
 from conformance.catalogue import Endpoint
 from conformance.observation import Exchange
 from conformance.protocol import ProtocolFacts, protocol_facts
-from conformance.recording.matching import question_of
 from conformance.verdict import Finding, Severity
-from conformance.wire import WireAnswer
+from conformance.wire import WireAnswer, normal
 
 INFO, DEVIATION, FAIL = Severity.INFO, Severity.DEVIATION, Severity.FAIL
 
@@ -309,11 +308,13 @@ def _history(sent: dict[str, Any], protocol: ProtocolFacts) -> list[Finding]:
 
 
 def _messages(messages: Any) -> Any:
-    return question_of("POST", "/", json.dumps({"messages": messages}, default=str)).messages
+    """The conversation as replay matching reads it: what matching ignores, these checks report."""
+    return normal.messages(messages)
 
 
 def _tools(tools: Any) -> Any:
-    return question_of("POST", "/", json.dumps({"tools": tools}, default=str)).tools
+    """The tool definitions as replay matching reads them (`strict` and other extras aside)."""
+    return normal.tools(tools)
 
 
 def _short(value: Any, limit: int = 80) -> str:

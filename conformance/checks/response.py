@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 
 from conformance.catalogue import Tool, TurnExpectation
-from conformance.observation import ToolCall, Turn
+from conformance.observation import BuiltMessage, ToolCall, Turn
 from conformance.protocol import neutral_finish
 from conformance.verdict import Finding, Severity
 from conformance.wire import WireAnswer
@@ -46,7 +46,7 @@ def check_turn(
         findings += check(expect, turn, wire, tools)
     if streamed:
         findings += _stream(turn, wire, api)
-    findings += _signatures(turn, wire) + _identity(turn, wire)
+    findings += _signatures(turn, wire, api) + _identity(turn, wire)
     return [Finding(f.check, f.severity, f.message, turn.index, "response") for f in findings]
 
 
@@ -306,9 +306,11 @@ def _stream(turn: Turn, wire: WireAnswer | None, api: str) -> list[Finding]:
                 " ([DONE], or message_stop on the Anthropic endpoint)",
             )
         )
-    built = turn.extras.get("chunk_builder") if turn.extras else None
-    if isinstance(built, dict):
-        findings += _chunk_builder(turn, built)
+    # Only LiteLLM rebuilds a stream (`stream_chunk_builder`, its documented way to get the whole answer);
+    # no other client has a rebuilt message to compare, and LiteLLM has none when there was no chunk to
+    # rebuild from (the stream check above reports such a stream).
+    if turn.built is not None:
+        findings += _chunk_builder(turn, turn.built)
     return findings
 
 
@@ -346,19 +348,19 @@ def _usage_position(facts: Any) -> list[Finding]:
     return [_f("stream_usage", INFO, f"usage arrives in its own chunk after finish_reason ({position}, {shape})")]
 
 
-def _chunk_builder(turn: Turn, built: dict[str, Any]) -> list[Finding]:
+def _chunk_builder(turn: Turn, built: BuiltMessage) -> list[Finding]:
     """LiteLLM's stream_chunk_builder must rebuild exactly what the deltas said."""
     problems = []
-    if not _same_text(built.get("content"), turn.text):
-        problems.append(f"content {_clip(built.get('content'))} vs deltas {_clip(turn.text)}")
-    if not _same_text(built.get("reasoning_content"), turn.reasoning):
+    if not _same_text(built.content, turn.text):
+        problems.append(f"content {_clip(built.content)} vs deltas {_clip(turn.text)}")
+    if not _same_text(built.reasoning_content, turn.reasoning):
         problems.append("reasoning_content differs from the reasoning deltas")
     deltas = [(c.id, c.name, c.arguments_raw) for c in turn.tool_calls]
-    rebuilt = [(c["id"], c["name"], c["arguments"]) for c in built.get("tool_calls") or []]
+    rebuilt = [(c.id, c.name, c.arguments_raw) for c in built.tool_calls]
     if deltas != rebuilt:
         problems.append(f"tool calls {rebuilt} vs deltas {deltas}")
-    if built.get("finish_reason") != turn.finish_reason:
-        problems.append(f"finish_reason {built.get('finish_reason')!r} vs {turn.finish_reason!r}")
+    if built.finish_reason != turn.finish_reason:
+        problems.append(f"finish_reason {built.finish_reason!r} vs {turn.finish_reason!r}")
     if problems:
         return [
             _f(
@@ -370,11 +372,19 @@ def _chunk_builder(turn: Turn, built: dict[str, Any]) -> list[Finding]:
     return [_f("chunk_builder", INFO, "stream_chunk_builder rebuilds the same message as the deltas")]
 
 
-def _signatures(turn: Turn, wire: WireAnswer | None) -> list[Finding]:
+def _signatures(turn: Turn, wire: WireAnswer | None, api: str) -> list[Finding]:
     """Thinking blocks carry a signature the client must keep (and send back with the next turn); a
-    path that exposes thinking blocks must expose the signatures Z.AI sent."""
-    exposed = turn.extras.get("signatures") if turn.extras else None
-    if wire is None or not wire.signatures or exposed is None:
+    path that exposes thinking blocks must expose the signatures Z.AI sent. Required of a client whose
+    own API is Anthropic's (its thinking comes as blocks) and of one that handed out thinking blocks;
+    an OpenAI-style client that exposed none (reasoning as `reasoning_content` only) has no place for
+    them, and is not judged on them."""
+    if wire is None or not wire.signatures:
+        return []
+    exposed = turn.signatures
+    if exposed is None:
+        if api == "anthropic" or turn.thinking_blocks:
+            sent = len(wire.signatures)
+            return [_f("signatures", FAIL, f"Z.AI sent {sent} thinking signature(s); the path exposed none")]
         return []
     if list(exposed) != wire.signatures:
         return [_f("signatures", FAIL, f"thinking signatures {exposed} differ from Z.AI's {wire.signatures}")]
@@ -382,13 +392,17 @@ def _signatures(turn: Turn, wire: WireAnswer | None) -> list[Finding]:
 
 
 def _identity(turn: Turn, wire: WireAnswer | None) -> list[Finding]:
-    if wire is None or not turn.extras:
+    """A note (never a verdict) where the client reports another model name or creation time than Z.AI
+    sent. Informational, so a client that does not expose the envelope (the OpenAI SDK's streamed
+    chunks, which its path does not keep) is simply not noted."""
+    envelope = turn.envelope
+    if wire is None or envelope is None:
         return []
     notes = []
-    model = turn.extras.get("model")
+    model = envelope.model
     if model is not None and wire.model is not None and model != wire.model:
         notes.append(f"model reported as {model!r} (Z.AI sent {wire.model!r})")
-    created = turn.extras.get("created")
+    created = envelope.created
     if isinstance(created, int) and isinstance(wire.created, int) and created != wire.created:
         notes.append(f"created reported as {created} (Z.AI sent {wire.created}: the client restamped it)")
     return [_f("identity", INFO, "; ".join(notes))] if notes else []

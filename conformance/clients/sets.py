@@ -140,17 +140,23 @@ def _uv(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
     return subprocess.run([sys.executable, "-m", "uv", *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def resolve(client_set: ClientSet, cache_dir: Path) -> str:
-    """The exact requirements of a set: its lock's text, or its pins resolved over pyproject.toml
-    (cached by the pins and pyproject's text: resolving asks the registry)."""
-    if client_set.lock:
-        return (PROJECT_ROOT / client_set.lock).read_text(encoding="utf-8")
+def _resolution_cache(client_set: ClientSet, cache_dir: Path) -> tuple[Path, str]:
     pyproject = (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
     overrides = "".join(f"{package}=={version}\n" for package, version in sorted(client_set.pins.items()))
     key = hashlib.sha256((pyproject + overrides + sys.version).encode()).hexdigest()[:16]
-    cached = cache_dir / "resolved" / f"{client_set.name}-{key}.txt"
+    return cache_dir / "resolved" / f"{client_set.name}-{key}.txt", overrides
+
+
+def resolve(client_set: ClientSet, cache_dir: Path, offline: bool = False) -> str:
+    """The exact requirements of a set: its lock's text, or its pins resolved over pyproject.toml
+    (cached by the pins and pyproject's text: resolving asks the registry, which `offline` forbids)."""
+    if client_set.lock:
+        return (PROJECT_ROOT / client_set.lock).read_text(encoding="utf-8")
+    cached, overrides = _resolution_cache(client_set, cache_dir)
     if cached.is_file():
         return cached.read_text(encoding="utf-8")
+    if offline:
+        raise ClientSetError(f"client set {client_set.label} was never resolved here (run scripts/bootstrap)")
     cached.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         override_file = Path(scratch) / "overrides.txt"
@@ -202,6 +208,20 @@ def build(client_set: ClientSet, root: Path | None = None, progress: Any = None)
     environment.built_s = round(time.perf_counter() - started, 2)
     environment.versions = installed_versions(environment.python)
     return environment
+
+
+def built(client_set: ClientSet, root: Path | None = None) -> Environment | None:
+    """The set's environment if it is built already — without asking the registry (for the tests)."""
+    root = root or envs_root()
+    try:
+        requirements = resolve(client_set, root, offline=True)
+    except ClientSetError:
+        return None
+    key = hashlib.sha256((requirements + sys.version).encode()).hexdigest()[:16]
+    env_dir = root / f"{client_set.name}-{key}"
+    if not (env_dir / ".ready").is_file():
+        return None
+    return Environment(client_set, env_dir, requirements)
 
 
 def installed_versions(python: Path) -> dict[str, str]:

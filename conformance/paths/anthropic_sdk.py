@@ -20,7 +20,7 @@ from typing import Any
 import anthropic
 import httpx2
 
-from conformance.observation import StreamFacts, ToolCall, Turn, Usage
+from conformance.observation import Envelope, StreamFacts, ToolCall, Turn, Usage, field_of, plain
 from conformance.paths.base import ClientPath, models_turn, sdk_arguments
 
 
@@ -38,17 +38,6 @@ def render(body: dict[str, Any]) -> dict[str, Any]:
     return sdk_arguments(Messages.create, body)
 
 
-def _get(obj: Any, name: str) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _plain(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)
-    return dump(mode="json", exclude_none=True) if callable(dump) else value
-
-
 def _arguments(value: Any) -> str:
     """A tool_use `input` as the JSON text checks parse (a string input is kept as it came)."""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
@@ -58,15 +47,17 @@ def blocks_turn(blocks: list[Any]) -> tuple[str | None, str | None, list[ToolCal
     """Text, reasoning, tool calls and thinking signatures of a list of content blocks (objects or dicts)."""
     text, thinking, calls, signatures = [], [], [], []
     for block in blocks:
-        kind = _get(block, "type")
+        kind = field_of(block, "type")
         if kind == "text":
-            text.append(_get(block, "text") or "")
+            text.append(field_of(block, "text") or "")
         elif kind == "thinking":
-            thinking.append(_get(block, "thinking") or "")
-            if _get(block, "signature"):
-                signatures.append(_get(block, "signature"))
+            thinking.append(field_of(block, "thinking") or "")
+            if field_of(block, "signature"):
+                signatures.append(field_of(block, "signature"))
         elif kind == "tool_use":
-            calls.append(ToolCall.parse(_get(block, "id"), _get(block, "name"), _arguments(_get(block, "input"))))
+            calls.append(
+                ToolCall.parse(field_of(block, "id"), field_of(block, "name"), _arguments(field_of(block, "input")))
+            )
     return ("".join(text) if text else None, "".join(thinking) if thinking else None, calls, signatures)
 
 
@@ -93,52 +84,52 @@ class AnthropicStreamAssembler:
     def add(self, event: Any) -> None:
         position = self.facts.chunks
         self.facts.chunks += 1
-        kind = _get(event, "type")
+        kind = field_of(event, "type")
         if not self.events or self.events[-1] != kind:
             self.events.append(str(kind))
         if kind == "message_start":
-            message = _get(event, "message")
-            self.message = {"id": _get(message, "id"), "model": _get(message, "model")}
-            self._usage(_get(message, "usage"))
+            message = field_of(event, "message")
+            self.message = {"id": field_of(message, "id"), "model": field_of(message, "model")}
+            self._usage(field_of(message, "usage"))
         elif kind == "content_block_start":
-            block = _plain(_get(event, "content_block")) or {}
-            self.blocks[_get(event, "index")] = {**block, "_json": ""}
+            block = plain(field_of(event, "content_block")) or {}
+            self.blocks[field_of(event, "index")] = {**block, "_json": ""}
             if block.get("type") == "tool_use":
                 self._saw("tool_call")
         elif kind == "content_block_delta":
-            self._delta(self.blocks.setdefault(_get(event, "index"), {"_json": ""}), _get(event, "delta"))
+            self._delta(self.blocks.setdefault(field_of(event, "index"), {"_json": ""}), field_of(event, "delta"))
         elif kind == "message_delta":
-            delta = _get(event, "delta")
-            if _get(delta, "stop_reason") is not None and self.facts.finish_chunk is None:
+            delta = field_of(event, "delta")
+            if field_of(delta, "stop_reason") is not None and self.facts.finish_chunk is None:
                 self.facts.finish_chunk = position
-                self.stop_reason = _get(delta, "stop_reason")
-                self.stop_sequence = _get(delta, "stop_sequence")
+                self.stop_reason = field_of(delta, "stop_reason")
+                self.stop_sequence = field_of(delta, "stop_sequence")
                 self.facts.saw("finish")
-            if _get(event, "usage") is not None:
+            if field_of(event, "usage") is not None:
                 self.facts.usage_chunk = position
-                self._usage(_get(event, "usage"))
+                self._usage(field_of(event, "usage"))
                 self.facts.saw("usage")
 
     def _usage(self, usage: Any) -> None:
-        for name, value in (_plain(usage) or {}).items():
+        for name, value in (plain(usage) or {}).items():
             if value is not None:
                 self.usage[name] = value
 
     def _delta(self, block: dict[str, Any], delta: Any) -> None:
-        kind = _get(delta, "type")
+        kind = field_of(delta, "type")
         if kind == "text_delta":
-            block["text"] = block.get("text", "") + (_get(delta, "text") or "")
+            block["text"] = block.get("text", "") + (field_of(delta, "text") or "")
             self.facts.content_deltas += 1
             self._saw("content")
         elif kind == "thinking_delta":
-            block["thinking"] = block.get("thinking", "") + (_get(delta, "thinking") or "")
+            block["thinking"] = block.get("thinking", "") + (field_of(delta, "thinking") or "")
             self.facts.reasoning_deltas += 1
             self._saw("reasoning")
         elif kind == "signature_delta":
-            block["signature"] = block.get("signature", "") + (_get(delta, "signature") or "")
+            block["signature"] = block.get("signature", "") + (field_of(delta, "signature") or "")
             self.facts.saw("signature")
         elif kind == "input_json_delta":
-            block["_json"] += _get(delta, "partial_json") or ""
+            block["_json"] += field_of(delta, "partial_json") or ""
             self.facts.tool_call_deltas += 1
             self._saw("tool_call")
 
@@ -173,12 +164,9 @@ class AnthropicStreamAssembler:
             finish_reason=self.stop_reason,
             usage=Usage.from_anthropic(self.usage) if self.usage else None,
             stream=self.facts,
-            extras={
-                **self.message,
-                "signatures": signatures,
-                "stop_sequence": self.stop_sequence,
-                "events": self.events,
-            },
+            envelope=Envelope(model=self.message.get("model"), id=self.message.get("id")) if self.message else None,
+            signatures=signatures,
+            extras={"stop_sequence": self.stop_sequence, "events": self.events},
         )
 
 
@@ -223,12 +211,9 @@ class AnthropicSDKPath(ClientPath):
             tool_calls=calls,
             finish_reason=message.stop_reason,
             usage=Usage.from_anthropic(message.usage),
-            extras={
-                "model": message.model,
-                "id": message.id,
-                "signatures": signatures,
-                "stop_sequence": message.stop_sequence,
-            },
+            envelope=Envelope(model=message.model, id=message.id),
+            signatures=signatures,
+            extras={"stop_sequence": message.stop_sequence},
         )
         # Anthropic's docs' idiom: append `{"role": "assistant", "content": response.content}` — the
         # SDK's block objects as they are, thinking blocks included.

@@ -8,7 +8,6 @@ returns the assistant message in its client's idiomatic form) plus the tool resu
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import inspect
 import re
@@ -17,12 +16,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar, Self
 
-from conformance.catalogue import ClientPathSpec, Scenario
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from conformance.catalogue import Catalogue, ClientPathSpec, Scenario
 from conformance.observation import ErrorInfo, Turn, Usage, field_of
-from conformance.recording.scrub import SCRUBBER
 from conformance.scenario import tool_result_messages
+from conformance.secrets import SCRUBBER
 
 
 @dataclass(frozen=True)
@@ -78,15 +79,58 @@ class Conversation:
         return True
 
 
+class PathOptions(BaseModel):
+    """A path's `options` from its catalogue entry, validated by its adapter. This base takes none:
+    an adapter with settings declares its own subclass as `Options`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathOptionsError(ValueError):
+    """A catalogue entry's `options` do not fit its adapter."""
+
+
 class ClientPath(ABC):
-    """A client path. Subclasses implement `send` (one API call → Turn + history message)."""
+    """A client path. Subclasses implement `send` (one API call → Turn + history message).
+
+    Built for one cell (`build`): aimed at its target, with the cell's call options and the path's
+    own configuration (`config`, the catalogue entry's `options` read by the adapter's `Options`)."""
+
+    Options: ClassVar[type[PathOptions]] = PathOptions
 
     def __init__(self, spec: ClientPathSpec, target: Target, *, options: CallOptions = NO_CALL_OPTIONS) -> None:
         self.spec = spec
         self.target = target
+        self.config = self.options_of(spec)
         # the cell's call options (CallOptions), kept as attributes: the adapters read them from here
         self.client_params: dict[str, Any] = dict(options.client_params)
         self.fault_header: str | None = options.fault_header
+
+    @classmethod
+    def options_of(cls, spec: ClientPathSpec) -> Any:
+        """The catalogue entry's `options`, read by this adapter (a clear error naming the entry if they
+        do not fit)."""
+        try:
+            return cls.Options.model_validate(spec.options)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'options'}: {error['msg']}" for error in exc.errors()
+            )
+            raise PathOptionsError(f"path {spec.id!r}: options do not fit {spec.adapter}: {problems}") from None
+
+    @classmethod
+    def build(
+        cls,
+        spec: ClientPathSpec,
+        target: Target,
+        *,
+        catalogue: Catalogue,
+        options: CallOptions = NO_CALL_OPTIONS,
+    ) -> Self:
+        """The path for one cell, as the runner makes it. Most paths need only their entry and the
+        endpoint they call; one that reaches the endpoint through something else (the LiteLLM proxy)
+        sets that up here, from the run's catalogue, and aims its client at it."""
+        return cls(spec, target, options=options)
 
     def intended(self, body: dict[str, Any]) -> dict[str, Any]:
         """The first request as this path is configured to send it: the scenario's, plus whatever the
@@ -105,9 +149,23 @@ class ClientPath(ABC):
             if not conversation.answered(turn, message):
                 return conversation.turns
 
+    async def arun(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
+        """The conversation of `run` through an async client (`asend`), in the caller's event loop."""
+        conversation = Conversation(scenario, first_request, self.spec.api)
+        while True:
+            started = time.perf_counter()
+            index = len(conversation.turns)
+            try:
+                turn, message = await self.asend(index, conversation.body)
+            except Exception as exc:  # the client raised: that is an observation, not a crash
+                turn, message = Turn(index=index, error=self.describe_error(exc)), None
+            turn.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            if not conversation.answered(turn, message):
+                return conversation.turns
+
     def operate(self, operation: str, body: dict[str, Any]) -> Turn:
-        """One call of a non-chat operation (`GET /models`, `POST /embeddings`), as a Turn whose
-        extras hold what the client exposed (`models`: the ids; `embeddings`: each vector's length)."""
+        """One call of a non-chat operation (`GET /models`, `POST /embeddings`), as a Turn holding what
+        the client exposed (`models`: the ids; `embedding_lengths`: each vector's length)."""
         started = time.perf_counter()
         try:
             turn = self.list_models() if operation == "models" else self.embed(body)
@@ -140,6 +198,10 @@ class ClientPath(ABC):
         """Make one API call for `body` (OpenAI-protocol request); return the Turn and the assistant
         message as this client's users append it to their history."""
 
+    async def asend(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
+        """The async counterpart of `send`, for a path that drives an async client (`arun`)."""
+        raise NotImplementedError(f"{self.spec.title} has no async client")
+
     def describe_error(self, exc: BaseException) -> ErrorInfo:
         return describe_exception(exc)
 
@@ -152,42 +214,13 @@ def embedding_turn(response: Any) -> Turn:
     """An embeddings response (any client's object or dict) as a Turn: vector lengths and usage."""
     data = field_of(response, "data") or []
     lengths = [len(field_of(item, "embedding") or []) for item in data]
-    return Turn(index=0, usage=Usage.from_mapping(field_of(response, "usage")), extras={"embeddings": lengths})
+    return Turn(index=0, usage=Usage.from_mapping(field_of(response, "usage")), embedding_lengths=lengths)
 
 
 def models_turn(page: Any) -> Turn:
     """A models listing (an SDK page object, or a list) as a Turn holding the ids."""
     items = list(field_of(page, "data") or []) if not isinstance(page, list) else page
-    return Turn(index=0, extras={"models": [field_of(item, "id") for item in items]})
-
-
-class AsyncClientPath(ClientPath):
-    """A path whose client is async: the whole conversation runs in one event loop."""
-
-    def run(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
-        if scenario.operation != "chat":
-            return [self.operate(scenario.operation, first_request)]
-        return asyncio.run(self._arun(scenario, first_request))
-
-    async def _arun(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
-        conversation = Conversation(scenario, first_request, self.spec.api)
-        while True:
-            started = time.perf_counter()
-            index = len(conversation.turns)
-            try:
-                turn, message = await self.asend(index, conversation.body)
-            except Exception as exc:
-                turn, message = Turn(index=index, error=self.describe_error(exc)), None
-            turn.duration_ms = round((time.perf_counter() - started) * 1000, 2)
-            if not conversation.answered(turn, message):
-                return conversation.turns
-
-    def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
-        raise NotImplementedError("async paths are driven through asend")
-
-    @abstractmethod
-    async def asend(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
-        """The async counterpart of `send`."""
+    return Turn(index=0, models=[field_of(item, "id") for item in items])
 
 
 _CODE_IN_TEXT = re.compile(r"""["']code["']\s*:\s*["']?(\d{3,4})""")
@@ -200,6 +233,9 @@ def describe_exception(exc: BaseException) -> ErrorInfo:
     chain = _chain(exc)
     names = " ".join(type(e).__name__.lower() for e in chain)
     status = next((s for e in chain if isinstance(s := _status(e), int)), None)
+    # The process-wide scrubber, not a parameter: every adapter (and the proxy's paths) reach this through
+    # `describe_error`, so a parameter would be threaded through every path for the one instance the run
+    # registered its key with; and an ErrorInfo message is scrubbed again wherever it is written.
     message = SCRUBBER.text(str(exc))[:2000]
     code = _business_code(exc)
     return ErrorInfo(
@@ -279,3 +315,10 @@ def load_adapter(spec: ClientPathSpec) -> type[ClientPath]:
     if not (isinstance(adapter, type) and issubclass(adapter, ClientPath)):
         raise LookupError(f"path {spec.id!r}: adapter {spec.adapter!r} is not a ClientPath")
     return adapter
+
+
+def build_path(
+    spec: ClientPathSpec, target: Target, *, catalogue: Catalogue, options: CallOptions = NO_CALL_OPTIONS
+) -> ClientPath:
+    """A catalogue entry's path built for one cell: its adapter loaded and built (`ClientPath.build`)."""
+    return load_adapter(spec).build(spec, target, catalogue=catalogue, options=options)

@@ -24,11 +24,14 @@ What every recipe shares, and why:
 - Isolation. A Router hooks itself into LiteLLM's module-level callback lists, `cache_responses`
   installs a process-wide `litellm.cache` (mode default_on: every later `litellm.completion` in the
   process would be answered from it), and `Router.discard()` unhooks only part of that. Each cell
-  therefore runs inside `isolated_litellm`, which starts it without a global cache and puts every one
-  of those globals back afterwards: nothing leaks into the next cell or into the other LiteLLM paths.
-- `answered_from` in each turn's extras says where the turn's answer came from, for pairing it with the
-  wire: `upstream` (the last request sent: the backup's answer), `cache` (the answer of the one
-  request sent, replayed by the cache) or `client` (nothing was sent for it: LiteLLM refused by itself).
+  therefore runs inside `isolated_litellm` (conformance/paths/litellm_globals.py), which starts it
+  without a global cache and puts every one of those globals back afterwards: nothing leaks into the
+  next cell or into the other LiteLLM paths.
+- Each turn's `answered_from` says where the turn's answer came from, for pairing it with the wire:
+  `upstream` (the last request sent: the backup's answer), `cache` (the answer of the one request
+  sent, replayed by the cache) or `client` (nothing was sent for it: LiteLLM refused by itself); its
+  `router` holds what the Router says about the answer. The answers are read as the LiteLLM path reads
+  them (conformance/paths/litellm.py).
 """
 
 from __future__ import annotations
@@ -36,15 +39,14 @@ from __future__ import annotations
 import logging
 import time
 from abc import abstractmethod
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from conformance.catalogue import ClientPathSpec, Scenario
-from conformance.observation import Turn
+from conformance.observation import AnsweredFrom, RouterFacts, Turn, plain
 from conformance.paths.base import NO_CALL_OPTIONS, CallOptions, ClientPath, Target
-from conformance.paths.litellm_zai import _litellm, _LiteLLMZai
+from conformance.paths.litellm import answer_turn, stream_turn
+from conformance.paths.litellm_globals import isolated_litellm
 from conformance.paths.streaming import StreamAssembler
 from conformance.triggers import FAULT_HEADER
 
@@ -57,49 +59,14 @@ RATE_LIMIT_CHECK = "enforce_model_rate_limits"
 # LiteLLM counts requests per UTC minute ("%H-%M" keys): a pair of calls straddling a minute boundary
 # would be counted in two windows. Starting the pair this close to a boundary waits for the next minute.
 WINDOW_MARGIN_S = 1.0
-# LiteLLM's module-level lists a Router or a Cache registers callbacks in
-_GLOBAL_LISTS = (
-    "callbacks",
-    "input_callback",
-    "success_callback",
-    "failure_callback",
-    "service_callback",
-    "_async_input_callback",
-    "_async_success_callback",
-    "_async_failure_callback",
-)
 
 
-@contextmanager
-def isolated_litellm(litellm: Any) -> Iterator[None]:
-    """Run a Router cell without a global response cache and give LiteLLM's globals back afterwards:
-    `litellm.cache` as it was, and each callback list with exactly its former entries (emptied and
-    refilled in place, since LiteLLM's logging keeps references to the list objects)."""
-    saved_lists = {
-        name: list(value) for name in _GLOBAL_LISTS if isinstance(value := getattr(litellm, name, None), list)
-    }
-    saved_cache = litellm.cache
-    litellm.cache = None  # `cache_responses` builds a fresh in-memory cache only when none is installed
-    try:
-        yield
-    finally:
-        litellm.cache = saved_cache
-        for name, entries in saved_lists.items():
-            current = getattr(litellm, name, None)
-            if isinstance(current, list):
-                current[:] = entries
-            else:
-                setattr(litellm, name, entries)
-
-
-def _router_litellm() -> Any:
-    litellm = _litellm()
+def _quiet_router() -> None:
     # The Router logs every failed deployment at INFO (a fallback is a failure it recovers from).
     logging.getLogger("LiteLLM Router").setLevel(logging.ERROR)
-    return litellm
 
 
-class _RouterPath(_LiteLLMZai, ClientPath):
+class _RouterPath(ClientPath):
     """A Router built for one cell: `run` makes it, drives the scenario through it and discards it."""
 
     group = PRIMARY  # the model group the calls name
@@ -125,8 +92,8 @@ class _RouterPath(_LiteLLMZai, ClientPath):
         return {"model_name": name, "litellm_params": litellm_params}
 
     def run(self, scenario: Scenario, first_request: dict[str, Any]) -> list[Turn]:
-        litellm = _router_litellm()
-        with isolated_litellm(litellm):
+        _quiet_router()
+        with isolated_litellm() as litellm:
             self._router = litellm.Router(num_retries=0, **self.router_settings(first_request["model"]))
             try:
                 return self.drive(scenario, first_request)
@@ -155,26 +122,26 @@ class _RouterPath(_LiteLLMZai, ClientPath):
             assembler = StreamAssembler(index)
             for chunk in response:
                 assembler.add(chunk)
-            turn, message = self.stream_turn(assembler, body["messages"])
+            turn, message = stream_turn(assembler, body["messages"])
         else:
-            turn, message = self.non_stream_turn(index, response)
-        turn.extras["router"] = self.routing_facts(response)
+            turn, message = answer_turn(index, response)
+        turn.router = self.routing_facts(response)
         return turn, message
 
-    def routing_facts(self, response: Any) -> dict[str, Any]:
+    def routing_facts(self, response: Any) -> RouterFacts:
         """What the Router says about an answer: the deployment behind its `model_id`, the model group,
         fallbacks and retries it took (its `x-litellm-*` response headers), and whether it was cached."""
         hidden = getattr(response, "_hidden_params", None) or {}
         headers = hidden.get("additional_headers") or {}
         model_id = hidden.get("model_id")
         deployment = self._router.get_deployment(model_id=model_id) if model_id else None
-        return {
-            "deployment": deployment.model_name if deployment is not None else None,
-            "model_group": headers.get("x-litellm-model-group"),
-            "attempted_fallbacks": headers.get("x-litellm-attempted-fallbacks"),
-            "attempted_retries": headers.get("x-litellm-attempted-retries"),
-            "cache_hit": hidden.get("cache_hit"),
-        }
+        return RouterFacts(
+            deployment=deployment.model_name if deployment is not None else None,
+            model_group=headers.get("x-litellm-model-group"),
+            attempted_fallbacks=headers.get("x-litellm-attempted-fallbacks"),
+            attempted_retries=headers.get("x-litellm-attempted-retries"),
+            cache_hit=hidden.get("cache_hit"),
+        )
 
     def close(self) -> None:
         if self._router is not None:  # run() discards it; this only covers a run that never finished
@@ -196,10 +163,10 @@ class RouterFallbackPath(_RouterPath):
 
     def send(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
         turn, message = self.answer(index, body)
-        facts = turn.extras["router"]
-        turn.extras["answered_from"] = "upstream"
-        turn.extras["answered_by"] = facts["deployment"] or facts["model_group"]
-        turn.extras["deployments_tried"] = 1 + int(facts["attempted_fallbacks"] or 0)
+        facts = turn.router or RouterFacts()
+        turn.answered_from = "upstream"
+        turn.extras["answered_by"] = facts.deployment or facts.model_group
+        turn.extras["deployments_tried"] = 1 + int(facts.attempted_fallbacks or 0)
         return turn, message
 
 
@@ -223,13 +190,13 @@ class RouterCachePath(_RouterPath):
         except Exception as exc:
             return [_failed_turn(self, exc, started, {"calls": 2, "cache_hit": False})]
         turn.duration_ms = _elapsed_ms(started)
-        hit = bool(turn.extras["router"]["cache_hit"])
+        hit = bool(turn.router and turn.router.cache_hit)
+        turn.answered_from = "cache" if hit else "upstream"
         turn.extras.update(
-            answered_from="cache" if hit else "upstream",
             cache_hit=hit,
             calls=2,
             first_call={
-                "cache_hit": bool(first.extras["router"]["cache_hit"]),
+                "cache_hit": bool(first.router and first.router.cache_hit),
                 "duration_ms": first_ms,
                 "same_answer": (first.text, first.reasoning) == (turn.text, turn.reasoning),
             },
@@ -263,16 +230,15 @@ class RouterRateLimitPath(_RouterPath):
         try:
             turn, _ = self.answer(0, first_request)
             second: dict[str, Any] = {"outcome": "answered"}
-            turn.extras["answered_from"] = "upstream"
+            turn.answered_from = "upstream"
         except Exception as exc:
             refused = _refused_by_client(exc)
-            turn = Turn(index=0, error=self.describe_error(exc))
-            turn.extras["answered_from"] = "client" if refused else "upstream"
+            turn = Turn(index=0, error=self.describe_error(exc), answered_from="client" if refused else "upstream")
             second = {
                 "outcome": "refused" if refused else "failed",
                 "refused_by_client": refused,
                 "exception": turn.error.exception,
-                "category": _plain(getattr(exc, "category", None)),
+                "category": plain(getattr(exc, "category", None)),
                 "retry_after": _retry_after(exc),
             }
         turn.duration_ms = _elapsed_ms(started)
@@ -290,8 +256,8 @@ class RouterRateLimitPath(_RouterPath):
 
 def _failed_turn(path: ClientPath, exc: BaseException, started: float, extras: dict[str, Any]) -> Turn:
     """The turn of a call that raised: the error, where it came from, and the recipe's facts so far."""
-    answered_from = "client" if _refused_by_client(exc) else "upstream"
-    turn = Turn(index=0, error=path.describe_error(exc), extras={"answered_from": answered_from, **extras})
+    answered_from: AnsweredFrom = "client" if _refused_by_client(exc) else "upstream"
+    turn = Turn(index=0, error=path.describe_error(exc), answered_from=answered_from, extras=extras)
     turn.duration_ms = _elapsed_ms(started)
     return turn
 
@@ -330,11 +296,6 @@ def _refused_by_client(exc: BaseException) -> bool:
         return False
     own = (RouterErrors.user_defined_ratelimit_error.value, RouterErrors.max_parallel_requests_exceeded.value)
     return any(marker in text for marker in own)
-
-
-def _plain(value: Any) -> Any:
-    """An enum member as its value (LiteLLM's error categories are str enums)."""
-    return getattr(value, "value", value)
 
 
 def _retry_after(exc: BaseException) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from openai import DefaultHttpxClient, OpenAI
 
-from conformance.observation import Turn
+from conformance.observation import Envelope, Turn
 from conformance.paths.base import ClientPath, embedding_turn, models_turn, sdk_arguments
 from conformance.paths.streaming import StreamAssembler, message_turn
 
@@ -70,6 +70,6 @@ class OpenAISDKPath(ClientPath):
         turn = message_turn(index, choice.message, choice.finish_reason, response.usage)
         if turn.reasoning:
             turn.reasoning_field = "message.reasoning_content (undeclared extra field)"
-        turn.extras = {"model": response.model, "object": response.object, "id": response.id}
+        turn.envelope = Envelope(model=response.model, object=response.object, id=response.id)
         # The OpenAI docs' idiom: append the returned message object to the history as it is.
         return turn, choice.message

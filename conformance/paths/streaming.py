@@ -9,17 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from conformance.observation import StreamFacts, ToolCall, Turn, Usage
-
-
-def _get(obj: Any, name: str) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name)
-    value = getattr(obj, name, None)
-    if value is None:
-        extra = getattr(obj, "model_extra", None) or {}
-        value = extra.get(name)
-    return value
+from conformance.observation import StreamFacts, ToolCall, Turn, Usage, field_of
 
 
 class StreamAssembler:
@@ -38,8 +28,8 @@ class StreamAssembler:
         position = self.facts.chunks
         self.facts.chunks += 1
         self.chunks.append(chunk)
-        usage = _get(chunk, "usage")
-        choices = _get(chunk, "choices") or []
+        usage = field_of(chunk, "usage")
+        choices = field_of(chunk, "choices") or []
         if usage is not None:
             self.facts.usage_chunks += 1
             self.facts.usage_chunk = position
@@ -47,19 +37,19 @@ class StreamAssembler:
             self.usage = Usage.from_mapping(usage)
             self.facts.saw("usage")
         for choice in choices:
-            delta = _get(choice, "delta")
+            delta = field_of(choice, "delta")
             if delta is not None:
                 self._delta(delta)
-            finish = _get(choice, "finish_reason")
+            finish = field_of(choice, "finish_reason")
             if finish is not None and self.facts.finish_chunk is None:
                 self.facts.finish_chunk = position
                 self.finish_reason = finish
                 self.facts.saw("finish")
 
     def _delta(self, delta: Any) -> None:
-        content = _get(delta, "content")
-        reasoning = _get(delta, "reasoning_content")
-        tool_calls = _get(delta, "tool_calls") or []
+        content = field_of(delta, "content")
+        reasoning = field_of(delta, "reasoning_content")
+        tool_calls = field_of(delta, "tool_calls") or []
         if content:
             self.text.append(content)
             self.facts.content_deltas += 1
@@ -74,15 +64,15 @@ class StreamAssembler:
             self.facts.tool_call_deltas += 1
             self._first_token()
             self.facts.saw("tool_call")
-            index = _get(call, "index")
+            index = field_of(call, "index")
             slot = self.calls.setdefault(
                 index if index is not None else len(self.calls), {"id": None, "name": None, "arguments": ""}
             )
-            function = _get(call, "function")
-            slot["id"] = slot["id"] or _get(call, "id")
+            function = field_of(call, "function")
+            slot["id"] = slot["id"] or field_of(call, "id")
             if function is not None:
-                slot["name"] = slot["name"] or _get(function, "name")
-                slot["arguments"] += _get(function, "arguments") or ""
+                slot["name"] = slot["name"] or field_of(function, "name")
+                slot["arguments"] += field_of(function, "arguments") or ""
 
     def _first_token(self) -> None:
         if self.facts.ttft_ms is None:
@@ -118,15 +108,19 @@ class StreamAssembler:
 
 def message_turn(index: int, message: Any, finish_reason: Any, usage: Any) -> Turn:
     """A Turn from a non-streamed assistant message object (OpenAI SDK or LiteLLM)."""
-    reasoning = _get(message, "reasoning_content")
-    calls = _get(message, "tool_calls") or []
+    reasoning = field_of(message, "reasoning_content")
+    calls = field_of(message, "tool_calls") or []
     return Turn(
         index=index,
-        text=_get(message, "content"),
+        text=field_of(message, "content"),
         reasoning=reasoning,
         reasoning_field="message.reasoning_content" if reasoning else None,
         tool_calls=[
-            ToolCall.parse(_get(c, "id"), _get(_get(c, "function"), "name"), _get(_get(c, "function"), "arguments"))
+            ToolCall.parse(
+                field_of(c, "id"),
+                field_of(field_of(c, "function"), "name"),
+                field_of(field_of(c, "function"), "arguments"),
+            )
             for c in calls
         ],
         finish_reason=finish_reason,

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from conformance.observation import Turn
+from conformance.observation import Envelope, Turn, field_of
 from conformance.paths.base import ClientPath, embedding_turn, sdk_arguments
 from conformance.paths.streaming import StreamAssembler, message_turn
 
@@ -67,7 +67,7 @@ class ZaiSDKPath(ClientPath):
                 stream.response.close()
             turn = assembler.turn()
             first = assembler.chunks[0] if assembler.chunks else None
-            turn.extras = {"model": getattr(first, "model", None), "created": getattr(first, "created", None)}
+            turn.envelope = Envelope(model=field_of(first, "model"), created=field_of(first, "created"))
             # The SDK's streaming examples print deltas; a user keeping the history assembles the message.
             return turn, assembler.history_message()
         response = self.client.chat.completions.create(**kwargs)
@@ -75,11 +75,11 @@ class ZaiSDKPath(ClientPath):
         turn = message_turn(index, choice.message, choice.finish_reason, response.usage)
         if turn.reasoning:
             turn.reasoning_field = "message.reasoning_content (declared field)"
-        turn.extras = {
-            "model": response.model,
-            "object": getattr(response, "object", None),  # undeclared; kept as an extra (2026 envelope)
-            "created": response.created,
-            "id": response.id,
-            "request_id": response.request_id,
-        }
+        turn.envelope = Envelope(
+            model=response.model,
+            created=response.created,
+            object=field_of(response, "object"),  # undeclared by the SDK (Z.AI's 2026 envelope has it)
+            id=response.id,
+        )
+        turn.extras = {"request_id": response.request_id}
         return turn, choice.message

@@ -1,3 +1,4 @@
-"""The real LiteLLM proxy as client paths: its config (`config`), its in-process lifecycle (`server`),
-and the clients that reach Z.AI through it (`paths`). Importing this package imports no LiteLLM: the
-proxy's module costs seconds and is loaded only when the first proxy cell runs."""
+"""The real LiteLLM proxy: its config (`config`) and its in-process lifecycle (`server`). The clients
+that reach Z.AI through it are client paths like any other (conformance/paths/proxy.py). Importing this
+package imports no LiteLLM: the proxy's module costs seconds and is loaded only when the first proxy
+cell runs."""

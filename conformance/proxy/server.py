@@ -17,11 +17,12 @@ settings are globals. Loading the guide's config sets `litellm.drop_params = Tru
 proxy's callbacks; left in place, that would silently change what `litellm.completion(model="zai/…")`
 does in every later cell of the run (it would drop `reasoning_effort` instead of refusing it). So the
 proxy's changes to LiteLLM's globals apply only while the proxy handles a request (an ASGI wrapper
-swaps them in and out); outside, LiteLLM is as the client paths left it.
+swaps them in and out with `LiteLLMGlobals`, in conformance/paths/litellm_globals.py with every other
+swap of LiteLLM's globals); outside, LiteLLM is as the client paths left it.
 
-Later runs in the same process may aim endpoints elsewhere (a double, then the real API) or use a
-different key: `ProxyServer.route` rewrites the config and reloads it into the running proxy
-(`ProxyConfig.load_config` builds a fresh router); it does not restart it.
+Later runs in the same process may aim endpoints elsewhere (a double, then the real API), use a
+different key or bring their own catalogue: `ProxyServer.route` rewrites the config and reloads it into
+the running proxy (`ProxyConfig.load_config` builds a fresh router); it does not restart it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import copy
 import io
 import json
 import logging
@@ -37,7 +37,6 @@ import os
 import socket
 import threading
 import time
-import types
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -45,7 +44,16 @@ from pathlib import Path
 from typing import Any
 
 from conformance.catalogue import Catalogue, Endpoint, load_catalogue
-from conformance.proxy.config import KEY_ENV, MASTER_KEY, base_urls_for, build_config, remove_config, write_config
+from conformance.paths.litellm_globals import LiteLLMGlobals
+from conformance.proxy.config import (
+    KEY_ENV,
+    MASTER_KEY,
+    base_urls_for,
+    build_config,
+    model_list,
+    remove_config,
+    write_config,
+)
 from conformance.recording import recorder
 
 START_TIMEOUT = 120.0  # seconds for the app's startup to answer /health/liveliness
@@ -88,113 +96,6 @@ class StartTimes:
     @property
     def total_s(self) -> float:
         return round(self.import_s + self.ready_s, 3)
-
-
-class LiteLLMGlobals:
-    """The proxy's own values of LiteLLM's module globals, applied only while it works.
-
-    `learn(before)` records what the proxy changed since `before` (a snapshot) and puts `before` back;
-    `enter()`/`leave()` (or `engaged()`) apply the proxy's values around a request and then restore the
-    client side's, keeping anything the proxy changed meanwhile for next time. Requests may overlap:
-    the values are swapped in by the first and out by the last. `release()` hands LiteLLM back to the
-    client side at once, for a client that stopped waiting while the proxy still works (a hang).
-    About 1 ms per snapshot (LiteLLM has ~1,000 module globals; the lists and dicts are copied)."""
-
-    def __init__(self) -> None:
-        self.proxy: dict[str, Any] = {}
-        self._depth = 0
-        self._generation = 0
-        self._outside: dict[str, Any] = {}
-        self._entered: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def snapshot() -> dict[str, Any]:
-        import litellm
-
-        state = {}
-        for name, value in vars(litellm).items():
-            if name.startswith("__") or isinstance(value, types.ModuleType | type):
-                continue
-            if callable(value) and not isinstance(value, list | dict | set):
-                continue
-            state[name] = copy.copy(value) if isinstance(value, list | dict | set) else value
-        return state
-
-    def learn(self, before: Mapping[str, Any]) -> None:
-        now = self.snapshot()
-        self.proxy.update(_changed(before, now))
-        _apply({name: before[name] for name in _changed(before, now)})
-
-    def enter(self) -> int:
-        """Apply the proxy's values (first request in); returns the token `leave` takes."""
-        with self._lock:
-            if self._depth == 0:
-                self._outside = self.snapshot()
-                _apply(self.proxy)
-                self._entered = self.snapshot()
-            self._depth += 1
-            return self._generation
-
-    def leave(self, token: int) -> None:
-        """Give LiteLLM back to the client side (last request out). A request that outlived `release`
-        leaves nothing to undo."""
-        with self._lock:
-            if token != self._generation or self._depth == 0:
-                return
-            self._depth -= 1
-            if self._depth == 0:
-                self._restore()
-
-    def release(self) -> None:
-        """The client is done (or gave up — a hang, a timeout) while the proxy may still be working on
-        its request: LiteLLM is the client side's again from now on."""
-        with self._lock:
-            if self._depth > 0:
-                self._restore()
-                self._depth = 0
-                self._generation += 1
-
-    def _restore(self) -> None:
-        self.proxy.update(_changed(self._entered, self.snapshot()))
-        _apply({name: self._outside[name] for name in self.proxy if name in self._outside})
-
-    @contextlib.contextmanager
-    def engaged(self) -> Iterator[None]:
-        token = self.enter()
-        try:
-            yield
-        finally:
-            self.leave(token)
-
-
-def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    """Names present before whose value differs after (names LiteLLM creates lazily are left alone)."""
-    changed = {}
-    for name, value in after.items():
-        if name not in before:
-            continue
-        try:
-            same = before[name] is value or bool(before[name] == value)
-        except Exception:  # an object whose == cannot answer: treat as changed only if not identical
-            same = False
-        if not same:
-            changed[name] = value
-    return changed
-
-
-def _apply(values: Mapping[str, Any]) -> None:
-    import litellm
-
-    for name, value in values.items():
-        current = getattr(litellm, name, None)
-        if isinstance(current, list) and isinstance(value, list):
-            current[:] = value  # in place: other modules may hold the list itself
-        elif isinstance(current, dict) and isinstance(value, dict):
-            current.clear()
-            current.update(value)
-        else:
-            setattr(litellm, name, copy.copy(value) if isinstance(value, set) else value)
 
 
 class _ProxyApp:
@@ -293,19 +194,24 @@ class ProxyServer:
 
     def model_names(self) -> list[str]:
         """The model names the proxy's current config serves."""
-        from conformance.proxy.config import model_list
-
         return [route["model_name"] for route in model_list(self.catalogue, self.base_urls)]
 
-    def route(self, endpoint: Endpoint, base_url: str, api_key: str | None) -> None:
-        """Make the proxy's routes for `endpoint` reach `base_url` with `api_key`; reload the config
-        when either changed. The key reaches the proxy the guide's way — `os.environ/ZAI_API_KEY`,
-        which the proxy resolves when it loads the config — and the variable is restored after."""
+    def route(self, endpoint: Endpoint, base_url: str, api_key: str | None, catalogue: Catalogue | None = None) -> None:
+        """Make the proxy's routes for `endpoint` reach `base_url` with `api_key` — and serve the routes
+        of `catalogue` (a run's own), when given; reload the config when any of them changed. The key
+        reaches the proxy the guide's way — `os.environ/ZAI_API_KEY`, which the proxy resolves when it
+        loads the config — and the variable is restored after."""
         base_url = base_url.rstrip("/")
         with self._lock:
-            if self.base_urls.get(endpoint.id) == base_url and self.api_key == api_key:
+            catalogue = catalogue or self.catalogue
+            base_urls = base_urls_for(catalogue, {**self.base_urls, endpoint.id: base_url})
+            same_routes = catalogue is self.catalogue or model_list(catalogue, base_urls) == model_list(
+                self.catalogue, base_urls_for(self.catalogue, base_urls)
+            )
+            if self.base_urls.get(endpoint.id) == base_url and self.api_key == api_key and same_routes:
                 return
-            self.base_urls = {**self.base_urls, endpoint.id: base_url}
+            self.catalogue = catalogue
+            self.base_urls = base_urls
             self.api_key = api_key
             self._reload()
 
@@ -341,7 +247,7 @@ class ProxyServer:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=15)
-        recorder.PASSTHROUGH.discard(self.host)
+        recorder.unregister_passthrough(self.host)
         remove_config(self.config_path)
 
 
@@ -413,7 +319,7 @@ def start(catalogue: Catalogue, base_urls: Mapping[str, str] | None = None, api_
         config_path=config_path,
         times=StartTimes(round(imported - started, 3), 0.0),
     )
-    recorder.PASSTHROUGH.add(proxy.host)
+    recorder.register_passthrough(proxy.host)
     proxy.app = _ProxyApp(proxy_server.app, proxy.globals)
     config = uvicorn.Config(
         proxy.app,

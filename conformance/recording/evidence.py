@@ -2,11 +2,12 @@
 
     cassettes/live/<endpoint>/<model>/<path>/<scenario>.yaml    recorded here, by this path, with a key
     cassettes/public/<endpoint>/<model>/<scenario>.yaml         a real Z.AI recording by another project
-    cassettes/double/<endpoint>/<model>/<path>/<scenario>.yaml  produced by the project's Z.AI double
+    (nothing on disk)                                           the Z.AI double, answering at run time
 
 Public recordings are path-independent (another client made them; every path is fed the same real
 bytes). Precedence is live > public > double: real bytes always beat synthetic ones, and this
-path's own recording beats another client's.
+path's own recording beats another client's. A cell with neither is served by the double at run time
+(conformance/recording/served.py), so it is judged on what the installed client sends today.
 
 A live run records each cell to a scratch file next to its cassette, then asks the store whether the
 new recording replaces the old one: good evidence is never traded for worse (`EvidenceStore.keep`).
@@ -26,12 +27,14 @@ from conformance import __version__
 from conformance.catalogue import Cell
 from conformance.observation import Exchange
 from conformance.protocol import error_classes
-from conformance.recording.scrub import SCRUBBER
+from conformance.secrets import SCRUBBER
 from conformance.verdict import Verdict
 from conformance.wire import read_answer
 
-KINDS = ("live", "public", "double")
+KINDS = ("live", "public")  # evidence kept on disk, in precedence order (double evidence is served)
 REAL_KINDS = frozenset({"live", "public"})
+# exchanges answered from evidence (a recording, or the double at run time), as against a live call
+USED = frozenset({"replayed", "served"})
 # A new recording with one of these verdicts met a quota, an overload or a hang: any older one is better.
 KINDS_NOT_OVERWRITTEN = frozenset({Verdict.TRANSIENT, Verdict.BLOCKED, Verdict.HANG})
 
@@ -48,8 +51,32 @@ class EvidenceFile:
             "kind": self.kind,
             "cassette": display_path(self.path),
             "provenance": provenance,
-            "used": any(e.outcome == "replayed" for e in exchanges),
+            "used": any(e.outcome in USED for e in exchanges),
         }
+
+
+def served_provenance(cell: Cell, *, clients: dict[str, str]) -> dict[str, Any]:
+    """What a cell served by the double at run time says about its bytes: synthetic, and by whom."""
+    return {
+        "kind": "double",
+        "served": f"at run time by the zai-conformance {__version__} double",
+        "synthetic": f"produced by the zai-conformance {__version__} double, not by Z.AI",
+        "clients": clients,
+        "endpoint": cell.endpoint.id,
+        "model": cell.model.id,
+        "path": cell.path.id,
+        "scenario": cell.scenario.id,
+    }
+
+
+def served_evidence(provenance: dict[str, Any], exchanges: Sequence[Exchange]) -> dict[str, Any]:
+    """A served cell's evidence: kind double, no cassette (nothing is on disk), used when the path sent."""
+    return {
+        "kind": "double",
+        "cassette": None,
+        "provenance": provenance,
+        "used": any(e.outcome in USED for e in exchanges),
+    }
 
 
 @dataclass(frozen=True)
@@ -105,7 +132,7 @@ class EvidenceStore:
         endpoint, model, path, scenario = cell.endpoint.id, cell.model.id, cell.path.id, cell.scenario.id
         if kind == "public":
             return self.root / "public" / endpoint / model / f"{scenario}.yaml"
-        if kind in ("live", "double"):
+        if kind == "live":
             return self.root / kind / endpoint / model / path / f"{scenario}.yaml"
         raise ValueError(f"unknown evidence kind {kind!r} (known: {', '.join(KINDS)})")
 

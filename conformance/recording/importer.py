@@ -21,8 +21,8 @@ from conformance import __version__
 from conformance.catalogue import Catalogue, Endpoint, Scenario
 from conformance.recording import cassette
 from conformance.recording.matching import question_of
-from conformance.recording.scrub import SCRUBBER, Scrubber
 from conformance.scenario import openai_request
+from conformance.secrets import SCRUBBER, Scrubber
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextvars
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,17 +29,35 @@ from conformance.recording import transport
 from conformance.recording.backoff import without_backoff
 from conformance.recording.cassette import Persister
 from conformance.recording.matching import question_of
-from conformance.recording.scrub import SCRUBBER, Scrubber
+from conformance.secrets import SCRUBBER, Scrubber
 
 MATCHER = "zai_question"
+# The cassette vcrpy is given for a served cell: never a file (the persister finds none, and a cassette
+# nothing was appended to is never saved).
+SERVED_CASSETTE = "<served by the double: no file>"
 
 # host:port of local services a path talks *through* (the LiteLLM proxy): their requests are neither
-# recorded nor replayed — what they send upstream is.
-PASSTHROUGH: set[str] = set()
+# recorded nor replayed — what they send upstream is. Changed only through the two functions below.
+_PASSTHROUGH: set[str] = set()
+
+
+def register_passthrough(host: str) -> None:
+    """From now on, requests to `host` (host:port, as in a URL) go to that local service itself."""
+    _PASSTHROUGH.add(host)
+
+
+def unregister_passthrough(host: str) -> None:
+    """`host` is no longer a local service (it stopped): its requests are recorded and replayed again."""
+    _PASSTHROUGH.discard(host)
+
+
+def passthrough_hosts() -> frozenset[str]:
+    """The hosts registered now (a copy)."""
+    return frozenset(_PASSTHROUGH)
 
 
 def passes_through(uri: str) -> bool:
-    return bool(PASSTHROUGH) and urlsplit(uri).netloc in PASSTHROUGH
+    return bool(_PASSTHROUGH) and urlsplit(uri).netloc in _PASSTHROUGH
 
 
 class StrayRequest(RuntimeError):
@@ -90,7 +108,9 @@ def _text(body: Any) -> str | None:
 class WireTap:
     """Collects one Exchange per request a path sent through the cassette."""
 
-    def __init__(self, cassette: Any) -> None:
+    def __init__(self, cassette: Any, answer: Callable[[Request], dict[str, Any]] | None = None) -> None:
+        """`answer`: serve every request from it (the double at run time) instead of the cassette's
+        recorded interactions; exchanges are then `served`."""
         self.exchanges: list[Exchange] = []
         self.local_requests = 0  # requests to a local service the path talks through (the proxy): not recorded
         self.stray_requests = 0  # requests left over from an earlier cell, refused (see StrayRequest)
@@ -112,7 +132,7 @@ class WireTap:
                     f"{request.method} {request.uri}: sent for a cell that has ended; "
                     "not answered from this cell's evidence"
                 )
-            playable = bool(can_play(request))
+            playable = answer is not None or bool(can_play(request))
             exchange = Exchange(
                 method=request.method,
                 url=request.uri,
@@ -130,9 +150,9 @@ class WireTap:
             return playable
 
         def play_response(request: Request) -> Any:
-            response = play(request)
+            response = play(request) if answer is None else answer(request)
             call = transport.current_call()
-            self._answered("replayed", response, call)
+            self._answered("replayed" if answer is None else "served", response, call)
             if transport.is_fault(response):  # raises the asking transport's timeout (or ends its body in it)
                 return transport.replay_fault(response, call)
             return response
@@ -240,6 +260,16 @@ class Recorder:
         """Serve the cell's requests from the cassette; anything unmatched is a miss, never the network."""
         with self._vcr.use_cassette(str(cassette_path), record_mode="none", allow_playback_repeats=False) as cassette:
             tap = WireTap(cassette)
+            with transport.intercepting(tap), without_backoff(), _activated(tap):
+                yield tap
+
+    @contextmanager
+    def serve(self, answer: Callable[[Request], dict[str, Any]], provenance: dict[str, Any]) -> Iterator[WireTap]:
+        """Serve the cell's requests from `answer` (the double, in-process), tapped like a replay: no
+        cassette file is read or written, and nothing opens a connection."""
+        with self._vcr.use_cassette(SERVED_CASSETTE, record_mode="none", allow_playback_repeats=True) as cassette:
+            tap = WireTap(cassette, answer=answer)
+            tap.provenance = dict(provenance)
             with transport.intercepting(tap), without_backoff(), _activated(tap):
                 yield tap
 
