@@ -230,10 +230,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     document = merged(outcomes)
     html = _write_matrix(document, Path(args.reports))
     print(f"matrix: {len(document['changes'])} verdict change(s) between adjacent sets; report {html}")
-    for change in document["changes"]:
-        moved = ", ".join(f"{n} {a} → {b}" for n, (a, b) in change["clients_changed"].items())
-        sets = f"{change['from_set']} → {change['to_set']}"
-        print(f"  {change['cell']}: {change['from']} → {change['to']} ({sets}; {moved})")
+    for line in change_summary(document["changes"]):
+        print(f"  {line}")
     return 0 if all(o.exit_code in (0, 1) for o in outcomes) else 1
 
 
@@ -257,6 +255,21 @@ def cmd_clients(args: argparse.Namespace) -> int:
             state = "built" if built(client_set) else "not built"
             print(f"{name}\t{client_set.label}\t{state}{' (ci)' if client_set.ci else ''}\t{client_set.title}")
     return 0
+
+
+def change_summary(changes: list[dict]) -> list[str]:
+    """One line per kind of change (sets, path, verdicts, clients that moved), with a count and an example."""
+    groups: dict[tuple, list[dict]] = {}
+    for change in changes:
+        key = (change["from_set"], change["to_set"], change["cell"].split("/")[2], change["from"], change["to"])
+        groups.setdefault(key, []).append(change)
+    lines = []
+    for (before, after, path, old, new), items in groups.items():
+        moved = ", ".join(f"{n} {a} → {b}" for n, (a, b) in items[0]["clients_changed"].items())
+        lines.append(
+            f"{before} → {after} ({moved}): {path} {old} → {new} in {len(items)} cell(s), e.g. {items[0]['cell']}"
+        )
+    return lines
 
 
 def cmd_merge(args: argparse.Namespace) -> int:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 from conformance.catalogue import Catalogue
-from conformance.expectations import Entry, Expectations, ExpectationsError, Expected
+from conformance.clients.sets import PROJECT_ROOT, load_sets
+from conformance.expectations import Entry, Expectations, ExpectationsError, Expected, installed_versions
 from conformance.verdict import Verdict
 
 CELL = "coding/glm-4.5/openai-sdk/chat-stream"
@@ -178,11 +182,121 @@ def test_every_packaged_pattern_matches_a_catalogue_cell(catalogue: Catalogue):
     assert stale == []
 
 
+def _lock_pins(lock: Path) -> dict[str, str]:
+    """`name==version` lines of a lock file (uv pip compile's format), by canonical name."""
+    pins = {}
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        name, sep, version = line.split("#", 1)[0].partition("==")
+        if sep and name.strip():
+            pins[canonicalize_name(name.strip())] = version.split(";", 1)[0].strip()
+    return pins
+
+
+def known_releases(names: set[str]) -> dict[str, set[str]]:
+    """Every release of these clients that this environment holds or a client set installs (its pins,
+    or the versions its lock pins): the releases an entry's condition can be checked against."""
+    known: dict[str, set[str]] = {name: set() for name in names}
+    for name, version in installed_versions(names).items():
+        known[name].add(version)
+    for client_set in load_sets().values():
+        pins = _lock_pins(PROJECT_ROOT / client_set.lock) if client_set.lock else client_set.pins
+        for name, version in pins.items():
+            if canonicalize_name(name) in known:
+                known[canonicalize_name(name)].add(version)
+    return known
+
+
+def undecided_entries(
+    expectations: Expectations, cell_ids: list[str], installed: dict[str, str], known: dict[str, set[str]]
+) -> list[str]:
+    """The entries that decide no cell under any client releases they hold for: the installed ones, and
+    each combination of known releases that meets a conditional entry's condition (laid over the
+    installed ones). An entry that holds only for releases not installed here is still checked — under
+    those releases — and one whose condition no known release meets is reported as such."""
+    entries = expectations.entries
+    releases: list[dict[str, str]] = [dict(installed)]
+    unmet = set()
+    for index, entry in enumerate(entries):
+        choices = [
+            [(name, v) for v in sorted(known.get(name, ())) if SpecifierSet(spec).contains(v, prereleases=True)]
+            for name, spec in entry.clients.items()
+        ]
+        combinations = [installed | dict(chosen) for chosen in itertools.product(*choices)] if entry.clients else []
+        if entry.clients and not combinations:
+            unmet.add(index)
+        releases += [r for r in combinations if r not in releases]
+    judged = [Expectations(entries, expectations.source, versions) for versions in releases]
+    stale = []
+    for index, entry in enumerate(entries):
+        if index in unmet:
+            stale.append(f"{entry.cell}: no known client release meets {entry.clients}")
+            continue
+        own = Expected(entry.verdict, entry.reason, entry.link, entry.cell)
+        matching = [cell for cell in cell_ids if entry.matches(cell)]
+        if not any(
+            (not entry.clients or entry.holds_for(e.versions)) and any(e.for_cell(c) == own for c in matching)
+            for e in judged
+        ):
+            stale.append(f"{entry.cell} ({entry.clients or 'any clients'}): decides no cell")
+    return stale
+
+
 def test_every_packaged_entry_decides_at_least_one_cell(catalogue: Catalogue):
-    """An entry shadowed by an earlier one is as stale as one that matches nothing."""
+    """An entry shadowed by an earlier one is as stale as one that matches nothing. An entry that holds
+    only for other client releases than the installed ones decides its cells under those releases."""
     expectations = Expectations.load()
-    deciding = {expectations.for_cell(cell.id).pattern for cell in catalogue.cells}
-    assert {entry.cell for entry in expectations.entries} <= deciding
+    names = {name for entry in expectations.entries for name in entry.clients}
+    known = known_releases(names)
+    cell_ids = [cell.id for cell in catalogue.cells]
+    assert undecided_entries(expectations, cell_ids, installed_versions(names), known) == []
+
+
+def test_an_entry_for_releases_not_installed_is_checked_under_them(tmp_path):
+    path = tmp_path / "expectations.yaml"
+    path.write_text(
+        """
+- cell: "*/*/litellm-zai/thinking"
+  clients: {litellm: "<1.107"}
+  verdict: UNSUPPORTED
+  reason: refused by 1.106
+- cell: "*/*/litellm-zai/thinking"
+  verdict: DEVIATION
+  reason: what later releases do
+- cell: "*/*/litellm-zai/chat"
+  clients: {litellm: ">=1.108"}
+  verdict: FAIL
+  reason: a later release
+- cell: "*/*/litellm-zai/chat"
+  verdict: FAIL
+  reason: shadowed from 1.108 on, and decides for 1.106
+- cell: "*/*/litellm-zai/tool"
+  verdict: FAIL
+  reason: first
+- cell: "*/*/litellm-zai/tool"
+  verdict: FAIL
+  reason: always shadowed
+- cell: "*/*/litellm-zai/tool"
+  clients: {litellm: "<1.0"}
+  verdict: FAIL
+  reason: no known release
+"""
+    )
+    expectations = Expectations.load(path)
+    cells = [
+        "coding/glm-4.6/litellm-zai/thinking",
+        "coding/glm-4.6/litellm-zai/chat",
+        "coding/glm-4.6/litellm-zai/tool",
+    ]
+    known = {"litellm": {"1.106.2", "1.110.2"}}
+    for installed in ("1.106.2", "1.110.2"):
+        assert undecided_entries(expectations, cells, {"litellm": installed}, known) == [
+            "*/*/litellm-zai/tool (any clients): decides no cell",
+            "*/*/litellm-zai/tool: no known client release meets {'litellm': '<1.0'}",
+        ]
+    # a release no environment or client set installs is never assumed
+    assert undecided_entries(expectations, cells, {"litellm": "1.110.2"}, {"litellm": {"1.110.2"}})[0] == (
+        "*/*/litellm-zai/thinking: no known client release meets {'litellm': '<1.107'}"
+    )
 
 
 def test_packaged_expectation_for_a_known_cell():

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from conformance import litellm_globals
 from conformance.catalogue import Catalogue
-from conformance.paths import litellm_globals
 from conformance.paths.base import PathOptionsError, Target, build_path, load_adapter
 
 TARGET = Target(base_url="http://127.0.0.1:9/api/anthropic", api_key="k", idle_timeout=5)
@@ -122,3 +122,33 @@ def test_modify_params_and_shipped_prices_are_undone_after_the_call():
     with litellm_globals.shipped_prices():
         assert litellm.model_cost is litellm_globals.shipped_cost_map()
     assert litellm.modify_params is before and litellm.model_cost is in_use
+
+
+def test_shipped_prices_are_not_the_proxys_registrations_whatever_ran_first():
+    """A proxy cell registers its deployments (at no cost) into LiteLLM's process-wide cost map and LiteLLM
+    memoises lookups over it: pricing must still use the map the release ships, or an unmapped model
+    would be priced at zero after any proxy cell (a verdict depending on cell order)."""
+    litellm = litellm_globals.import_litellm()
+    model = "zai/zai-conformance-unmapped-model"
+    saved = dict(litellm.model_cost)
+    try:
+        litellm.register_model(
+            {
+                model: {
+                    "input_cost_per_token": 0.0,
+                    "output_cost_per_token": 0.0,
+                    "litellm_provider": "zai",
+                    "mode": "chat",
+                }
+            }
+        )
+        assert litellm.get_model_info(model)  # memoised now, as after a proxy cell
+        with (
+            litellm_globals.shipped_prices() as shipped,
+            pytest.raises(Exception, match=r"isn.t mapped|not mapped|This model"),
+        ):
+            shipped.get_model_info(model)
+    finally:
+        litellm.model_cost.clear()
+        litellm.model_cost.update(saved)
+        litellm_globals._forget_prices(litellm)

@@ -8,6 +8,7 @@ there (the proxy is a registered pass-through host).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -23,6 +24,7 @@ import httpx
 import openai
 import pytest
 import yaml
+from vcr.request import Request
 
 from conformance.catalogue import Catalogue, load_catalogue
 from conformance.double.server import DoubleServer, running
@@ -35,6 +37,7 @@ from conformance.runner import CellRunner, RunSettings
 from conformance.verdict import Verdict
 from tests.support.fake_secrets import ZAI_KEY_UPPER
 from tests.support.recorded import RECORDED_SCENARIOS
+from tests.support.releases import before
 
 # The proxy's Anthropic routes build LiteLLM's token-count types (plural form of the pyproject filter).
 pytestmark = pytest.mark.filterwarnings("ignore:Items .* are using the `ReadOnly` qualifier:UserWarning")
@@ -234,16 +237,30 @@ def test_wrong_master_key_is_refused_before_anything_goes_upstream(
     assert tap.exchanges == []
 
 
-def test_no_key_at_all_is_an_internal_server_error(proxy: server.ProxyServer) -> None:
-    """Without an Authorization header the proxy's auth error handler imports `prisma` (not part of
-    litellm[proxy] 1.106.2), fails, and answers a bare 500: the client learns nothing about the key."""
+def test_no_key_at_all_is_a_bare_500_up_to_1_108_and_a_401_from_1_109(proxy: server.ProxyServer) -> None:
+    """Without an Authorization header, LiteLLM's proxy up to 1.108 fails in its auth error handler (which
+    imports `prisma`, not installed) and answers a bare 500: the client learns nothing about the key. From
+    1.109 it answers 401 with an auth_error that says no key was passed (measured: 1.108.7 gives the 500,
+    1.109.3 the 401; prisma is installed in neither)."""
     answer = httpx.post(
         proxy.url + "/v1/chat/completions",
         json={"model": "coding/glm-4.6", "messages": [{"role": "user", "content": "Say hi"}]},
     )
-    assert answer.status_code == 500
-    assert answer.headers["content-type"].startswith("text/plain")
-    assert answer.text == "Internal Server Error"
+    if before("litellm", "1.109"):
+        assert answer.status_code == 500
+        assert answer.headers["content-type"].startswith("text/plain")
+        assert answer.text == "Internal Server Error"
+    else:
+        assert answer.status_code == 401
+        assert answer.headers["content-type"].startswith("application/json")
+        assert answer.json() == {
+            "error": {
+                "message": "Authentication Error, No api key passed in.",
+                "type": "auth_error",
+                "param": None,
+                "code": "401",
+            }
+        }
 
 
 def test_drop_params_drops_reasoning_effort_on_zai_routes(
@@ -278,7 +295,9 @@ def test_drop_params_drops_reasoning_effort_on_the_anthropic_route(
     proxy: server.ProxyServer, double: DoubleServer, tmp_path: Path
 ) -> None:
     """The guide registers `anthropic/glm-4.6` with no `supports_reasoning`: reasoning_effort is dropped
-    rather than turned into Anthropic `thinking`, and LiteLLM fills in max_tokens and system blocks."""
+    rather than turned into Anthropic `thinking`, and LiteLLM fills in max_tokens and system blocks —
+    max_tokens being its DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS, 4096 up to 1.108 and 128000 from 1.109
+    (measured: 1.108.7 and 1.109.3; glm-4.6's maximum output is 131072, so Z.AI takes either)."""
     with upstream_tap(tmp_path) as tap:
         openai_client(proxy).chat.completions.create(
             model="glm-4.6",
@@ -288,7 +307,7 @@ def test_drop_params_drops_reasoning_effort_on_the_anthropic_route(
     assert [e.url for e in tap.exchanges] == [double.base_urls["anthropic"] + "/v1/messages"]
     (sent,) = only_upstream(tap, double)
     assert "thinking" not in sent and "reasoning_effort" not in sent
-    assert sent["max_tokens"] == 4096
+    assert sent["max_tokens"] == (4096 if before("litellm", "1.109") else 128000)
     assert sent["system"] == [{"type": "text", "text": "Be brief"}]
 
 
@@ -377,6 +396,36 @@ def test_a_client_that_gives_up_on_a_hang_gets_litellm_back(
         model="coding/glm-4.6", messages=[{"role": "user", "content": "Say hi"}]
     )
     assert answer.choices[0].message.content
+
+
+def test_a_request_that_arrives_while_no_cell_runs_belongs_to_no_cell(tmp_path: Path) -> None:
+    """Such a request (the hang above: the proxy retries it upstream after its client gave up, whenever
+    the double lets go) is tagged as no cell's: a cell recording by then refuses its upstream calls as
+    strays instead of recording them into its own evidence."""
+    seen: list[object] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(recorder.REQUEST_OWNER.get())
+
+    class Globals:
+        def enter(self) -> int:
+            return 0
+
+        def leave(self, token: int) -> None:
+            pass
+
+    assert recorder.active_tap() is None
+    asyncio.run(server._ProxyApp(inner, Globals())({"type": "http"}, None, None))
+    assert seen == [server.NO_CELL]
+    retry = Request("POST", "http://127.0.0.1:9/api/coding/paas/v4/chat/completions", b"{}", {})
+    with Recorder().record(tmp_path / "later-cell.yaml", {"kind": "test"}) as tap:
+        token = recorder.REQUEST_OWNER.set(seen[0])  # the retry runs in the request's context
+        try:
+            with pytest.raises(recorder.StrayRequest, match="sent for a cell that has ended"):
+                tap._cassette.can_play_response_for(retry)
+        finally:
+            recorder.REQUEST_OWNER.reset(token)
+    assert tap.exchanges == [] and tap.stray_requests == 1
 
 
 # --- cells through the real runner ------------------------------------------------------------------

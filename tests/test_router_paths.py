@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
+from conformance import litellm_globals
 from conformance.catalogue import Catalogue, load_catalogue
 from conformance.double.server import DoubleServer
 from conformance.observation import Exchange, RouterFacts, Turn
-from conformance.paths import litellm_globals, litellm_router
+from conformance.paths import litellm_router
 from conformance.paths.base import CallOptions, ClientPath, Target, load_adapter
 from conformance.recording.recorder import Recorder
 from conformance.scenario import request_for

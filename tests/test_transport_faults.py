@@ -2,14 +2,20 @@
 
 Recording keeps the timeout as a transport fault in the cassette (no HTTP status, no secret, the bytes
 that did arrive), the client sees its timeout as it would live, and replay shows the same client the
-same exception offline, at once, through whichever transport asks: httpx (OpenAI SDK, LiteLLM sync),
-httpx2 (Anthropic SDK), aiohttp (LiteLLM async), http.client (requests). Everything here talks to a
-loopback server started by the test.
+same exception offline, at once, through whichever transport asks: httpx (OpenAI SDK 2.x, LiteLLM sync),
+httpx2 (OpenAI SDK 3.x, Anthropic SDK 2.x), aiohttp (LiteLLM async), http.client (requests). Everything
+here talks to a loopback server started by the test.
+
+Two client sets are replayed (the default lock, and the older ones `scripts/bootstrap` builds into
+.envs/): which transport and exception to expect is read from the installed clients, and a behaviour
+that changed between releases is asserted per release, with the release condition stated.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib.metadata
 import json
 import threading
 import zlib
@@ -25,6 +31,7 @@ import httpx2
 import openai
 import pytest
 import requests
+from packaging.version import Version
 
 from conformance.recording import cassette, transport
 from conformance.recording.cassette import CorruptCassette, Persister
@@ -139,6 +146,20 @@ def _openai_sdk(base_url: str, stream: bool, chunks: list[str | None]) -> None:
         client.close()
 
 
+def _openai_sdk_async(base_url: str, stream: bool, chunks: list[str | None]) -> None:
+    async def ask() -> None:
+        client = openai.AsyncOpenAI(base_url=base_url, api_key=KEY, max_retries=0, timeout=TIMEOUT)
+        try:
+            response = await client.chat.completions.create(model="glm-4.6", messages=MESSAGES, stream=stream)
+            if stream:
+                async for chunk in response:
+                    chunks.append(chunk.choices[0].delta.content)
+        finally:
+            await client.close()
+
+    asyncio.run(ask())
+
+
 def _anthropic_sdk(base_url: str, stream: bool, chunks: list[str | None]) -> None:
     client = anthropic.Anthropic(base_url=base_url, api_key=KEY, max_retries=0, timeout=TIMEOUT)
     try:
@@ -193,17 +214,98 @@ def _requests(base_url: str, stream: bool, chunks: list[str | None]) -> None:
 
 CLIENTS: dict[str, Callable[[str, bool, list[str | None]], None]] = {
     "openai-sdk": _openai_sdk,
+    "openai-sdk-async": _openai_sdk_async,
     "anthropic-sdk": _anthropic_sdk,
     "litellm": _litellm,
     "litellm-async": _litellm_async,
     "requests": _requests,
 }
-# The exception each transport raises for a read timeout, named as the cassette names it.
-TRANSPORT_EXCEPTION = {
-    "openai-sdk": "httpx.ReadTimeout",
-    "litellm": "httpx.ReadTimeout",
-    "litellm-async": "aiohttp.SocketTimeoutError",
+
+# --- what the installed clients raise ------------------------------------------------------------
+
+
+def _release(distribution: str) -> Version:
+    return Version(importlib.metadata.version(distribution))
+
+
+# openai 3.14 (#3827, "normalize errors raised while reading streams"): a timeout while reading a stream
+# is raised as openai.APITimeoutError (the transport's timeout as its __cause__); before, the transport's
+# own timeout escaped the stream bare. Measured: 2.54 and 3.13 bare, 3.57 wrapped.
+OPENAI_WRAPS_STREAM_TIMEOUTS = _release("openai") >= Version("3.14")
+READ_TIMEOUT = {  # a transport's read timeout, named as the cassette names it
+    "httpx": "httpx.ReadTimeout",
+    "httpx2": "httpx2.ReadTimeout",
+    "aiohttp": "aiohttp.SocketTimeoutError",
 }
+
+
+def _httpx_family(client: Any) -> str:
+    """httpx or httpx2: the library an HTTP client object is from (its class or a base class)."""
+    for kind in type(client).__mro__:
+        top = kind.__module__.split(".")[0]
+        if top in transport.HTTPX_FAMILIES:
+            return top
+    raise AssertionError(f"{type(client).__qualname__} is neither an httpx nor an httpx2 client")
+
+
+@functools.cache
+def _transport_of(client: str) -> str:
+    """The transport a client sends through, as the installed release builds it (no request is sent):
+    the OpenAI SDK's default HTTP client is httpx's in 2.x, httpx2's in 3.x; LiteLLM hands the SDK an
+    HTTP client of its own (sync: httpx; async: httpx over its aiohttp transport), or none (then the SDK's)."""
+    if client == "openai-sdk":
+        sdk = openai.OpenAI(api_key=KEY)
+        try:
+            return _httpx_family(sdk._client)  # the HTTP client every request of this SDK goes through
+        finally:
+            sdk.close()
+    if client == "openai-sdk-async":
+        async_sdk = openai.AsyncOpenAI(api_key=KEY)
+        try:
+            return _httpx_family(async_sdk._client)
+        finally:
+            asyncio.run(async_sdk.close())
+    from litellm.llms.openai.common_utils import BaseOpenAILLM
+
+    if client == "litellm":
+        http = BaseOpenAILLM._get_sync_http_client()
+        return _httpx_family(http) if http is not None else _transport_of("openai-sdk")
+    assert client == "litellm-async", client
+    http = BaseOpenAILLM._get_async_http_client()  # its aiohttp session is made on first use: nothing to close
+    if http is None:
+        return _transport_of("openai-sdk")
+    return "aiohttp" if "aiohttp" in type(http._transport).__module__ else _httpx_family(http)
+
+
+def _transport_exception(client: str) -> str:
+    """The exception the client's transport raises for a read timeout, named as the cassette names it."""
+    return READ_TIMEOUT[_transport_of(client)]
+
+
+def _timeout_error(client: str, mid_stream: bool) -> type[BaseException]:
+    """What the client raises when the server goes silent: before the answer, or after its first chunk."""
+    import litellm
+
+    sdk = client.startswith("openai-sdk")
+    if not mid_stream:
+        return openai.APITimeoutError if sdk else litellm.Timeout
+    if sdk:  # the stream raises the transport's own timeout, or (openai >= 3.14) wraps it
+        if OPENAI_WRAPS_STREAM_TIMEOUTS:
+            return openai.APITimeoutError
+        family: Any = importlib.import_module(_transport_of(client))
+        return family.ReadTimeout
+    if not OPENAI_WRAPS_STREAM_TIMEOUTS:
+        # LiteLLM's stream gets the bare transport timeout and wraps it for the Router's fallback.
+        # Measured: LiteLLM 1.106.2 with openai 2.54, LiteLLM 1.110.2 with openai 3.13.
+        return litellm.exceptions.MidStreamFallbackError
+    if _release("litellm") >= Version("1.110"):
+        # LiteLLM's stream gets openai.APITimeoutError and maps it to litellm.Timeout (408); its
+        # _is_transport_timeout knows only a bare httpx timeout (or a litellm.Timeout caused by one), so
+        # the 4xx rule raises the 408 as it is, not as MidStreamFallbackError. Measured: 1.110.2, openai 3.57.
+        return litellm.Timeout
+    pytest.fail(
+        f"LiteLLM {_release('litellm')} with openai {_release('openai')} (>= 3.14): not measured; measure and add it"
+    )
 
 
 def _ask(client: str, base_url: str, stream: bool) -> Outcome:
@@ -227,13 +329,13 @@ def _only_interaction(path: Path) -> dict[str, Any]:
 # --- record, then replay -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("client", ["openai-sdk", "litellm", "litellm-async"])
+@pytest.mark.parametrize("client", ["openai-sdk", "openai-sdk-async", "litellm", "litellm-async"])
 def test_a_timeout_is_recorded_as_a_fault_and_replays_offline_as_it_happened_live(
     hanging: HangingServer, client: str, tmp_path: Path
 ) -> None:
     stream = hanging.behaviour == "first-chunk"
     live = _ask(client, hanging.base_url, stream)  # no cassette: what the client does with this server
-    assert live.error is not None, "the server hangs: the client must time out"
+    assert live.error is _timeout_error(client, mid_stream=stream), "the server hangs: the client must time out"
     assert live.chunks == (["Ol"] if stream else [])
 
     path = tmp_path / "hang.yaml"
@@ -249,7 +351,7 @@ def test_a_timeout_is_recorded_as_a_fault_and_replays_offline_as_it_happened_liv
     response = _only_interaction(path)["response"]
     fault = response["transport_fault"]
     assert response["status"]["code"] is None  # no HTTP answer, whatever arrived before the hang
-    assert fault["exception"] == TRANSPORT_EXCEPTION[client]
+    assert fault["exception"] == _transport_exception(client)  # what the installed client sends through
     assert fault["after_seconds"] >= TIMEOUT * 0.8  # measured live (a busy machine may take longer)
     if stream:
         assert fault["phase"] == "mid-body"
@@ -387,12 +489,15 @@ def _fault_cassette(path: Path, phase: str, exception: str, stream: bool) -> dic
     ("client", "expected"),
     [
         ("openai-sdk", openai.APITimeoutError),
+        ("openai-sdk-async", openai.APITimeoutError),
         ("litellm", "litellm.Timeout"),
         ("litellm-async", "litellm.Timeout"),
         ("requests", requests.exceptions.ReadTimeout),
     ],
 )
-@pytest.mark.parametrize("recorded_by", ["httpx.ReadTimeout", "aiohttp.SocketTimeoutError", "TimeoutError"])
+@pytest.mark.parametrize(
+    "recorded_by", ["httpx.ReadTimeout", "httpx2.ReadTimeout", "aiohttp.SocketTimeoutError", "TimeoutError"]
+)
 def test_a_fault_before_the_first_byte_replays_as_the_asking_transports_timeout(
     client: str, expected: Any, recorded_by: str, tmp_path: Path
 ) -> None:
@@ -408,27 +513,21 @@ def test_a_fault_before_the_first_byte_replays_as_the_asking_transports_timeout(
     assert tap.exchanges[0].transport_fault == fault and tap.exchanges[0].status is None
 
 
+@pytest.mark.parametrize("client", ["openai-sdk", "openai-sdk-async", "litellm", "litellm-async"])
 @pytest.mark.parametrize(
-    ("client", "expected"),
-    [
-        ("openai-sdk", httpx.ReadTimeout),
-        ("litellm", "MidStreamFallbackError"),
-        ("litellm-async", "MidStreamFallbackError"),
-    ],
+    "recorded_by", ["httpx.ReadTimeout", "httpx2.ReadTimeout", "aiohttp.SocketTimeoutError", "TimeoutError"]
 )
 def test_a_fault_mid_stream_replays_the_first_chunk_then_the_timeout(
-    client: str, expected: Any, tmp_path: Path
+    client: str, recorded_by: str, tmp_path: Path
 ) -> None:
-    if isinstance(expected, str):
-        import litellm.exceptions
-
-        expected = getattr(litellm.exceptions, expected)
+    """Whoever recorded it, the asking client gets the first chunk, then what its own transport's
+    timeout becomes in it (per release: see _timeout_error) — raised from the recording, not waited."""
     path = tmp_path / "fault.yaml"
-    recorded_by = "aiohttp.SocketTimeoutError" if client != "litellm-async" else "httpx.ReadTimeout"  # the other one
     _fault_cassette(path, "mid-body", recorded_by, stream=True)
     with Recorder().replay(path):
         outcome = _ask(client, BASE_URL, True)
-    assert (outcome.error, outcome.chunks) == (expected, ["Ol"])
+    assert (outcome.error, outcome.chunks) == (_timeout_error(client, mid_stream=True), ["Ol"])
+    assert outcome.replayed
 
 
 # --- what is not a fault, and what the recorder leaves behind ------------------------------------

@@ -34,9 +34,9 @@ from typing import Any, Literal, Protocol
 from pydantic import Field, model_validator
 
 from conformance.catalogue import ClientPathSpec, Scenario
+from conformance.litellm_globals import import_litellm, shipped_prices
 from conformance.observation import BuiltMessage, CostClaim, Envelope, ToolCall, Turn, Usage, field_of, plain
 from conformance.paths.base import NO_CALL_OPTIONS, CallOptions, ClientPath, PathOptions, Target, embedding_turn
-from conformance.paths.litellm_globals import import_litellm, shipped_prices
 from conformance.paths.openhands import OpenHandsSetup
 from conformance.paths.streaming import StreamAssembler, message_turn
 

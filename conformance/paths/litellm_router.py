@@ -24,7 +24,7 @@ What every recipe shares, and why:
 - Isolation. A Router hooks itself into LiteLLM's module-level callback lists, `cache_responses`
   installs a process-wide `litellm.cache` (mode default_on: every later `litellm.completion` in the
   process would be answered from it), and `Router.discard()` unhooks only part of that. Each cell
-  therefore runs inside `isolated_litellm` (conformance/paths/litellm_globals.py), which starts it
+  therefore runs inside `isolated_litellm` (conformance/litellm_globals.py), which starts it
   without a global cache and puts every one of those globals back afterwards: nothing leaks into the
   next cell or into the other LiteLLM paths.
 - Each turn's `answered_from` says where the turn's answer came from, for pairing it with the wire:
@@ -43,10 +43,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from conformance.catalogue import ClientPathSpec, Scenario
+from conformance.litellm_globals import isolated_litellm
 from conformance.observation import AnsweredFrom, RouterFacts, Turn, plain
 from conformance.paths.base import NO_CALL_OPTIONS, CallOptions, ClientPath, Target
 from conformance.paths.litellm import answer_turn, stream_turn
-from conformance.paths.litellm_globals import isolated_litellm
 from conformance.paths.streaming import StreamAssembler
 from conformance.triggers import FAULT_HEADER
 

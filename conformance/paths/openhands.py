@@ -36,9 +36,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from conformance.litellm_globals import modify_params
 from conformance.observation import field_of
 from conformance.paths.base import Target
-from conformance.paths.litellm_globals import modify_params
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ settings are globals. Loading the guide's config sets `litellm.drop_params = Tru
 proxy's callbacks; left in place, that would silently change what `litellm.completion(model="zai/…")`
 does in every later cell of the run (it would drop `reasoning_effort` instead of refusing it). So the
 proxy's changes to LiteLLM's globals apply only while the proxy handles a request (an ASGI wrapper
-swaps them in and out with `LiteLLMGlobals`, in conformance/paths/litellm_globals.py with every other
+swaps them in and out with `LiteLLMGlobals`, in conformance/litellm_globals.py with every other
 swap of LiteLLM's globals); outside, LiteLLM is as the client paths left it.
 
 Later runs in the same process may aim endpoints elsewhere (a double, then the real API), use a
@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.catalogue import Catalogue, Endpoint, load_catalogue
-from conformance.paths.litellm_globals import LiteLLMGlobals
+from conformance.litellm_globals import LiteLLMGlobals
 from conformance.proxy.config import (
     KEY_ENV,
     MASTER_KEY,
@@ -79,7 +79,9 @@ _CLI_WORKER_CONFIG: dict[str, Any] = {
 # Environment the proxy must not see while it starts: a database URL makes it connect and migrate, a
 # licence makes it call LiteLLM's licence API, CONFIG_FILE_PATH would override our config.
 _HIDDEN_AT_START = ("DATABASE_URL", "DIRECT_URL", "LITELLM_LICENSE", "CONFIG_FILE_PATH")
-_QUIET_LOGGERS = ("LiteLLM Proxy", "LiteLLM Router", "uvicorn", "uvicorn.error", "apscheduler")
+# "LiteLLM" too: with drop_params the proxy warns on stderr for every parameter it drops, which each
+# cell's findings already name (the request the proxy sent is checked against the one intended).
+_QUIET_LOGGERS = ("LiteLLM", "LiteLLM Proxy", "LiteLLM Router", "uvicorn", "uvicorn.error", "apscheduler")
 
 
 class ProxyStartError(RuntimeError):
@@ -96,6 +98,17 @@ class StartTimes:
     @property
     def total_s(self) -> float:
         return round(self.import_s + self.ready_s, 3)
+
+
+NO_CELL = object()
+"""The owner of a request that reaches the proxy while no cell runs (no tap is active). Its upstream
+calls — and the retries the proxy makes of them after its client gave up, whenever those come — belong
+to no cell: to every cell's tap they are strays, never recorded into or answered from its evidence."""
+
+
+def _request_owner() -> object:
+    tap = recorder.active_tap()
+    return tap if tap is not None else NO_CELL
 
 
 class _ProxyApp:
@@ -116,7 +129,7 @@ class _ProxyApp:
         this before its cassette closes, so that the proxy never works on one cell's request while the
         next cell's evidence is in place. Requests of earlier cells (a hang left behind) do not count:
         their upstream calls are refused as strays."""
-        owner = recorder.active_tap() if owner is None else owner
+        owner = _request_owner() if owner is None else owner
         with self._idle:
             return self._idle.wait_for(lambda: self._in_flight[owner] == 0, timeout=timeout)
 
@@ -125,7 +138,7 @@ class _ProxyApp:
             await self.app(scope, receive, send)
             return
         # the cell this request is for: its upstream calls may use that cell's evidence and no other
-        owner = recorder.active_tap()
+        owner = _request_owner()
         with self._idle:
             self._in_flight[owner] += 1
         token = recorder.REQUEST_OWNER.set(owner)
@@ -235,6 +248,7 @@ class ProxyServer:
 
         with _captured_stdout(), _environment(**_key_environment(self.api_key)):
             asyncio.run_coroutine_threadsafe(load(), self._loop).result(timeout=60)
+        _quiet_logs()  # loading a config sets the proxy's log levels again
         self.reloads += 1
 
     def wait_idle(self, timeout: float) -> bool:
@@ -348,6 +362,7 @@ def start(catalogue: Catalogue, base_urls: Mapping[str, str] | None = None, api_
             thread.start()
             loop_ready.wait(timeout=10)
             _wait_until_alive(proxy, thread, server)
+        _quiet_logs()  # the proxy's start-up sets its loggers' levels again
     except BaseException:
         proxy.startup_output = output.getvalue()
         proxy.stop()

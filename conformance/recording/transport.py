@@ -3,19 +3,20 @@
 Why this exists: vcrpy appends an interaction only once it has read a whole response. When the server
 hangs, the client's timeout escapes vcrpy's stub and the cassette stays empty, so replay could never
 show the hang again and the cell stayed NOT_RECORDED. While a cassette is in use this module sits on
-top of vcrpy's stubs (httpx sync and async, and httpx2 — the httpx fork the Anthropic SDK 2.x uses,
-handled exactly like httpx — aiohttp — LiteLLM's async transport — and http.client, which `requests`
-goes through) and:
+top of vcrpy's stubs (httpx sync and async — the OpenAI SDK 2.x, LiteLLM's sync client, zai-sdk — and
+httpx2 — the httpx fork the OpenAI SDK 3.x and the Anthropic SDK 2.x use, handled exactly like httpx —
+aiohttp — LiteLLM's async transport — and http.client, which `requests` goes through) and:
 
 * while recording, sees a timeout escape the stub for a request the cassette saw, and has the tap
   append a *fault interaction* (`fault_response`) — status code null, the fault's kind, phase,
   measured `after_seconds`, the exception — before the exception goes on to the client;
 * while replaying, turns a fault interaction back into the timeout exception of the transport that
   asks (`replay_error`), raised from inside the cassette playback so the client library wraps it as
-  it wraps a real one (httpx.ReadTimeout → openai.APITimeoutError, httpx2.ReadTimeout →
-  anthropic.APITimeoutError, aiohttp's SocketTimeoutError →
-  litellm.Timeout, a socket timeout → requests.exceptions.ReadTimeout). Nothing sleeps: the recorded
-  `after_seconds` is reported, not waited again.
+  it wraps a real one (httpx.ReadTimeout → openai.APITimeoutError on OpenAI SDK 2.x, httpx2.ReadTimeout →
+  openai.APITimeoutError on 3.x and anthropic.APITimeoutError, aiohttp's SocketTimeoutError →
+  litellm.Timeout, a socket timeout → requests.exceptions.ReadTimeout). A fault is recorded under the
+  name of the transport that met it and replays through any: the asking transport gets its own class.
+  Nothing sleeps: the recorded `after_seconds` is reported, not waited again.
 
 A hang after the answer began (status, headers and a first SSE chunk, then silence) — phase
 "mid-body" — is played the way the live server played it, in both modes: the client gets the status,

@@ -48,6 +48,7 @@ class Bisection:
             "bad": self.bad,
             "first_changed": self.first_changed,
             "verdicts": {version: probe.verdict for version, probe in self.probes.items()},
+            "reasons": {version: probe.reasons for version, probe in self.probes.items()},
             "skipped": [skip.to_dict() for skip in self.skipped],
             "note": self.note,
         }

@@ -66,10 +66,30 @@ def shipped_prices() -> Iterator[Any]:
     whether a proxy cell ran first."""
     litellm = import_litellm()
     in_use, litellm.model_cost = litellm.model_cost, shipped_cost_map()
+    _forget_prices(litellm)
     try:
         yield litellm
     finally:
         litellm.model_cost = in_use
+        _forget_prices(litellm)
+
+
+# LiteLLM memoises model-info lookups over `model_cost` (a case-insensitive key map and LRU caches of
+# get_model_info). Swapping the map without clearing them prices a model by the map swapped out — the
+# proxy's zero-cost deployments leaked into `completion_cost` after a proxy cell (seen on 1.106.2).
+_PRICE_CACHES = ("_cached_get_model_info", "cached_get_model_info_helper", "_get_model_info_helper")
+
+
+def _forget_prices(litellm: Any) -> None:
+    utils = getattr(litellm, "utils", None)
+    invalidate = getattr(utils, "_invalidate_model_cost_lowercase_map", None)
+    if callable(invalidate):
+        invalidate()
+        return
+    for name in _PRICE_CACHES:  # releases without the invalidation hook: clear what they memoise
+        clear = getattr(getattr(utils, name, None), "cache_clear", None)
+        if callable(clear):
+            clear()
 
 
 @contextlib.contextmanager
