@@ -34,10 +34,33 @@ def _suites_dir() -> Path:
     )
 
 
+def workers_for(given: str | None, live: bool) -> int:
+    """How many processes run the cells. Replay: one per core this process may use (each worker
+    starts its own proxy, so a one-core machine keeps one). Live: one — Z.AI limits concurrent
+    requests per key (HTTP 429, code 1302), and parallel calls would turn verdicts into rate limits."""
+    if given is None or given == "auto":
+        return 1 if live else max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    try:
+        count = int(given)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise SystemExit(f"zai-conformance run: --workers {given!r}: give a whole number of processes >= 1, or auto")
+    return count
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
-    argv = [str(_suites_dir()), "-p", "no:cacheprovider", "-q" if not args.verbose else "-v", "-rfE"]
+    # --assert=plain: the suite has no assert to explain, and rewriting every harness module (pytest
+    # rewrites a plugin's whole distribution) costs each process a second; hypothesis is for the tests.
+    argv = [str(_suites_dir()), "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--assert=plain"]
+    argv += ["-q" if not args.verbose else "-v", "-rfE"]
+    workers = workers_for(args.workers, args.live)
+    if args.cell and not any(set("*?[") & set(pattern) for pattern in args.cell):
+        workers = min(workers, len(args.cell))  # named cells only (a bisect probe): no idle worker to start
+    if workers > 1:
+        argv += ["-n", str(workers)]
     argv += pytest_argv(args)
     if args.live and not os.environ.get("ZAI_API_KEY"):
         print("zai-conformance: ZAI_API_KEY is not set: every live cell will be SKIPPED.", file=sys.stderr)
@@ -48,9 +71,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Re-render. From a run directory, every good line of cells.jsonl is rendered and each bad one
-    named on stderr and in the report's header: a torn last line (a run killed mid-write) exits 0,
-    any other bad line exits 1. The output folder is taken like a run takes it (never two writers)."""
+    """Re-render. From a run directory, every good line of its cells files is rendered and each bad
+    one named on stderr and in the report's header: a torn last line (a run killed mid-write) exits 0,
+    any other bad line exits 1. Several results (the shards of one run, `run --shard I/N`) are combined
+    into one document first. The output folder is taken like a run takes it (never two writers)."""
     from conformance.report import write_reports
     from conformance.reports_lock import ReportsBusy, ReportsLock
     from conformance.results import load_results, load_run_dir, write_json
@@ -61,27 +85,54 @@ def cmd_report(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"zai-conformance report: {exc}", file=sys.stderr)
         return 2
-    source = Path(args.results)
-    try:
-        document, bad_lines = load_run_dir(source) if source.is_dir() else (load_results(source), [])
-    except (OSError, ValueError) as exc:
-        print(f"zai-conformance report: cannot read {source}: {exc}", file=sys.stderr)
-        return 2
+    loaded = []
+    bad_lines = []
+    for source in map(Path, args.results or ["reports/results.json"]):
+        try:
+            document, bad = load_run_dir(source) if source.is_dir() else (load_results(source), [])
+        except (OSError, ValueError) as exc:
+            print(f"zai-conformance report: cannot read {source}: {exc}", file=sys.stderr)
+            return 2
+        loaded.append((source, document))
+        bad_lines += bad
     for bad in bad_lines:
         print(f"zai-conformance report: warning: {bad}", file=sys.stderr)
-    if source.is_dir():  # a run that never finished: compare its streamed cells as its session would have
-        document = _with_equivalence(document)
+    combined = len(loaded) > 1
+    if combined:
+        try:
+            document = _combined(loaded)
+        except ValueError as exc:
+            print(f"zai-conformance report: {exc}", file=sys.stderr)
+            return 2
+    elif loaded[0][0].is_dir():  # a run that never finished: compare its streamed cells as its session would
+        document = _with_equivalence(loaded[0][1])
+    else:
+        document = loaded[0][1]
     out = Path(args.out)
     try:
         with ReportsLock(out):
-            if source.is_dir():
+            if combined or loaded[0][0].is_dir():
                 write_json(out / "results.json", document)
             written = write_reports(document, out)
     except ReportsBusy as exc:
         print(f"zai-conformance report: {exc}", file=sys.stderr)
         return 2
-    print(f"report: {written['html']}")
+    print(f"report: {written['html']}" + (f" ({len(loaded)} shards combined)" if combined else ""))
     return 1 if any(not bad.torn for bad in bad_lines) else 0
+
+
+def _combined(loaded: list) -> dict:
+    """The shards' documents as one run's, cells in the catalogue's order."""
+    from conformance.catalogue import CatalogueError, load_named_catalogue
+    from conformance.workflows.shards import combine
+
+    try:
+        catalogue = load_named_catalogue(loaded[0][1]["run"].get("catalogue"))
+    except CatalogueError as exc:
+        raise ValueError(f"cannot order the shards' cells: {exc}") from None
+    order = {cell.id: position for position, cell in enumerate(catalogue.cells)}
+    document = combine([(str(source), document) for source, document in loaded], order)
+    return _with_equivalence(document)
 
 
 def _with_equivalence(document: dict) -> dict:
@@ -320,15 +371,20 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the matrix (replay by default) and write reports/index.html")
     add_cli_options(run)
     run.add_argument("-v", "--verbose", action="store_true", help="one line per cell")
+    run.add_argument(
+        "--workers",
+        metavar="N",
+        help="processes that run the cells (pytest-xdist): default auto — one per core in replay, 1 live",
+    )
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)
 
     report = sub.add_parser("report", help="re-render reports from saved results")
     report.add_argument(
         "results",
-        nargs="?",
-        default="reports/results.json",
-        help="results.json, or a run directory reports/runs/<id> (default: reports/results.json)",
+        nargs="*",
+        help="results.json, or a run directory reports/runs/<id> (default: reports/results.json); "
+        "several: the shards of one run (`run --shard I/N`), combined into one report",
     )
     report.add_argument("--out", default="reports", help="output directory (default: reports)")
     report.set_defaults(func=cmd_report)

@@ -72,6 +72,14 @@ RUN_OPTIONS = (
         type=float,
     ),
     RunOption(
+        "shard",
+        "run only shard I of N of the selected cells (every N-th, from the I-th), e.g. 1/2 — to split "
+        "one run across CI jobs; `zai-conformance report A/results.json B/results.json --out DIR` "
+        "combines the shards",
+        "shard",
+        metavar="I/N",
+    ),
+    RunOption(
         "strict-cassettes",
         "fail a cell's test when its cassette holds recorded interactions the replay never used "
         "(the verdict stays what the evidence says; without this they are evidence warnings)",

@@ -3,12 +3,19 @@
 A suite asks for the `zai_cell` and `zai_session` fixtures; everything else — options, selection,
 recording, results, reports — happens here and in `conformance.session`. The plugin is inert in a
 pytest run that collects no suite (the harness's own tests), apart from registering its options.
+
+Under pytest-xdist (`-n 2`, what `zai-conformance run` does on a machine with two cores) the run is
+one run spread over processes: the controller names it (the run id goes to each worker in its
+`workerinput`), takes the reports folder once the workers have collected cells, and at the end
+gathers every worker's cell lines and writes results and reports; each worker runs its share of the
+cells with its own proxy and double and hands back what is not in its lines (refused connections,
+refused keys) in its `workeroutput`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -16,13 +23,16 @@ from conformance.catalogue import CatalogueError
 from conformance.expectations import ExpectationsError
 from conformance.options import add_pytest_options, any_given, session_kwargs
 from conformance.results import CellResult
-from conformance.session import USAGE_ERRORS, ConformanceSession, outcome_message
+from conformance.session import USAGE_ERRORS, ConformanceSession, new_run_id, outcome_message
 
 if TYPE_CHECKING:
     from conformance.double.server import DoubleServer
 
 _SESSION = pytest.StashKey[ConformanceSession]()
 _USAGE_ERROR = pytest.StashKey[str]()  # a setting found unusable while collecting (see below)
+_RUN_ID = pytest.StashKey[str]()  # the controller's name for a run spread over workers
+_WORKERS = pytest.StashKey[list]()  # each finished worker's summary (controller)
+WORKER_OUTPUT = "zai_conformance"  # key in xdist's workerinput/workeroutput
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,7 +47,48 @@ def _session(config: pytest.Config) -> ConformanceSession:
         except (CatalogueError, ExpectationsError, *USAGE_ERRORS) as exc:
             raise pytest.UsageError(str(exc)) from None
         config.stash[_SESSION] = session
+        worker_input = getattr(config, "workerinput", None)
+        if worker_input is not None and WORKER_OUTPUT in worker_input:
+            session.join_run(worker_input[WORKER_OUTPUT]["run_id"], worker_input["workerid"])
     return session
+
+
+def _controller_run_id(config: pytest.Config) -> str:
+    if _RUN_ID not in config.stash:
+        config.stash[_RUN_ID] = new_run_id("live" if config.getoption("zai_live") else "replay")
+    return config.stash[_RUN_ID]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller, per worker: the run's id, so every worker writes into one run directory."""
+    node.workerinput[WORKER_OUTPUT] = {"run_id": _controller_run_id(node.config)}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """xdist controller: a worker collected cells, so this run writes reports — take the folder now,
+    before any cell runs (a second run on the same folder is one usage error, not lost reports)."""
+    if not any("[" in test_id and _is_cell_test(test_id) for test_id in ids):
+        return
+    session = _session(node.config)
+    if session.worker is None and not session.started:
+        try:
+            session.begin_gathering(_controller_run_id(node.config))
+        except USAGE_ERRORS as exc:
+            pytest.exit(f"zai-conformance: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def _is_cell_test(test_id: str) -> bool:
+    return test_id.split("[", 1)[0].endswith("::test_cell")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: keep what a finished worker handed back beside its cell lines."""
+    summary = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+    if summary:
+        node.config.stash.setdefault(_WORKERS, []).append(summary)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -100,7 +151,7 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     run holds is one usage error (exit 2 from `zai-conformance run`) rather than every cell failing."""
     conformance = session.config.stash.get(_SESSION, None)
     runs_cells = any("zai_cell" in getattr(item, "fixturenames", ()) for item in session.items)
-    if conformance is None or not runs_cells or session.config.option.collectonly:
+    if conformance is None or not runs_cells or session.config.option.collectonly or conformance.worker:
         return
     try:
         conformance.claim_reports()
@@ -110,10 +161,16 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     conformance = session.config.stash.get(_SESSION, None)
-    if conformance is not None:
-        conformance.finish()  # writes results and reports if a cell ran; gives the reports folder back
-        if conformance.report_error and session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if conformance is None:
+        return
+    if conformance.worker is not None:  # one worker of a parallel run: the controller writes
+        summary = conformance.finish()
+        if summary is not None:
+            session.config.workeroutput[WORKER_OUTPUT] = summary  # type: ignore[attr-defined]
+        return
+    conformance.finish(session.config.stash.get(_WORKERS, []))  # results and reports if a cell ran
+    if conformance.report_error and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -16,7 +16,7 @@ import platform
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -174,18 +174,28 @@ def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
 
 class ResultsWriter:
     """Appends cell records as they come, and writes the gathered results.json at the end. Every
-    record and the run header pass through `scrubber` on their way to disk."""
+    record and the run header pass through `scrubber` on their way to disk.
 
-    def __init__(self, reports_dir: Path, run: dict[str, Any], scrubber: Scrubber = SCRUBBER) -> None:
+    A run spread over worker processes (pytest-xdist) has one writer per process in the same run
+    directory: each worker appends to its own `cells-<worker>.jsonl` and writes nothing else
+    (`worker=`); the controller's writer owns run.json, gathers every worker's lines (`gather_workers`)
+    and writes results.json. A worker's lines are on disk as each cell ends, so a crashed worker loses
+    at most the cell it was writing."""
+
+    def __init__(
+        self, reports_dir: Path, run: dict[str, Any], scrubber: Scrubber = SCRUBBER, worker: str | None = None
+    ) -> None:
         self._scrubber = scrubber
         run = scrubber.data(run)  # the run header too: a base URL can carry a key or a password
         self.reports_dir = reports_dir
         self.run = run
         self.run_dir = reports_dir / "runs" / run["id"]
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        _prune_runs(self.run_dir.parent, keep=KEEP_RUNS)
-        self._jsonl = (self.run_dir / "cells.jsonl").open("a", encoding="utf-8")
-        write_text(self.run_dir / "run.json", json.dumps(run, indent=2))
+        self.worker = worker
+        if worker is None:
+            _prune_runs(self.run_dir.parent, keep=KEEP_RUNS)
+            write_text(self.run_dir / "run.json", json.dumps(run, indent=2))
+        self._jsonl = (self.run_dir / cells_file_name(worker)).open("a", encoding="utf-8")
         self.cells: list[dict[str, Any]] = []
 
     def add(self, result: CellResult) -> None:
@@ -193,6 +203,22 @@ class ResultsWriter:
         self.cells.append(record)
         self._jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._jsonl.flush()
+
+    def close(self) -> None:
+        """A worker's end: its lines are all on disk; the controller gathers them."""
+        self._jsonl.close()
+
+    def gather_workers(self, order: Mapping[str, int]) -> list[BadLine]:
+        """The controller takes in every worker's cell lines, then puts all cells in `order` (cell id →
+        position; the catalogue's order, whichever worker ran a cell first). Returns the lines that
+        were not cell records (named, as a re-render names them)."""
+        bad: list[BadLine] = []
+        for path in sorted(self.run_dir.glob("cells-*.jsonl")):
+            records, problems = read_cells(path)
+            self.cells += records
+            bad += problems
+        self.cells.sort(key=lambda cell: order.get(cell["cell"], len(order)))
+        return bad
 
     def finish(
         self, extra_run: dict[str, Any] | None = None, equivalence: dict[str, Any] | None = None
@@ -205,6 +231,11 @@ class ResultsWriter:
         document = gather(run, self.cells, equivalence)
         write_json(self.reports_dir / "results.json", document)
         return document
+
+
+def cells_file_name(worker: str | None = None) -> str:
+    """`cells.jsonl` for a run in one process; `cells-<worker>.jsonl` for each worker of a parallel run."""
+    return "cells.jsonl" if worker is None else f"cells-{worker}.jsonl"
 
 
 def _prune_runs(runs_dir: Path, keep: int) -> None:
@@ -327,20 +358,27 @@ def _cell_record(raw: bytes) -> dict[str, Any]:
 
 
 def load_run_dir(path: Path) -> tuple[dict[str, Any], list[BadLine]]:
-    """Gather a run directory (runs/<id>/: run.json and cells.jsonl), finished or not.
+    """Gather a run directory (runs/<id>/: run.json and cells.jsonl — or one cells-<worker>.jsonl per
+    worker of a parallel run), finished or not.
 
-    A line of cells.jsonl that is not a cell record does not refuse the run: every other record is
-    gathered, and each bad line is returned and named (file:line, and why) in the document's
-    `run.warnings`, which the report's header shows. A torn last line (no newline after it) is what
-    a run killed mid-write leaves, and loses only the cell it was writing; a bad line anywhere else
-    is corruption (`BadLine.torn` is False), which `zai-conformance report` treats as an error.
-    The document has no `equivalence` section: pairing streamed cells needs the run's catalogue, which
+    A line that is not a cell record does not refuse the run: every other record is gathered, and
+    each bad line is returned and named (file:line, and why) in the document's `run.warnings`, which
+    the report's header shows. A torn last line (no newline after it) is what a run killed mid-write
+    leaves, and loses only the cell it was writing; a bad line anywhere else is corruption
+    (`BadLine.torn` is False), which `zai-conformance report` treats as an error. The document has no
+    `equivalence` section: pairing streamed cells needs the run's catalogue, which
     `zai-conformance report` loads to add it."""
-    run_file, cells_file = path / "run.json", path / "cells.jsonl"
-    if not cells_file.is_file():
+    run_file = path / "run.json"
+    files = sorted(path.glob("cells*.jsonl"))
+    if not files:
         raise FileNotFoundError(f"{path}: no cells.jsonl (is this a run directory?)")
     run = json.loads(run_file.read_text(encoding="utf-8")) if run_file.is_file() else {"id": path.name}
-    cells, bad = read_cells(cells_file)
+    cells: list[dict[str, Any]] = []
+    bad: list[BadLine] = []
+    for cells_file in files:
+        records, problems = read_cells(cells_file)
+        cells += records
+        bad += problems
     run = {**run, "finished_at": run.get("finished_at")}
     if bad:
         run["warnings"] = [*run.get("warnings", []), *map(str, bad)]

@@ -70,6 +70,11 @@ _TEXT_PARAM = re.compile(r"([?&](?:amp;)?)([^\s=&#?\"'<>\\]+)=([^\s&#\"'<>\\]+)"
 # `Basic <base64 of user:password>`: the userinfo of a URL as httpx sends it.
 _BASIC = re.compile(r"\b((?i:basic)\s+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])")
 _MIN_SECRET = 8
+# Scrubbed short strings are remembered: every record repeats the same ids, model names, roles, reasons
+# and chunk texts thousands of times a run, and each pass costs a dozen regular expressions. Bounded in
+# entries and in length (bodies are scrubbed afresh), and forgotten whenever a secret is added.
+_MEMO_LENGTH = 512
+_MEMO_ENTRIES = 50_000
 
 
 class Scrubber:
@@ -78,13 +83,18 @@ class Scrubber:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._secrets: set[str] = set()
+        self._ordered: tuple[str, ...] = ()  # longest first: a secret inside another is replaced after it
+        self._memo: dict[str, str] = {}
         for secret in secrets:
             self.add_secret(secret)
 
     def add_secret(self, value: str | None) -> None:
         if value and len(value) >= _MIN_SECRET:
             with self._lock:
-                self._secrets.add(value)
+                if value not in self._secrets:
+                    self._secrets.add(value)
+                    self._ordered = tuple(sorted(self._secrets, key=len, reverse=True))
+                    self._memo = {}  # an earlier answer may hold the new secret
 
     def add_environment_secrets(self, environ: Mapping[str, str] | None = None) -> None:
         """Treat every environment variable named like a credential as a secret value."""
@@ -93,12 +103,20 @@ class Scrubber:
                 self.add_secret(value)
 
     def text(self, value: str) -> str:
-        with self._lock:
-            secrets = sorted(self._secrets, key=len, reverse=True)
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        return self._shapes(_url_credentials(value))
+        memo = self._memo  # the dict of this generation of secrets (add_secret replaces it)
+        known = memo.get(value)
+        if known is not None:
+            return known
+        scrubbed = value
+        for secret in self._ordered:
+            if secret in scrubbed:
+                scrubbed = scrubbed.replace(secret, REDACTED)
+        scrubbed = self._shapes(_url_credentials(scrubbed))
+        if len(value) <= _MEMO_LENGTH:
+            if len(memo) >= _MEMO_ENTRIES:
+                memo.clear()
+            memo[value] = scrubbed
+        return scrubbed
 
     @staticmethod
     def _shapes(value: str) -> str:
@@ -115,9 +133,7 @@ class Scrubber:
         except UnicodeDecodeError:
             # Not text: replace known secrets byte-wise, then run the key-shape net over a latin-1
             # view (one character per byte, so every other byte survives unchanged).
-            with self._lock:
-                secrets = sorted(self._secrets, key=len, reverse=True)
-            for secret in secrets:
+            for secret in self._ordered:
                 value = value.replace(secret.encode(), REDACTED.encode())
             view = value.decode("latin-1")
             scrubbed_view = self._shapes(_url_credentials(view))

@@ -22,7 +22,7 @@ from conformance.clients.sets import SET_ENV, SET_TITLE_ENV
 from conformance.envfile import EnvFileError, EnvTarget, read_env_file, target_from
 from conformance.equivalence import equivalence_summary
 from conformance.expectations import Expectations
-from conformance.recording import netguard
+from conformance.recording import netguard, tls
 from conformance.reports_lock import ReportsBusy, ReportsLock
 from conformance.results import CellResult, ResultsWriter, client_versions, now
 from conformance.runner import CellRunner, RunSettings
@@ -100,6 +100,19 @@ def check_folder(folder: Path, given_by: str) -> None:
             raise UsageError(f"{given_by} {folder}: {candidate} is a file, so no folder can be made there")
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """`I/N` (1 ≤ I ≤ N): this run is shard I of N — for splitting one run across CI jobs, whose
+    results `zai-conformance report A B … --out DIR` combines."""
+    index, sep, count = text.partition("/")
+    try:
+        shard = int(index), int(count)
+    except ValueError:
+        shard = (0, 0)
+    if not sep or not 1 <= shard[0] <= shard[1]:
+        raise UsageError(f"--shard {text!r}: expected I/N with 1 <= I <= N, e.g. 1/2")
+    return shard
+
+
 def parse_base_urls(pairs: list[str], catalogue: Catalogue, environ: Mapping[str, str]) -> dict[str, str]:
     """Endpoint base-URL overrides: ZAI_BASE_URL_<ENDPOINT> from the environment, then ENDPOINT=URL pairs."""
     known = {endpoint.id for endpoint in catalogue.endpoints}
@@ -146,6 +159,11 @@ class ConformanceSession:
         self.report_error: str | None = None
         self._lock = ReportsLock(reports_dir)  # one run per reports folder (see claim_reports)
         self._run_id: str | None = None
+        # a run spread over processes (pytest-xdist): each worker runs cells and writes its own lines;
+        # the controller runs none and gathers them (see join_run, begin_gathering, finish)
+        self.worker: str | None = None
+        self._gathering = False
+        self.shard: tuple[int, int] | None = None
         self.configuration: dict[str, Any] | None = None  # what an --env-file set (never the key)
         self.document: dict[str, Any] | None = None
 
@@ -163,6 +181,7 @@ class ConformanceSession:
         idle_timeout: float | None = None,
         strict_cassettes: bool = False,
         env_file: str | None = None,
+        shard: str | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> ConformanceSession:
         environ = os.environ if environ is None else environ
@@ -190,12 +209,18 @@ class ConformanceSession:
         reports_dir = Path(reports or "reports")
         session = cls(settings, loaded, Expectations.load(expectations), reports_dir, cells)
         session.configuration = environment_used if env_file else None
+        session.shard = parse_shard(shard) if shard else None
         return session
 
     def selected_cells(self) -> list[Cell]:
+        """The cells this run judges: those matching the patterns (all without), then this shard's
+        share of them — every N-th from the I-th, so each shard gets a like mix of paths and scenarios."""
         cells = list(self.catalogue.cells)
         if self.patterns:
             cells = [cell for cell in cells if any(fnmatchcase(cell.id, p) for p in self.patterns)]
+        if self.shard is not None:
+            index, count = self.shard
+            cells = cells[index - 1 :: count]
         return cells
 
     @property
@@ -206,8 +231,14 @@ class ConformanceSession:
     def run_id(self) -> str:
         """`<UTC start>-<mode>-<pid>`: the runs/ directory name, fixed the first time it is asked for."""
         if self._run_id is None:
-            self._run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + f"-{self.settings.mode}-{os.getpid()}"
+            self._run_id = new_run_id(self.settings.mode)
         return self._run_id
+
+    def join_run(self, run_id: str, worker: str) -> None:
+        """Be one worker of a parallel run: its cells go to runs/<run_id>/cells-<worker>.jsonl; the
+        controller holds the reports folder and writes results and reports from every worker's lines."""
+        self._run_id = run_id
+        self.worker = worker
 
     def claim_reports(self) -> None:
         """Take the reports folder for this run, before any cell runs (the plugin calls this as the
@@ -219,44 +250,61 @@ class ConformanceSession:
             raise UsageError(str(exc)) from None
 
     def _start(self) -> None:
-        self.claim_reports()
+        if self.worker is None:
+            self.claim_reports()
         self._guard = contextlib.ExitStack()
         if not self.settings.live:
             self._refused = self._guard.enter_context(netguard.loopback_only())
+            self._guard.enter_context(tls.one_default_context())
         self._runner = CellRunner(self.catalogue, self.settings)
-        started = now()
-        run_id = self.run_id
-        self._writer = ResultsWriter(
-            self.reports_dir,
-            {
-                "id": run_id,
-                "mode": self.settings.mode,
-                "started_at": started,
-                "harness": f"zai-conformance {__version__}",
-                "clients": client_versions(self.catalogue),
-                "client_set": os.environ.get(SET_ENV) or "default",
-                "client_set_title": os.environ.get(SET_TITLE_ENV, ""),
-                "catalogue": self.catalogue.source,
-                "expectations": self.expectations.source,
-                "base_urls": {e.id: self.settings.base_urls.get(e.id, e.base_url) for e in self.catalogue.endpoints},
-                "endpoints": [
-                    {
-                        "id": e.id,
-                        "title": e.title,
-                        "protocol": e.protocol,
-                        "paths": [p.id for p in self.catalogue.paths if e.protocol in p.protocols],
-                    }
-                    for e in self.catalogue.endpoints
-                ],
-                "paths": [{"id": p.id, "title": p.title} for p in self.catalogue.paths],
-                "key_present": bool(self.settings.api_key),
-                "selection": self.patterns,
-                "strict_cassettes": self.settings.strict_cassettes,
-                "configuration": self.configuration,
-            },
-        )
+        self._writer = ResultsWriter(self.reports_dir, self.run_header(), worker=self.worker)
+        log_name = "run.log" if self.worker is None else f"run-{self.worker}.log"
+        self._log_handler = _run_log(self._writer.run_dir / log_name)
+        log.info("run %s: %s mode, %d cell(s) selected", self.run_id, self.settings.mode, len(self.selected_cells()))
+
+    def begin_gathering(self, run_id: str) -> None:
+        """The controller of a parallel run (named `run_id`, as its workers were told): take the reports
+        folder and write the run's header before any worker's first cell; run no cell itself. A
+        UsageError if another run holds the folder."""
+        if self._writer is not None:
+            return
+        self._run_id = run_id
+        self.claim_reports()
+        self._gathering = True
+        self._writer = ResultsWriter(self.reports_dir, self.run_header())
         self._log_handler = _run_log(self._writer.run_dir / "run.log")
-        log.info("run %s: %s mode, %d cell(s) selected", run_id, self.settings.mode, len(self.selected_cells()))
+        selected = len(self.selected_cells())
+        log.info("run %s: %s mode, %d cell(s) selected, over workers", self.run_id, self.settings.mode, selected)
+
+    def run_header(self) -> dict[str, Any]:
+        """What results.json's `run` says before any cell: settings, versions, the catalogue's shape."""
+        return {
+            "id": self.run_id,
+            "mode": self.settings.mode,
+            "started_at": now(),
+            "harness": f"zai-conformance {__version__}",
+            "clients": client_versions(self.catalogue),
+            "client_set": os.environ.get(SET_ENV) or "default",
+            "client_set_title": os.environ.get(SET_TITLE_ENV, ""),
+            "catalogue": self.catalogue.source,
+            "expectations": self.expectations.source,
+            "base_urls": {e.id: self.settings.base_urls.get(e.id, e.base_url) for e in self.catalogue.endpoints},
+            "endpoints": [
+                {
+                    "id": e.id,
+                    "title": e.title,
+                    "protocol": e.protocol,
+                    "paths": [p.id for p in self.catalogue.paths if e.protocol in p.protocols],
+                }
+                for e in self.catalogue.endpoints
+            ],
+            "paths": [{"id": p.id, "title": p.title} for p in self.catalogue.paths],
+            "key_present": bool(self.settings.api_key),
+            "selection": self.patterns,
+            "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None,
+            "strict_cassettes": self.settings.strict_cassettes,
+            "configuration": self.configuration,
+        }
 
     def run(self, cell: Cell) -> CellResult:
         if self._writer is None:
@@ -274,18 +322,38 @@ class ConformanceSession:
         )
         return result
 
-    def finish(self) -> dict[str, Any] | None:
+    def finish(self, workers: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
         """Write results.json (with the streamed vs non-streamed comparison, which needs the catalogue's
         twins) and the reports; release the network guard and the reports folder. Safe to call twice,
-        and before any cell ran (then it only releases the folder)."""
+        and before any cell ran (then it only releases the folder).
+
+        A worker of a parallel run writes neither: it closes its lines and returns what the controller
+        needs besides them (`worker_summary`). The controller gathers every worker's lines and merges
+        the summaries it was handed (`workers`)."""
+        if self.worker is not None:
+            return self._finish_worker()
         if self._writer is None or self.document is not None:
             self._lock.release()
             return self.document
         refused = self._refused.list() if self._refused is not None else []
         keys_refused = dict(self._runner.refused_keys) if self._runner is not None else {}
+        warnings: list[str] = []
+        if self._gathering:
+            order = {cell.id: position for position, cell in enumerate(self.catalogue.cells)}
+            warnings = [str(bad) for bad in self._writer.gather_workers(order)]
+            for summary in workers or []:
+                refused += [attempt for attempt in summary.get("refused", []) if attempt not in refused]
+                keys_refused.update(summary.get("keys_refused", {}))
+            for bad in warnings:
+                log.warning("gathering the workers' cells: %s", bad)
+        extra: dict[str, Any] = {"network": {"guard": not self.settings.live, "refused": refused}}
+        extra["keys_refused"] = keys_refused
+        if self._gathering:
+            extra["workers"] = len(workers or [])
+        if warnings:
+            extra["warnings"] = warnings
         document = self._writer.finish(
-            {"network": {"guard": not self.settings.live, "refused": refused}, "keys_refused": keys_refused},
-            equivalence=equivalence_summary(self._writer.cells, self.catalogue.stream_twins),
+            extra, equivalence=equivalence_summary(self._writer.cells, self.catalogue.stream_twins)
         )
         if self._guard is not None:
             self._guard.close()
@@ -301,12 +369,37 @@ class ConformanceSession:
             )
         else:
             log.info("run finished: %s; report %s", document["summary"]["verdicts"], written["html"])
-        if self._log_handler is not None:
-            logging.getLogger("conformance").removeHandler(self._log_handler)
-            self._log_handler.close()
+        self._close_log()
         self.document = document
         self._lock.release()
         return document
+
+    def _finish_worker(self) -> dict[str, Any] | None:
+        if self._writer is None:
+            return None
+        self._writer.close()
+        summary = {
+            "worker": self.worker,
+            "cells": len(self._writer.cells),
+            "refused": self._refused.list() if self._refused is not None else [],
+            "keys_refused": dict(self._runner.refused_keys) if self._runner is not None else {},
+        }
+        if self._guard is not None:
+            self._guard.close()
+        self._close_log()
+        self._writer = None
+        return summary
+
+    def _close_log(self) -> None:
+        if self._log_handler is not None:
+            logging.getLogger("conformance").removeHandler(self._log_handler)
+            self._log_handler.close()
+            self._log_handler = None
+
+
+def new_run_id(mode: str) -> str:
+    """`<UTC start>-<mode>-<pid>`: a run directory's name (a parallel run's is its controller's)."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + f"-{mode}-{os.getpid()}"
 
 
 class _ScrubbingFormatter(logging.Formatter):

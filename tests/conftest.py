@@ -84,3 +84,14 @@ def fresh_import(corpus: Path, catalogue: Catalogue, tmp_path_factory: pytest.Te
         read_index(corpus / "INDEX.tsv"),
     )
     return report, root
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (the README's test command runs `-n auto --dist loadgroup`), each module of
+    these tests runs whole on one worker: its module-scoped fixtures — a replay, a proxy, a double —
+    are built once, not once per worker that happens to get one of its tests. The suites' cells carry
+    no group and are spread one by one."""
+    tests_dir = Path(__file__).resolve().parent
+    for item in items:
+        if tests_dir in Path(item.path).parents:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))

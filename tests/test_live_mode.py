@@ -30,7 +30,9 @@ def _run(tmp: Path, double: Any, *, key: str | None, live: bool = True) -> tuple
     if key is not None:
         env["ZAI_API_KEY"] = key
     argv = [sys.executable, "-m", "conformance", "run", "--cassettes", str(tmp / "cassettes")]
-    argv += ["--reports", str(tmp / "reports"), *(["--live"] if live else [])]
+    # two workers live too: the double has no per-key concurrency limit, and a live run over workers
+    # records each cell once, into its own cassette, like one process does
+    argv += ["--reports", str(tmp / "reports"), *(["--live"] if live else []), "--workers", "2"]
     for endpoint, url in double.base_urls.items():
         argv += ["--base-url", f"{endpoint}={url}"]
     for pattern in SELECTION:

@@ -1,5 +1,7 @@
-"""The full offline replay, run once as a user runs it (a subprocess of `zai-conformance run`), and
-two properties of it:
+"""An offline replay run as a user runs it (a subprocess of `zai-conformance run`), and two properties
+of it. The full matrix is replayed once per test run, by the suites themselves (`suites/` is in
+testpaths); this replays what the two properties need and no more: every cell a public recording
+backs (on every path), and one cell of each kind of answer the double serves, through every path.
 
 1. Replay opens no connection outside loopback — proved from outside the harness. A Python audit
    hook (PEP 578) logs every `socket.connect` and `socket.getaddrinfo`. The harness's own guard
@@ -23,6 +25,17 @@ import pytest
 from conformance.recording.netguard import is_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
+PUBLIC = ROOT / "cassettes" / "public"
+# Served at run time through every path: an answer, a stream, tools, an error, a fault.
+SERVED = ("*/glm-4.6/*/chat", "*/glm-4.6/*/tool-stream", "*/glm-4.6/*/error-server", "*/glm-4.6/*/stream-hang")
+
+
+def selection() -> list[str]:
+    """--cell options: every public recording's cells (any path), and the served sample."""
+    public = sorted(f"{path.parent.parent.name}/{path.parent.name}/*/{path.stem}" for path in PUBLIC.glob("*/*/*.yaml"))
+    return [argument for pattern in [*public, *SERVED] for argument in ("--cell", pattern)]
+
+
 PROBE = r"""
 import json, socket, sys
 events = []
@@ -33,7 +46,9 @@ def audit(event, args):
         events.append(["getaddrinfo", repr(args[0]), args[0]])
 sys.addaudithook(audit)
 from conformance.cli import main
-code = main(["run", "--reports", sys.argv[2]])
+# one process: the audit hook sees this interpreter only (worker processes are covered by the guard's
+# record, which the controller gathers from each worker: tests/test_parallel.py)
+code = main(["run", "--reports", sys.argv[2], "--workers", "1", *json.loads(sys.argv[3])])
 try:
     socket.getaddrinfo("control.invalid", 443)  # outside the run: must be seen by the hook
 except OSError:
@@ -48,7 +63,10 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], di
     tmp = tmp_path_factory.mktemp("replay")
     out, reports = tmp / "audit.json", tmp / "reports"
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(out), str(reports)], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-c", PROBE, str(out), str(reports), json.dumps(selection())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads(out.read_text()), json.loads((reports / "results.json").read_text())
@@ -58,6 +76,15 @@ def test_full_replay_touches_only_loopback(replay) -> None:
     audit, results = replay
     assert audit["code"] == 0
     assert results["summary"]["evidence"]["public"] > 100, "the replay must actually replay recorded cells"
+    assert results["summary"]["evidence"]["double"] > 20, "and have the double serve cells, in-process"
+    assert {cell["path"] for cell in results["cells"] if cell["verdict"] != "SKIPPED"} >= {
+        "openai-sdk",
+        "litellm-zai",
+        "zai-sdk",
+        "anthropic-sdk",
+        "proxy-openai-sdk",
+        "proxy-anthropic-sdk",
+    }
     assert results["run"]["network"] == {"guard": True, "refused": []}
     outside = [event for event in audit["events"] if event[2] is not None and not is_loopback(event[2])]
     assert outside == [["getaddrinfo", "'control.invalid'", "control.invalid"]]

@@ -193,7 +193,8 @@ def build(client_set: ClientSet, root: Path | None = None, progress: Any = None)
     python = str(env_dir / "bin" / "python")
     steps = (
         ("venv", "--quiet", "--python", sys.executable, str(env_dir)),
-        ("pip", "install", "--quiet", "--python", python, "-r", str(wanted)),
+        # --compile-bytecode: each process imports LiteLLM from here; without .pyc it compiles it again
+        ("pip", "install", "--quiet", "--compile-bytecode", "--python", python, "-r", str(wanted)),
         ("pip", "install", "--quiet", "--python", python, "--no-deps", "-e", str(PROJECT_ROOT)),
     )
     try:

@@ -380,7 +380,7 @@ def _wait_until_alive(proxy: ProxyServer, thread: threading.Thread, server: Any)
 
     deadline = time.monotonic() + START_TIMEOUT
     last = "no answer yet"
-    with httpx.Client(timeout=2.0, trust_env=False) as client:
+    with httpx.Client(timeout=2.0, trust_env=False) as client, recorder.harness_own_requests():
         while time.monotonic() < deadline:
             if not thread.is_alive():
                 raise ProxyStartError(f"the LiteLLM proxy stopped during start-up ({last})")

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
+import hashlib
 import json
 import os
 import tempfile
@@ -265,6 +267,15 @@ def _as_list(value: Any) -> list[str]:
     return [str(item) for item in value] if isinstance(value, list | tuple) else [str(value)]
 
 
+# Parsed cassettes, by path and a digest of the file's bytes: a public recording backs a cell on every
+# path (a dozen cells), and parsing its YAML is most of what loading costs (reading and hashing the bytes
+# is cheap, and unlike a modification time cannot miss an edit made within the clock's tick). vcrpy
+# deep-copies each request and our response filter each response as it loads them, so the parsed
+# objects are never handed out to be changed. A bad file is never kept.
+_PARSED: dict[Path, tuple[str, tuple[list[Any], list[Any], dict[str, Any]]]] = {}
+_PARSED_MAX = 256
+
+
 class Persister:
     """vcrpy persister for the project format. Provenance travels as vcrpy cassette metadata."""
 
@@ -273,10 +284,20 @@ class Persister:
         path = Path(cassette_path)
         if not path.is_file():
             raise CassetteNotFoundError()
-        document = read(path)
-        check_bodies(document, path)
-        requests, responses = to_vcr(document, path)
-        return requests, responses, {"provenance": document["provenance"]}
+        try:
+            version = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            version = ""  # unreadable: `read` says why
+        known = _PARSED.get(path)
+        if known is None or known[0] != version:
+            document = read(path)
+            check_bodies(document, path)
+            requests, responses = to_vcr(document, path)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.pop(next(iter(_PARSED)))
+            known = _PARSED[path] = (version, (requests, responses, {"provenance": document["provenance"]}))
+        requests, responses, metadata = known[1]
+        return list(requests), list(responses), copy.deepcopy(metadata)
 
     @staticmethod
     def save_cassette(cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any = None) -> None:

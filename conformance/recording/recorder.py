@@ -51,6 +51,23 @@ def unregister_passthrough(host: str) -> None:
     _PASSTHROUGH.discard(host)
 
 
+# Set while the harness itself talks to a local service (the proxy's start-up probe): such a request is
+# not the cell's — the first proxy cell of a process starts the proxy inside its tap, and its probe
+# would otherwise count as the client reaching the proxy (turning "the client raised" into "the proxy
+# failed" for that one cell, depending on which cell a process runs first).
+_HARNESS_OWN: contextvars.ContextVar[bool] = contextvars.ContextVar("zai_harness_own", default=False)
+
+
+@contextmanager
+def harness_own_requests() -> Iterator[None]:
+    """Requests sent inside are the harness's own, to a local service: never counted as a cell's."""
+    token = _HARNESS_OWN.set(True)
+    try:
+        yield
+    finally:
+        _HARNESS_OWN.reset(token)
+
+
 def passthrough_hosts() -> frozenset[str]:
     """The hosts registered now (a copy)."""
     return frozenset(_PASSTHROUGH)
@@ -123,7 +140,8 @@ class WireTap:
 
         def can_play_response_for(request: Request) -> bool:
             if passes_through(request.uri):
-                self.local_requests += 1
+                if not _HARNESS_OWN.get():
+                    self.local_requests += 1
                 return False  # not ours to answer: the request goes to the local service itself
             owner = REQUEST_OWNER.get()
             if owner is not None and owner is not self:
@@ -238,12 +256,30 @@ class Recorder:
         )
         self._vcr.register_matcher(MATCHER, _same_question)
         self._vcr.register_persister(Persister)
+        # vcrpy filters each request up to four times (can it play, play, record, match), each time a
+        # fresh deep copy: the scrubbed parts of the last few requests, by their content.
+        self._scrubbed: dict[tuple[Any, ...], tuple[str, Any, dict[str, Any]]] = {}
+        self._scrubbed_lock = threading.Lock()
 
     def _scrub_request(self, request: Request) -> Request | None:
         if passes_through(request.uri):
             return None  # vcrpy neither records nor replays it
-        headers = self._scrubber.headers(dict(request.headers))
-        return Request(request.method, self._scrubber.url(request.uri), self._scrubber.body(request.body), headers)
+        raw_headers = dict(request.headers)
+        key = (request.method, request.uri, request.body, repr(sorted(raw_headers.items())))
+        with self._scrubbed_lock:
+            known = self._scrubbed.get(key)
+        if known is None:
+            known = (
+                self._scrubber.url(request.uri),
+                self._scrubber.body(request.body),
+                self._scrubber.headers(raw_headers),
+            )
+            with self._scrubbed_lock:
+                if len(self._scrubbed) >= 16:
+                    self._scrubbed.pop(next(iter(self._scrubbed)))
+                self._scrubbed[key] = known
+        uri, body, headers = known
+        return Request(request.method, uri, body, dict(headers))
 
     def _scrub_response(self, response: dict[str, Any]) -> dict[str, Any]:
         response = copy.deepcopy(response)
