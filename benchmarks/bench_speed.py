@@ -42,7 +42,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 FAKE_KEY = "bench-speed-fake-zai-key-000000"
 REPEATS = 30
 # (cell without its scenario, scenarios): every client path, one model, the plain and the streamed chat
-CELL_PATHS = (
+CELL_PATHS: tuple[str, ...] = (
     "coding/glm-4.6/openai-sdk",
     "coding/glm-4.6/zai-sdk",
     "coding/glm-4.6/litellm-zai",
@@ -60,7 +60,13 @@ SCALE_FOUR = ["*/glm-4.5/*", "*/glm-4.5-air/*", "*/glm-4.5-flash/*", "*/glm-5/*"
 
 
 def median_ms(call: Callable[[], Any], repeats: int = REPEATS) -> float:
-    call()  # warm: imports, first connections, caches a client builds once
+    """Median of `repeats` calls after a warm-up call (imports, first connections, a client's caches);
+    fewer, at least 5, for a call that takes seconds (a recorded stream of 1,285 chunks through LiteLLM)."""
+    started = time.perf_counter()
+    call()
+    call()
+    first = (time.perf_counter() - started) / 2
+    repeats = max(5, min(repeats, int(10 / max(first, 1e-3))))
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
@@ -117,10 +123,15 @@ def floor_for(
         )
         return lambda: _consume(client.messages.create(**request))
     if path == "zai-sdk":
+        import inspect
+
         from zai import ZaiClient
 
         client = ZaiClient(api_key=FAKE_KEY, base_url=base_url, http_client=_mock(httpx, answer), max_retries=0)
-        return lambda: _consume(client.chat.completions.create(**request))
+        declared = set(inspect.signature(client.chat.completions.create).parameters)
+        known = {k: v for k, v in request.items() if k in declared}  # the rest travels as the path sends it:
+        extra = {k: v for k, v in request.items() if k not in declared}  # in extra_body
+        return lambda: _consume(client.chat.completions.create(**known, extra_body=extra or None))
     import litellm
     import openai
 
@@ -168,52 +179,92 @@ def proxy_floor(path: str, request: dict[str, Any], proxy_url: str) -> Callable[
     )
 
 
-def bench_cells() -> list[dict[str, Any]]:
-    from conformance.catalogue import load_catalogue
+class _FixedUpstream:
+    """A loopback server answering every request with the bytes given last: the proxy floor's Z.AI."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        self.answer: tuple[int, dict[str, str], bytes] = (200, {}, b"{}")
+        self.paths: list[str] = []
+        upstream = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, body = upstream.answer
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def bench_cells(scratch: Path) -> list[dict[str, Any]]:
     from conformance.proxy import server as proxy_server
     from conformance.recording import netguard
-    from conformance.runner import CellRunner, RunSettings
     from conformance.scenario import request_for
+    from conformance.session import ConformanceSession
 
-    catalogue = load_catalogue()
-    runner = CellRunner(catalogue, RunSettings(cassette_root=ROOT / "cassettes"))
+    # the harness as a run has it: results written, network guard, one TLS context, cassettes parsed once
+    session = ConformanceSession.from_options(reports=str(scratch / "cells"), cells=[f"{p}/*" for p in CELL_PATHS])
+    catalogue = session.catalogue
     rows = []
-    double_context = None
+    upstream: _FixedUpstream | None = None
     for prefix in CELL_PATHS:
         for scenario in SCENARIOS:
             cell = catalogue.cell(f"{prefix}/{scenario}")
-            with netguard.loopback_only():
-                harness = median_ms(lambda cell=cell: runner.run(cell))
-                result = runner.run(cell)
+            harness = median_ms(lambda cell=cell: session.run(cell))
+            result = session.run(cell)
             request = request_for(catalogue, cell.scenario, cell.model_sent, cell.path.api)
+            exchanges = [e for e in result.observation.exchanges if e.response_body] if result.observation else []
+            if not exchanges:
+                rows.append({"cell": cell.id, "harness_ms": round(harness, 2), "floor_ms": None})
+                print(f"  {cell.id:55s} harness {harness:8.2f} ms  (no answer to give a floor)", flush=True)
+                continue
+            answer = _answer(exchanges[0])
             if cell.path.id.startswith("proxy-"):
-                from conformance.double.server import running
+                from conformance.proxy.config import proxy_model_name
 
-                if double_context is None:
-                    double_context = running()
-                    double = double_context.__enter__()
+                request = {**request, "model": proxy_model_name(cell.endpoint, cell.model_sent)}  # as the path names it
+                if upstream is None:
+                    upstream = _FixedUpstream()
+                upstream.answer = answer
                 proxy = proxy_server.get_proxy(catalogue)
-                for endpoint in catalogue.endpoints:  # no tap: the proxy's upstream is the loopback double
-                    proxy.route(endpoint, double.base_urls[endpoint.id], FAKE_KEY, catalogue)
-                with netguard.loopback_only():
-                    floor = median_ms(proxy_floor(cell.path.id, request, proxy.url))
-                kind = "proxy, loopback double upstream"
-            else:
-                exchanges = [e for e in result.observation.exchanges if e.response_body] if result.observation else []
-                if not exchanges:
-                    rows.append(
-                        {"cell": cell.id, "harness_ms": harness, "floor_ms": None, "note": "no answer to replay"}
-                    )
+                for endpoint in catalogue.endpoints:  # no tap: the proxy's upstream is the fixed loopback server
+                    base = endpoint.base_url.split("://", 1)[1].split("/", 1)[1]
+                    proxy.route(endpoint, f"{upstream.url}/{base}", FAKE_KEY, catalogue)
+                try:
+                    with netguard.loopback_only():
+                        floor = median_ms(proxy_floor(cell.path.id, request, proxy.url))
+                except Exception as exc:
+                    print(f"  {cell.id}: no floor: {type(exc).__name__}: {str(exc)[:200]} {upstream.paths[-3:]}")
                     continue
-                floor = median_ms(floor_for(cell.path.id, request, _answer(exchanges[0]), runner.base_url(cell)))
-                kind = "in-memory transport"
+                kind = "in-process proxy, the same bytes from a loopback upstream"
+            else:
+                floor = median_ms(floor_for(cell.path.id, request, answer, session._runner.base_url(cell)))
+                kind = "in-memory transport, the same bytes"
             rows.append(
                 {
                     "cell": cell.id,
                     "evidence": (result.evidence or {}).get("kind"),
                     "harness_ms": round(harness, 2),
                     "floor_ms": round(floor, 2),
-                    "ratio": round(harness / floor, 2) if floor else None,
+                    "ratio": round(harness / floor, 2),
                     "floor": kind,
                 }
             )
@@ -221,8 +272,9 @@ def bench_cells() -> list[dict[str, Any]]:
                 f"  {cell.id:55s} harness {harness:8.2f} ms  floor {floor:8.2f} ms  ×{harness / floor:5.2f}  ({kind})",
                 flush=True,
             )
-    if double_context is not None:
-        double_context.__exit__(None, None, None)
+    session.finish()
+    if upstream is not None:
+        upstream.close()
     return rows
 
 
@@ -315,14 +367,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=("cells", "matrix", "scale", "report"))
     parser.add_argument("--json", metavar="FILE", help="also write the figures here")
+    parser.add_argument("--path", action="append", help="cells: only these client paths (e.g. proxy-litellm)")
     args = parser.parse_args(argv)
     sections = args.only or ["cells", "matrix", "scale", "report"]
+    if args.path:
+        global CELL_PATHS
+        CELL_PATHS = tuple(prefix for prefix in CELL_PATHS if prefix.rsplit("/", 1)[1] in args.path)
     figures: dict[str, Any] = {"cpus": len(os.sched_getaffinity(0))}
     with tempfile.TemporaryDirectory(prefix="zai-bench-speed-") as scratch:
         for section in sections:
             print(f"== {section}", flush=True)
             if section == "cells":
-                figures["cells"] = bench_cells()
+                figures["cells"] = bench_cells(Path(scratch))
             elif section == "matrix":
                 figures["matrix"] = bench_matrix(Path(scratch))
             elif section == "scale":
