@@ -79,13 +79,14 @@ def test_two_workers_give_the_one_process_run_cell_for_cell(one_process, tmp_pat
 
 def test_shards_partition_the_run_and_combine_into_it(one_process, tmp_path):
     shards = []
-    for index in (1, 2, 3):
+    for index in (1, 2):
         reports = tmp_path / f"shard-{index}"
-        done = _run(reports, "--workers", "1", "--shard", f"{index}/3")
+        done = _run(reports, "--workers", "1", "--shard", f"{index}/2")
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         shards.append(reports / "results.json")
     documents = [json.loads(path.read_text()) for path in shards]
-    assert [d["run"]["shard"] for d in documents] == ["1/3", "2/3", "3/3"]
+    assert [d["run"]["shard"] for d in documents] == ["1/2", "2/2"]
+    assert [cell["cell"] for cell in documents[0]["cells"]] == [cell["cell"] for cell in one_process["cells"]][::2]
     ids = [cell["cell"] for d in documents for cell in d["cells"]]
     assert sorted(ids) == sorted(cell["cell"] for cell in one_process["cells"]) and len(ids) == len(set(ids))
 
@@ -97,11 +98,11 @@ def test_shards_partition_the_run_and_combine_into_it(one_process, tmp_path):
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    assert "3 shards combined" in done.stdout
+    assert "2 shards combined" in done.stdout
     combined = json.loads((out / "results.json").read_text())
     assert _verdicts(combined) == _verdicts(one_process)
     assert combined["summary"] == one_process["summary"]
-    assert [shard["shard"] for shard in combined["run"]["shards"]] == ["1/3", "2/3", "3/3"]
+    assert [shard["shard"] for shard in combined["run"]["shards"]] == ["1/2", "2/2"]
 
     overlapping = subprocess.run(
         [sys.executable, "-m", "conformance", "report", str(shards[0]), str(shards[0]), "--out", str(tmp_path / "x")],
