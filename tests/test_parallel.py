@@ -102,6 +102,14 @@ def test_shards_partition_the_run_and_combine_into_it(one_process, tmp_path):
     combined = json.loads((out / "results.json").read_text())
     assert _verdicts(combined) == _verdicts(one_process)
     assert combined["summary"] == one_process["summary"]
+    refs = [
+        exchange[key]
+        for cell in combined["cells"]
+        for exchange in (cell.get("observation") or {}).get("exchanges", [])
+        for key in ("request_body_ref", "response_body_ref")
+        if exchange.get(key)
+    ]
+    assert refs and all(ref in combined["bodies"] for ref in refs)  # every large body still there
     assert [shard["shard"] for shard in combined["run"]["shards"]] == ["1/2", "2/2"]
 
     overlapping = subprocess.run(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from conformance.results import gather, unpack_body
+from conformance.results import gather
 
 # What every shard of one run must agree on (each is a key of the results document's `run`).
 SAME_RUN = ("mode", "clients", "catalogue", "expectations", "strict_cassettes", "base_urls", "selection")
@@ -31,6 +31,9 @@ def combine(documents: Sequence[tuple[str, Mapping[str, Any]]], order: Mapping[s
     first_source, first = documents[0]
     seen: dict[str, str] = {}
     cells: list[dict[str, Any]] = []
+    # large bodies stay where each shard put them: referenced by a digest of their content, so the
+    # same body has the same key in every shard and the union serves every cell's references
+    bodies: dict[str, str] = {}
     for source, document in documents:
         for field in SAME_RUN:
             if document["run"].get(field) != first["run"].get(field):
@@ -42,7 +45,8 @@ def combine(documents: Sequence[tuple[str, Mapping[str, Any]]], order: Mapping[s
             if cell["cell"] in seen:
                 raise ShardsError(f"{cell['cell']} is in both {seen[cell['cell']]} and {source}: shards overlap")
             seen[cell["cell"]] = source
-            cells.append(_unpacked(document, cell))
+            cells.append(cell)
+        bodies.update(document.get("bodies") or {})
     cells.sort(key=lambda cell: order.get(cell["cell"], len(order)))
     run = dict(first["run"])
     run["shards"] = [
@@ -58,20 +62,6 @@ def combine(documents: Sequence[tuple[str, Mapping[str, Any]]], order: Mapping[s
         "refused": [attempt for each in runs for attempt in (each.get("network") or {}).get("refused", [])],
     }
     run["keys_refused"] = {endpoint: why for each in runs for endpoint, why in (each.get("keys_refused") or {}).items()}
-    return gather(run, cells)
-
-
-def _unpacked(document: Mapping[str, Any], cell: dict[str, Any]) -> dict[str, Any]:
-    """A cell with its large bodies put back inline (each shard stores them by its own references)."""
-    observation = cell.get("observation")
-    if not observation:
-        return cell
-    exchanges = []
-    for exchange in observation.get("exchanges", []):
-        exchange = dict(exchange)
-        for key in ("request_body", "response_body"):
-            if exchange.get(f"{key}_ref"):
-                exchange[key] = unpack_body(document, exchange, key)
-                del exchange[f"{key}_ref"]
-        exchanges.append(exchange)
-    return {**cell, "observation": {**observation, "exchanges": exchanges}}
+    document = gather(run, cells)
+    document["bodies"].update(bodies)
+    return document
