@@ -38,14 +38,20 @@ def workers_for(given: str | None, live: bool) -> int:
     """How many processes run the cells. Replay: one per core this process may use (each worker
     starts its own proxy, so a one-core machine keeps one). Live: one — Z.AI limits concurrent
     requests per key (HTTP 429, code 1302), and parallel calls would turn verdicts into rate limits."""
+    import importlib.util
+
     if given is None or given == "auto":
-        return 1 if live else max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+        if live or importlib.util.find_spec("xdist") is None:  # an environment without pytest-xdist: one
+            return 1
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
     try:
         count = int(given)
     except ValueError:
         count = 0
     if count < 1:
         raise SystemExit(f"zai-conformance run: --workers {given!r}: give a whole number of processes >= 1, or auto")
+    if count > 1 and importlib.util.find_spec("xdist") is None:
+        raise SystemExit("zai-conformance run: --workers needs pytest-xdist, which this environment lacks")
     return count
 
 

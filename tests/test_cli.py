@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,32 @@ def test_report_out_on_a_file_is_a_usage_error(tmp_path: Path, capsys) -> None:
     out.write_text("not a folder")
     assert main(["report", str(tmp_path / "results.json"), "--out", str(out)]) == 2
     assert f"zai-conformance report: --out {out}: that is a file, not a folder" in capsys.readouterr().err
+
+
+def test_workers_default_to_one_per_core_in_replay_and_one_live(monkeypatch) -> None:
+    from conformance.cli import workers_for
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert workers_for(None, live=False) == 3 and workers_for("auto", live=False) == 3
+    assert workers_for(None, live=True) == 1  # Z.AI limits concurrent requests per key
+    assert workers_for("2", live=True) == 2  # asked for: given
+
+
+@pytest.mark.parametrize("given", ["0", "-1", "two", "1.5"])
+def test_workers_that_cannot_be_are_refused(given) -> None:
+    from conformance.cli import workers_for
+
+    with pytest.raises(SystemExit, match="--workers"):
+        workers_for(given, live=False)
+
+
+def test_without_pytest_xdist_a_run_keeps_to_one_process(monkeypatch) -> None:
+    import importlib.util
+
+    from conformance.cli import workers_for
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xdist" else real(name, *a))
+    assert workers_for(None, live=False) == 1
+    with pytest.raises(SystemExit, match="pytest-xdist"):
+        workers_for("2", live=False)
