@@ -214,18 +214,18 @@ class _FixedUpstream:
         self.server.server_close()
 
 
-def bench_cells(scratch: Path) -> list[dict[str, Any]]:
+def bench_cells(scratch: Path, cell_paths: tuple[str, ...] = CELL_PATHS) -> list[dict[str, Any]]:
     from conformance.proxy import server as proxy_server
     from conformance.recording import netguard
     from conformance.scenario import request_for
     from conformance.session import ConformanceSession
 
     # the harness as a run has it: results written, network guard, one TLS context, cassettes parsed once
-    session = ConformanceSession.from_options(reports=str(scratch / "cells"), cells=[f"{p}/*" for p in CELL_PATHS])
+    session = ConformanceSession.from_options(reports=str(scratch / "cells"), cells=[f"{p}/*" for p in cell_paths])
     catalogue = session.catalogue
     rows = []
     upstream: _FixedUpstream | None = None
-    for prefix in CELL_PATHS:
+    for prefix in cell_paths:
         for scenario in SCENARIOS:
             cell = catalogue.cell(f"{prefix}/{scenario}")
             harness = median_ms(lambda cell=cell: session.run(cell))
@@ -256,7 +256,7 @@ def bench_cells(scratch: Path) -> list[dict[str, Any]]:
                     continue
                 kind = "in-process proxy, the same bytes from a loopback upstream"
             else:
-                floor = median_ms(floor_for(cell.path.id, request, answer, session._runner.base_url(cell)))
+                floor = median_ms(floor_for(cell.path.id, request, answer, cell.endpoint.base_url))
                 kind = "in-memory transport, the same bytes"
             rows.append(
                 {
@@ -370,15 +370,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--path", action="append", help="cells: only these client paths (e.g. proxy-litellm)")
     args = parser.parse_args(argv)
     sections = args.only or ["cells", "matrix", "scale", "report"]
-    if args.path:
-        global CELL_PATHS
-        CELL_PATHS = tuple(prefix for prefix in CELL_PATHS if prefix.rsplit("/", 1)[1] in args.path)
+    chosen = tuple(prefix for prefix in CELL_PATHS if not args.path or prefix.rsplit("/", 1)[1] in args.path)
     figures: dict[str, Any] = {"cpus": len(os.sched_getaffinity(0))}
     with tempfile.TemporaryDirectory(prefix="zai-bench-speed-") as scratch:
         for section in sections:
             print(f"== {section}", flush=True)
             if section == "cells":
-                figures["cells"] = bench_cells(Path(scratch))
+                figures["cells"] = bench_cells(Path(scratch), chosen)
             elif section == "matrix":
                 figures["matrix"] = bench_matrix(Path(scratch))
             elif section == "scale":
@@ -391,5 +389,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    threading.excepthook = lambda hook: None  # a proxy thread ending with the process is not a finding
     raise SystemExit(main())

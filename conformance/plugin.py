@@ -69,7 +69,7 @@ def pytest_configure_node(node: Any) -> None:
 def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     """xdist controller: a worker collected cells, so this run writes reports — take the folder now,
     before any cell runs (a second run on the same folder is one usage error, not lost reports)."""
-    if not any("[" in test_id and _is_cell_test(test_id) for test_id in ids):
+    if not any(_is_cell_test(test_id) for test_id in ids):
         return
     session = _session(node.config)
     if session.worker is None and not session.started:
