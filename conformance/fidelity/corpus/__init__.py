@@ -10,6 +10,9 @@ capture it understands into a `RealExchange` (exchange.py), one loader per captu
 - session_log.py: Claude Code session logs (`*.jsonl`, one content block per line);
 - error_list.py: error lists (`*.jsonl` lines with `code`, `http`, `body`, `kind`).
 
+Archives (`*.tar.xz`, recording/archive.py) are read in place: each cassette member is loaded as if
+the archive were unpacked in its folder.
+
 A capture without a request gets a reconstructed one (../reconstruct.py) and says so. Per-file
 exceptions (what not to compare, and why) live in ../data/fidelity.yaml; a file not listed there is
 compared in full.
@@ -25,6 +28,7 @@ from typing import Any
 from conformance.fidelity import DEFAULT_CORPUS
 from conformance.fidelity.corpus import cassette, error_list, response_file, sections, session_log
 from conformance.fidelity.corpus.exchange import RealExchange, RealRequest, RealResponse
+from conformance.recording.archive import archive_members, is_archive
 
 __all__ = ["RealExchange", "RealRequest", "RealResponse", "load_exchanges"]
 
@@ -36,6 +40,11 @@ def load_exchanges(corpus_dir: str | Path = DEFAULT_CORPUS) -> list[RealExchange
         raise FileNotFoundError(f"no corpus folder at {corpus}")
     exchanges: list[RealExchange] = []
     for file in sorted(p for p in corpus.rglob("*") if p.is_file()):
+        if is_archive(file):
+            for member in archive_members(file, file.relative_to(corpus)):
+                if member.suffix in (".yaml", ".yml"):
+                    exchanges.extend(cassette.load(corpus, corpus / member.relative, member.text()))
+            continue
         exchanges.extend(_load_file(corpus, file))
     return exchanges
 

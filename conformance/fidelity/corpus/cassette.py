@@ -11,10 +11,14 @@ from conformance.fidelity.corpus.bodies import body_format, clean_headers
 from conformance.fidelity.corpus.endpoints import default_auth, endpoint_of
 from conformance.fidelity.corpus.exchange import RealExchange, RealRequest, RealResponse, new_exchange
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-def load(corpus: Path, file: Path) -> Iterator[RealExchange]:
+
+def load(corpus: Path, file: Path, text: str | None = None) -> Iterator[RealExchange]:
+    """`file`'s interactions; `text` is its content when it was read elsewhere (an archive member,
+    whose `file` is its place in the corpus as if unpacked)."""
     try:
-        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+        document = yaml.load(file.read_text(encoding="utf-8") if text is None else text, Loader=_Loader)
     except yaml.YAMLError:
         return
     if not isinstance(document, dict) or not isinstance(document.get("interactions"), list):
