@@ -223,6 +223,22 @@ class Streamed(_Entry):
     source: str | None = None  # default: the scenario's
 
 
+class Recorded(_Entry):
+    """A conversation recorded by another client, replayed turn by turn: each turn's request is the
+    recorded one (messages, tools, parameters as that client sent them), so every path is judged on a
+    real agent's conversation and on Z.AI's real answers to it. `evidence` names the recorded
+    interactions in their corpus archive (recording/corpus.py), resolved against the catalogue's folder."""
+
+    # `<archive>.tar.xz/<member>#<interaction>,<interaction>…` (recording/corpus.py reads it)
+    evidence: str = Field(pattern=r"\.tar\.xz/.+#\d+(,\d+)*$")
+    source: str = Field(min_length=1)  # who recorded it, where (project, test file, commit)
+    recorded: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")  # on or before this date
+
+    @property
+    def turns(self) -> int:
+        return len(self.evidence.rsplit("#", 1)[1].split(","))
+
+
 class Scenario(_Entry):
     id: str = Field(pattern=_ID)
     title: str
@@ -255,6 +271,7 @@ class Scenario(_Entry):
     requests: int | None = Field(default=None, ge=0)
     not_for: tuple[NotFor, ...] = ()
     source: str = ""  # the doc or issue the scenario follows
+    recorded: Recorded | None = None  # a recorded conversation: its turns are the recorded requests
 
     @field_validator("params")
     @classmethod
@@ -266,6 +283,8 @@ class Scenario(_Entry):
 
     @model_validator(mode="after")
     def _turns_consistent(self) -> Scenario:
+        if self.recorded is not None:
+            return self._recorded_consistent(self.recorded)
         if self.operation == "chat" and not any(m.role == "user" for m in self.messages):
             raise ValueError("a chat scenario needs messages, with at least one user message")
         if self.operation != "chat" and (self.messages or self.stream or self.tools):
@@ -284,6 +303,20 @@ class Scenario(_Entry):
                     f"{where} has {len(expect)} turn(s) but the scenario makes {turns} "
                     "(a second turn exists exactly when tool_results is given)"
                 )
+        return self
+
+    def _recorded_consistent(self, recorded: Recorded) -> Scenario:
+        """A recorded conversation brings its own messages, tools and parameters, one request per turn."""
+        written = [
+            name
+            for name in ("messages", "tools", "tool_choice", "params", "tool_results", "streamed")
+            if getattr(self, name)
+        ]
+        if written or self.operation != "chat":
+            raise ValueError(f"a recorded conversation takes its requests from the recording; remove {written}")
+        turns = recorded.turns
+        if len(self.expect) != turns or any(len(case.expect) != turns for case in self.cases):
+            raise ValueError(f"expect has {len(self.expect)} turn(s) but the recording holds {turns}")
         return self
 
     @property
@@ -333,6 +366,12 @@ class _CatalogueFile(_Entry):
     paths: tuple[ClientPathSpec, ...] = Field(min_length=1)
     tools: dict[str, Tool] = Field(default_factory=dict)
     scenarios: tuple[Scenario, ...] = Field(min_length=1)
+    # a file of recorded-conversation scenarios (written by `zai-conformance conversations`), beside this one
+    conversations: str | None = None
+
+
+class _ConversationsFile(_Entry):
+    scenarios: tuple[Scenario, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -454,8 +493,40 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         data = _CatalogueFile.model_validate(raw)
     except ValidationError as exc:
         raise CatalogueError(_describe(exc, raw, source)) from None
+    if data.conversations is not None:
+        folder = Path(path).parent if path is not None else Path(str(DEFAULT_CATALOGUE)).parent
+        data = data.model_copy(update={"scenarios": data.scenarios + _conversations(folder, data, source)})
     _check_references(data, source)
     return Catalogue(data.model_copy(update={"scenarios": _with_variants(data.scenarios)}), source)
+
+
+def _conversations(folder: Path, data: _CatalogueFile, source: str) -> tuple[Scenario, ...]:
+    """The recorded-conversation scenarios of the catalogue's `conversations` file. Each runs on every
+    path that renders OpenAI-protocol requests itself (not Router recipes) unless it names its paths;
+    its evidence is resolved against the file's folder, so a run can start anywhere."""
+    file = folder / str(data.conversations)
+    where = f"{source}: conversations {file}"
+    try:
+        raw = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except OSError as exc:
+        raise CatalogueError(f"{where}: cannot read it ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise CatalogueError(describe_yaml_error(str(file), exc)) from exc
+    try:
+        loaded = _ConversationsFile.model_validate(raw or {})
+    except ValidationError as exc:
+        raise CatalogueError(_describe(exc, raw, str(file))) from None
+    openai_paths = tuple(p.id for p in data.paths if p.api == "openai" and p.scenarios is None)
+    scenarios = []
+    for scenario in loaded.scenarios:
+        assert scenario.recorded is not None  # a conversations file holds recorded conversations only
+        archive, rest = scenario.recorded.evidence.split(".tar.xz/", 1)
+        evidence = f"{(file.parent / (archive + '.tar.xz')).resolve().as_posix()}/{rest}"
+        update: dict[str, Any] = {"recorded": scenario.recorded.model_copy(update={"evidence": evidence})}
+        if scenario.paths is None:
+            update["paths"] = openai_paths
+        scenarios.append(scenario.model_copy(update=update))
+    return tuple(scenarios)
 
 
 def load_named_catalogue(source: str | None) -> Catalogue:
@@ -586,7 +657,11 @@ def _check_references(data: _CatalogueFile, source: str) -> None:
 def _turn_problems(scenario: Scenario, tools: Mapping[str, Tool]) -> list[str]:
     """Tools named by the expected turns — `expect` and every case's alternative — that the scenario
     does not offer (tool_calls) or the catalogue does not define (json_schema). A case applies to some
-    cells only, so a typo there would otherwise surface as a wrong verdict on those cells alone."""
+    cells only, so a typo there would otherwise surface as a wrong verdict on those cells alone. A
+    recorded conversation's tools are the ones its recording offered, and its expectations were read
+    from the answers to that offer."""
+    if scenario.recorded is not None:
+        return []
     problems = []
     alternatives = [(f"cases[{number}].expect", case.expect) for number, case in enumerate(scenario.cases)]
     for where, expect in [("expect", scenario.expect), *alternatives]:

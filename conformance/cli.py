@@ -369,6 +369,12 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
     return fidelity_main([args.corpus] if args.corpus else [])
 
 
+def cmd_conversations(args: argparse.Namespace) -> int:
+    from conformance.workflows.conversations import main as conversations_main
+
+    return conversations_main([args.corpus, "--per", args.per, *(["--out", args.out] if args.out else [])])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zai-conformance", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"zai-conformance {__version__}")
@@ -492,6 +498,21 @@ def build_parser() -> argparse.ArgumentParser:
     cells.add_argument("--cassettes", metavar="DIR")
     cells.add_argument("--catalogue", metavar="FILE")
     cells.set_defaults(func=cmd_cells)
+
+    conversations = sub.add_parser(
+        "conversations", help="derive recorded-conversation scenarios from a corpus of real agent recordings"
+    )
+    conversations.add_argument("corpus", help="a folder with a .tar.xz of go-vcr cassettes and its SOURCES.tsv")
+    conversations.add_argument(
+        "--per",
+        choices=("newest", "month", "all"),
+        default="month",
+        help="which recordings of each test: the newest, the newest of each month (default), or every one",
+    )
+    conversations.add_argument(
+        "--out", metavar="FILE", help="default: the packaged conformance/data/conversations.yaml"
+    )
+    conversations.set_defaults(func=cmd_conversations)
     return parser
 
 

@@ -33,7 +33,7 @@ from conformance.recording.evidence import (
 from conformance.recording.recorder import Recorder, WireTap
 from conformance.recording.served import ServedDouble
 from conformance.results import CellResult, client_versions, now
-from conformance.scenario import request_for
+from conformance.scenario import offered_tools, request_for
 from conformance.secrets import SCRUBBER
 from conformance.triggers import INVALID_KEY, WRONG_PLAN_KEY
 from conformance.verdict import Verdict
@@ -267,7 +267,7 @@ class CellRunner:
         return (self.settings.api_key or "") if self.settings.live else REPLAY_KEY
 
     def _judge(self, cell: Cell, observation: Observation, intended: dict[str, Any], recorded: int) -> Judgement:
-        tools = {name: self.catalogue.tools[name] for name in cell.scenario.tools}
+        tools = offered_tools(self.catalogue, cell.scenario, intended)
         return judge(cell, observation, intended, recorded, self.base_url(cell), tools)
 
     def _judged(self, cell: Cell, judgement: Judgement, observation: Observation) -> CellResult:

@@ -14,7 +14,8 @@ import copy
 from functools import cache
 from typing import Any
 
-from conformance.catalogue import IMAGES, Catalogue, Message, Scenario
+from conformance.catalogue import IMAGES, Catalogue, Message, Scenario, Tool
+from conformance.recording.corpus import MemberRef, request_bodies
 from conformance.triggers import with_marker
 
 # Anthropic requires max_tokens; a scenario without one (the recorded thinking requests) gets this.
@@ -134,6 +135,8 @@ def _messages(scenario: Scenario) -> list[Message]:
 
 
 def request_for(catalogue: Catalogue, scenario: Scenario, model_id: str, protocol: str) -> dict[str, Any]:
+    if scenario.recorded is not None:
+        return recorded_request(scenario, 0, model_id)
     if scenario.operation == "models":
         return {}  # a GET: no body
     if scenario.operation == "embeddings":
@@ -156,3 +159,32 @@ def tool_result_messages(
         blocks = [{"type": "tool_result", "tool_use_id": call_id, "content": content} for call_id, content in results]
         return [{"role": "user", "content": blocks}]
     return [{"role": "tool", "tool_call_id": call_id, "content": content} for call_id, content in results]
+
+
+def recorded_request(scenario: Scenario, turn: int, model_id: str) -> dict[str, Any]:
+    """Turn `turn` of a recorded conversation: the request the recording's client sent, as it sent it
+    (its history carries that client's own assistant messages and tool results), naming the cell's model."""
+    assert scenario.recorded is not None
+    ref = MemberRef.parse(scenario.recorded.evidence)
+    if ref is None:
+        raise ValueError(f"scenario {scenario.id}: {scenario.recorded.evidence!r} names no recorded interactions")
+    return {**copy.deepcopy(request_bodies(ref)[turn]), "model": model_id}
+
+
+def offered_tools(catalogue: Catalogue, scenario: Scenario, request: dict[str, Any]) -> dict[str, Tool]:
+    """The tools a cell's answers are checked against, by name: the catalogue's for a written scenario;
+    for a recorded conversation, the ones its recorded request offered (function tools, OpenAI style)."""
+    if scenario.recorded is None:
+        return {name: catalogue.tools[name] for name in scenario.tools}
+    offered = {}
+    for entry in request.get("tools") or []:
+        function = entry.get("function") if isinstance(entry, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            continue
+        parameters = function.get("parameters")
+        if not isinstance(parameters, dict) or parameters.get("type") != "object":
+            parameters = {"type": "object"}  # no schema to hold the arguments to
+        offered[function["name"]] = Tool(
+            description=str(function.get("description") or ""), parameters=parameters, strict=function.get("strict")
+        )
+    return offered

@@ -38,10 +38,21 @@ def catalogue() -> Catalogue:
     return load_catalogue()
 
 
+# The packaged catalogue names its recorded-conversation scenarios by a file beside it; a copy written
+# elsewhere names that file by its absolute path, so the copy has the same scenarios.
+PACKAGED_CONVERSATIONS = Path(str(DEFAULT_CATALOGUE)).parent / "conversations.yaml"
+
+
+def packaged_catalogue_text() -> str:
+    """The packaged catalogue's text, ready to be edited and written anywhere."""
+    text = DEFAULT_CATALOGUE.read_text()
+    return text.replace("\nconversations: conversations.yaml\n", f"\nconversations: {PACKAGED_CONVERSATIONS}\n", 1)
+
+
 @pytest.fixture(scope="session")
 def catalogue_data() -> dict[str, Any]:
     """The packaged catalogue as plain data; copy it before changing it (see `write_catalogue`)."""
-    return yaml.safe_load(DEFAULT_CATALOGUE.read_text())
+    return yaml.safe_load(packaged_catalogue_text())
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import yaml
 
 from conformance.catalogue import Catalogue, CatalogueError, load_catalogue
 from conformance.results import HARNESS_DISTRIBUTIONS, client_distributions, client_versions
+from tests.conftest import PACKAGED_CONVERSATIONS
 
 REQUIRED_MODELS = {
     "glm-5.3", "glm-5.2", "glm-5.1", "glm-5", "glm-4.7", "glm-4.7-flash", "glm-4.6", "glm-4.6v",
@@ -309,7 +310,11 @@ PACKAGED_SCENARIOS = (
 
 
 def test_the_packaged_scenarios_expand_to_the_same_ids_in_the_same_order(catalogue: Catalogue):
-    assert tuple(scenario.id for scenario in catalogue.scenarios) == PACKAGED_SCENARIOS
+    written = tuple(scenario.id for scenario in catalogue.scenarios if scenario.recorded is None)
+    assert written == PACKAGED_SCENARIOS
+    # the recorded conversations follow, in the order of their file
+    recorded = [s["id"] for s in yaml.safe_load(PACKAGED_CONVERSATIONS.read_text())["scenarios"]]
+    assert [s.id for s in catalogue.scenarios[len(written) :]] == recorded
 
 
 def test_a_packaged_streamed_variant_differs_from_its_scenario_only_in_streaming(catalogue: Catalogue):

@@ -12,6 +12,7 @@ from conformance.catalogue import load_catalogue
 from conformance.cli import main
 from conformance.results import gather
 from conformance.session import ConformanceSession, UsageError
+from tests.conftest import packaged_catalogue_text
 
 
 def test_cells_lists_applicability_and_evidence(capsys) -> None:
@@ -26,7 +27,7 @@ def test_cells_lists_applicability_and_evidence(capsys) -> None:
 
 
 def test_cells_says_why_a_cell_does_not_apply(tmp_path: Path, capsys) -> None:
-    catalogue = Path("conformance/data/catalogue.yaml").read_text()
+    catalogue = packaged_catalogue_text()
     entry = "  - id: glm-4.5-flash\n    envelope: 2025\n    thinking: "
     assert entry + "hybrid" in catalogue
     broken = catalogue.replace(entry + "hybrid", entry + "none")
@@ -47,7 +48,7 @@ def test_a_bad_base_url_is_a_usage_error(tmp_path: Path, capsys) -> None:
 
 
 def test_a_broken_catalogue_is_a_usage_error_naming_the_entry(tmp_path: Path, capsys) -> None:
-    text = Path("conformance/data/catalogue.yaml").read_text().replace("max_output: 98304", "max_output: -1", 1)
+    text = packaged_catalogue_text().replace("max_output: 98304", "max_output: -1", 1)
     (tmp_path / "c.yaml").write_text(text)
     assert main(["cells", "--catalogue", str(tmp_path / "c.yaml")]) == 2
     assert "model 'glm-4.5': field 'max_output'" in capsys.readouterr().err

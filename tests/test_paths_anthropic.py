@@ -102,6 +102,7 @@ class Runs:
 
 def _catalogue(root: Path) -> Catalogue:
     data = yaml.safe_load(DEFAULT_CATALOGUE.read_text())
+    data.pop("conversations")  # recorded conversations are OpenAI-protocol cells: none of this module's
     data["scenarios"] = [s for s in data["scenarios"] if s["id"] not in EXTRA] + EXTRA_SCENARIOS
     target = root / "catalogue.yaml"
     target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

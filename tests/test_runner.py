@@ -15,6 +15,7 @@ from conformance.recording import cassette
 from conformance.runner import CellRunner, RunSettings
 from conformance.session import ConformanceSession, outcome_message
 from conformance.verdict import Verdict
+from tests.conftest import packaged_catalogue_text
 from tests.support.fake_zai import fake_zai
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,7 +168,7 @@ def test_a_stream_that_stops_talking_is_a_hang_and_the_run_goes_on(catalogue, tm
 
 
 def test_a_broken_adapter_entry_fails_its_cells_with_a_clear_message(tmp_path):
-    text = Path("conformance/data/catalogue.yaml").read_text()
+    text = packaged_catalogue_text()
     broken = text.replace("conformance.paths.openai_sdk:OpenAISDKPath", "conformance.paths.openai_sdk:NoSuchPath")
     (tmp_path / "catalogue.yaml").write_text(broken)
     catalogue = load_catalogue(tmp_path / "catalogue.yaml")

@@ -34,6 +34,7 @@ def _catalogue(tmp_path: Path) -> Path:
     """The packaged catalogue plus a path that sends the key as a query parameter and a scenario
     whose answer is an error echoing the key."""
     data = yaml.safe_load(DEFAULT_CATALOGUE.read_text())
+    data.pop("conversations")  # the scenarios below are the whole story
     data["models"] = [m for m in data["models"] if m["id"] == "glm-4.6"]
     data["paths"] = [p for p in data["paths"] if p["id"] in ("openai-sdk", "litellm-zai")] + [
         {

@@ -3,7 +3,9 @@ normalise what came back into `Turn`s. No verdict logic lives in a path.
 
 A conversation is driven here, not in the adapters: turn 1 is the scenario's request; if the
 scenario answers tool calls, turn 2 is the history *as this client would build it* (the adapter
-returns the assistant message in its client's idiomatic form) plus the tool results.
+returns the assistant message in its client's idiomatic form) plus the tool results. A recorded
+conversation's turns are the recorded requests, one after the other: the agent that recorded it built
+each history, and every path is judged on sending it and on what it makes of each answer.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from conformance.catalogue import Catalogue, ClientPathSpec, Scenario
 from conformance.observation import ErrorInfo, Turn, Usage, field_of
-from conformance.scenario import tool_result_messages
+from conformance.scenario import recorded_request, tool_result_messages
 from conformance.secrets import SCRUBBER
 
 
@@ -70,6 +72,9 @@ class Conversation:
         self.turns.append(turn)
         if turn.error is not None or len(self.turns) >= self.scenario.turns:
             return False
+        if self.scenario.recorded is not None:  # the recorded client's next request, whatever this one parsed
+            self._body = recorded_request(self.scenario, len(self.turns), self._body["model"])
+            return True
         calls = [{"id": c.id, "function": {"name": c.name}} for c in turn.tool_calls]
         if not calls:
             return False  # nothing to answer: the checks will say the tool call is missing

@@ -37,6 +37,9 @@ import yaml
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
 
+from conformance.recording import corpus
+from conformance.recording.corpus import MemberRef
+
 FORMAT = "zai-conformance/cassette/1"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -281,6 +284,9 @@ class Persister:
 
     @classmethod
     def load_cassette(cls, cassette_path: str | Path, serializer: Any = None) -> tuple[Any, ...]:
+        ref = MemberRef.parse(cassette_path)
+        if ref is not None:
+            return _load_member(ref)
         path = Path(cassette_path)
         if not path.is_file():
             raise CassetteNotFoundError()
@@ -307,3 +313,20 @@ class Persister:
             for request, response in zip(cassette_dict["requests"], cassette_dict["responses"], strict=True)
         ]
         write(Path(cassette_path), metadata.get("provenance") or {"kind": "unknown"}, interactions)
+
+
+def _load_member(ref: MemberRef) -> tuple[Any, ...]:
+    """Interactions read in place from a corpus archive (corpus.py), checked like a cassette file. The
+    archive is immutable within a run, so its parse is kept by reference alone."""
+    key = Path(str(ref))
+    known = _PARSED.get(key)
+    if known is None:
+        try:
+            document = corpus.document(ref)
+        except corpus.CorpusError as exc:
+            raise CorruptCassette(str(exc)) from None
+        check_bodies(document, key)
+        requests, responses = to_vcr(document, key)
+        known = _PARSED[key] = ("corpus", (requests, responses, {"provenance": document["provenance"]}))
+    requests, responses, metadata = known[1]
+    return list(requests), list(responses), copy.deepcopy(metadata)

@@ -137,11 +137,15 @@ class EvidenceStore:
         raise ValueError(f"unknown evidence kind {kind!r} (known: {', '.join(KINDS)})")
 
     def find(self, cell: Cell) -> EvidenceFile | None:
-        for kind in KINDS:
-            path = self.location(kind, cell)
-            if path.is_file():
-                return EvidenceFile(kind, path)
-        return None
+        """The best evidence on disk; a recorded conversation's public evidence is its recording, read
+        in place from the corpus archive (a path-independent real recording, like any public one)."""
+        live = self.location("live", cell)
+        if live.is_file():
+            return EvidenceFile("live", live)
+        if cell.scenario.recorded is not None:
+            return EvidenceFile("public", Path(cell.scenario.recorded.evidence))
+        public = self.location("public", cell)
+        return EvidenceFile("public", public) if public.is_file() else None
 
     def new_recording(
         self, kind: str, cell: Cell, base_url: str, *, recorded: str, clients: dict[str, str]

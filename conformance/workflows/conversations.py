@@ -1,0 +1,187 @@
+"""Recorded-conversation scenarios, derived from a corpus of real recordings rather than written by hand.
+
+`zai-conformance conversations CORPUS_DIR` reads a corpus folder holding an archive of go-vcr cassettes
+and its `SOURCES.tsv` (crush's: tests/fixtures/zai-recordings/crush/) and writes the catalogue's
+conversations file (conformance/data/conversations.yaml). Each scenario is one agent conversation as the
+recording holds it: the requests to Z.AI that offered tools, in order (a side request such as crush's
+title generation is a conversation of its own, and other hosts the agent's tools fetched are not Z.AI
+traffic). What each turn must give a client is read from Z.AI's recorded answer with the harness's own
+wire reader (conformance/wire), never from a client: its finish reason, the tools it called in order,
+whether reasoning and text arrived.
+
+Which recordings become scenarios: the newest of each test (`--per newest`), or the newest of each test
+in each calendar month (`--per month`), so the scenarios span the eras of Z.AI's wire the corpus shows.
+A recording whose answers are errors (a refused key) backs the error cells instead, not a conversation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.recording.archive import archive_members, is_archive
+from conformance.recording.corpus import MemberRef, Source, member_interactions, sources
+from conformance.wire import read_answer
+
+ZAI_HOST = "api.z.ai"
+ENDPOINTS = {"/api/coding/paas/v4/": "coding", "/api/paas/v4/": "general"}
+HEADER = """\
+# Recorded-conversation scenarios: real agent conversations with Z.AI, replayed turn by turn through
+# every OpenAI-protocol client path. Written by `zai-conformance conversations {corpus} --per {per}`;
+# do not edit by hand — change the corpus or the command. Each turn's expectation is what Z.AI's
+# recorded answer holds (finish reason, tools called in order, reasoning and text present).
+"""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One conversation found in a recording: where, when, and what each turn's answer held."""
+
+    ref: MemberRef
+    source: Source
+    endpoint: str
+    model: str
+    test: str  # the recording's file name without suffix (crush's test case)
+    expect: tuple[dict[str, Any], ...]
+
+    @property
+    def month(self) -> str:
+        return self.source.date[:7]
+
+    def scenario_id(self, dated: bool) -> str:
+        """`crush-<test>` for the newest recording of a test, `crush-<test>-<yymmdd>` for older ones."""
+        project = self.source.project.rsplit("/", 1)[-1]
+        name = re.sub(r"[^a-z0-9]+", "-", f"{project}-{self.test}".lower()).strip("-")
+        date = self.source.date
+        return f"{name}-{date[2:4]}{date[5:7]}{date[8:10]}" if dated else name
+
+
+def find_conversations(archive: Path, relative_to: Path) -> list[Conversation]:
+    """Every agent conversation in the archive's cassettes (requests to Z.AI that offer tools, all
+    answered), with the archive named relative to `relative_to` (the conversations file's folder)."""
+    table = sources(archive)
+    found = []
+    for member in archive_members(archive, Path(".")):
+        name = member.relative.as_posix()
+        if not name.endswith((".yaml", ".yml")) or name not in table:
+            continue
+        turns = [(i, raw) for i, raw in enumerate(member_interactions(archive, name)) if _agent_turn(raw)]
+        if not turns or any(_status(raw) != 200 for _, raw in turns):
+            continue  # nothing an agent asked, or a refused key: error evidence, not a conversation
+        first = json.loads(turns[0][1]["request"]["body"])
+        url = str(turns[0][1]["request"]["url"])
+        endpoint = next((e for marker, e in ENDPOINTS.items() if marker in url), None)
+        if endpoint is None:
+            continue
+        ref = MemberRef(_relative(archive, relative_to), name, tuple(i for i, _ in turns))
+        expect = tuple(_expectation(raw) for _, raw in turns)
+        found.append(Conversation(ref, table[name], endpoint, str(first.get("model")), Path(name).stem, expect))
+    return found
+
+
+def chosen(conversations: Iterable[Conversation], per: str) -> list[Conversation]:
+    """The newest conversation of each test (per: newest), of each test in each month (per: month), or
+    every recorded generation (per: all)."""
+    if per == "all":
+        return sorted(conversations, key=lambda c: (c.test, c.source.date, c.ref.member))
+    best: dict[tuple[str, ...], Conversation] = {}
+    for conversation in conversations:
+        key = (conversation.test, conversation.model) + ((conversation.month,) if per == "month" else ())
+        if key not in best or conversation.source.date > best[key].source.date:
+            best[key] = conversation
+    return sorted(best.values(), key=lambda c: (c.test, c.source.date))
+
+
+def scenarios(conversations: list[Conversation], per: str) -> list[dict[str, Any]]:
+    """The conversations file's entries; the newest of each test carries the plain name."""
+    newest = {c.test: c for c in sorted(conversations, key=lambda c: c.source.date)}
+    entries = []
+    for conversation in conversations:
+        dated = per != "newest" and newest[conversation.test] is not conversation
+        source = conversation.source
+        entries.append(
+            {
+                "id": conversation.scenario_id(dated),
+                "title": f"{conversation.test.replace('_', ' ')} — a {source.project} agent conversation "
+                f"recorded {source.date[:10]}",
+                "stream": True,
+                "endpoints": [conversation.endpoint],
+                "models": [conversation.model],
+                "recorded": {
+                    "evidence": str(conversation.ref),
+                    "source": f"{source.project} {source.path} at {source.commit[:12]} ({source.license})",
+                    "recorded": source.date[:10],
+                },
+                "expect": list(conversation.expect),
+                "source": f"https://github.com/{source.project}/blob/{source.commit}/{source.path}",
+            }
+        )
+    return entries
+
+
+def write(entries: list[dict[str, Any]], out: Path, corpus: str, per: str) -> None:
+    text = HEADER.format(corpus=corpus, per=per)
+    text += yaml.safe_dump({"scenarios": entries}, sort_keys=False, allow_unicode=True, width=120)
+    out.write_text(text, encoding="utf-8")
+
+
+def _agent_turn(raw: dict[str, Any]) -> bool:
+    request = raw.get("request") or {}
+    if ZAI_HOST not in str(request.get("url") or ""):
+        return False
+    try:
+        body = json.loads(request.get("body") or "")
+    except ValueError:
+        return False
+    return isinstance(body, dict) and bool(body.get("tools")) and bool(body.get("messages"))
+
+
+def _status(raw: dict[str, Any]) -> int | None:
+    return (raw.get("response") or {}).get("code")
+
+
+def _expectation(raw: dict[str, Any]) -> dict[str, Any]:
+    """What a client must make of this recorded answer, read by the harness's own wire reader."""
+    response = raw["response"]
+    headers = {str(k): v if isinstance(v, list) else [v] for k, v in (response.get("headers") or {}).items()}
+    answer = read_answer(int(response["code"]), str(response.get("body") or ""), headers, str(raw["request"]["url"]))
+    expect: dict[str, Any] = {"finish_reason": answer.finish_reason}
+    if answer.text and answer.text.strip():
+        expect["text"] = True
+    if answer.reasoning and answer.reasoning.strip():
+        expect["reasoning"] = True
+    if answer.tool_calls:
+        expect["tool_calls"] = [call.name for call in answer.tool_calls]
+    return expect
+
+
+def _relative(archive: Path, folder: Path) -> Path:
+    import os
+
+    return Path(os.path.relpath(archive.resolve(), folder.resolve()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="zai-conformance conversations", description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", help="a corpus folder: a .tar.xz of go-vcr cassettes and its SOURCES.tsv")
+    parser.add_argument("--per", choices=("newest", "month", "all"), default="month")
+    parser.add_argument("--out", default=None, help="the conversations file (default: the packaged one)")
+    args = parser.parse_args(argv)
+    from conformance.catalogue import DEFAULT_CATALOGUE
+
+    out = Path(args.out) if args.out else Path(str(DEFAULT_CATALOGUE)).parent / "conversations.yaml"
+    archives = sorted(p for p in Path(args.corpus).rglob("*") if p.is_file() and is_archive(p))
+    if not archives:
+        parser.error(f"{args.corpus}: no corpus archive (*.tar.xz) in this folder")
+    found = [c for archive in archives for c in find_conversations(archive, out.parent)]
+    picked = chosen(found, args.per)
+    write(scenarios(picked, args.per), out, args.corpus, args.per)
+    print(f"{len(found)} conversations found, {len(picked)} written to {out} (one per test, per {args.per})")
+    return 0
