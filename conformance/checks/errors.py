@@ -102,7 +102,7 @@ def check_expected_error(
         findings.append(
             Finding("error_code", Severity.DEVIATION, f"code {expect.code} not readable from the exception ({who})")
         )
-    sent_message = (wire.error_message or "").strip() if wire is not None else ""
+    sent_message = (wire.error_message or "").strip() if wire is not None and wire.error_envelope else ""
     if sent_message and _core(sent_message) not in " ".join(error.message.split()):
         findings.append(
             Finding(

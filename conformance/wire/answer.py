@@ -33,4 +33,7 @@ class WireAnswer:
     stream: WireStream | None = None
     error_code: str | None = None
     error_message: str | None = None
+    # the error came in a JSON envelope (a message a client can be asked to carry), not a page such as a
+    # gateway's HTML 502, whose text no client is expected to repeat
+    error_envelope: bool = False
     signatures: list[str] = field(default_factory=list)  # thinking-block signatures (Anthropic protocol)

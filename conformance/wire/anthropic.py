@@ -80,6 +80,7 @@ def _stream(status: int, body: str) -> WireAnswer:
         elif kind == "error":
             error = event.get("error") or {}
             answer.error_code, answer.error_message = error.get("code"), error.get("message")
+            answer.error_envelope = True
         elif kind is None:
             facts.malformed.append("" if isinstance(sse.data, dict) else sse.raw[:120])  # a payload without a type: ""
     _blocks(answer, [_finished(block) for _, block in sorted(blocks.items())])

@@ -23,6 +23,7 @@ def error_answer(status: int, body: str) -> WireAnswer:
         return answer
     error = data.get("error", data) if isinstance(data, dict) else {}
     if isinstance(error, dict):  # {"error": {code, message}}, and Anthropic's {"type": "error", "error": {…}}
+        answer.error_envelope = True
         code = error.get("code")
         answer.error_code = str(code) if code is not None else None
         answer.error_message = error.get("message")
@@ -90,6 +91,7 @@ def read_stream(status: int, body: str) -> WireAnswer:
             code = chunk["error"].get("code")
             answer.error_code = str(code) if code is not None else None
             answer.error_message = chunk["error"].get("message")
+            answer.error_envelope = True
         choices = chunk.get("choices") or []
         if chunk.get("usage") is not None:
             facts.usage_chunk = index

@@ -26,12 +26,22 @@ from typing import Any
 
 import yaml
 
+from conformance.checks.errors import classify
+from conformance.observation import ErrorInfo
 from conformance.recording.archive import archive_members, is_archive
 from conformance.recording.corpus import MemberRef, Source, member_interactions, sources
 from conformance.wire import read_answer
 
 ZAI_HOST = "api.z.ai"
 ENDPOINTS = {"/api/coding/paas/v4/": "coding", "/api/paas/v4/": "general"}
+# A recorded error is one answer. Behind the proxy it meets the proxy's router, which retries and then
+# cools the deployment down for a while: the retries would ask for answers nobody recorded, and the
+# cool-down would answer the next cells itself. The double's error cells show what the proxy does.
+PROXY_NOT_FOR = {
+    "paths": ["proxy-*"],
+    "why": "a recorded error is one answer; the proxy's router retries it and cools its deployment down "
+    "(the double's error cells show the proxy's behaviour)",
+}
 HEADER = """\
 # Recorded-conversation scenarios: real agent conversations with Z.AI, replayed turn by turn through
 # every OpenAI-protocol client path. Written by `zai-conformance conversations {corpus} --per {per}`;
@@ -55,12 +65,26 @@ class Conversation:
     def month(self) -> str:
         return self.source.date[:7]
 
+    @property
+    def is_error(self) -> bool:
+        return self.test.startswith("error_")
+
     def scenario_id(self, dated: bool) -> str:
-        """`crush-<test>` for the newest recording of a test, `crush-<test>-<yymmdd>` for older ones."""
+        """`crush-<test>` for the newest recording of a test, `crush-<test>-<yymmdd>` for older ones;
+        a recorded error is `recorded-<status>[-<code>]-<model>` (Z.AI refused each model's request on its
+        own), so globs over `crush-*` name the conversations alone."""
         project = self.source.project.rsplit("/", 1)[-1]
-        name = re.sub(r"[^a-z0-9]+", "-", f"{project}-{self.test}".lower()).strip("-")
+        test = f"{project}-{self.test}" if not self.is_error else f"recorded-{self.test[6:]}-{self.model}"
+        name = re.sub(r"[^a-z0-9]+", "-", test.lower()).strip("-")
         date = self.source.date
         return f"{name}-{date[2:4]}{date[5:7]}{date[8:10]}" if dated else name
+
+    def title(self) -> str:
+        project, date = self.source.project, self.source.date[:10]
+        if self.is_error:
+            answer = "/".join(self.test.split("_")[1:])
+            return f"Z.AI's real {answer} answer to a {project} request ({self.model}), recorded {date}"
+        return f"{self.test.replace('_', ' ')} — a {project} agent conversation recorded {date}"
 
 
 def find_conversations(archive: Path, relative_to: Path) -> list[Conversation]:
@@ -72,18 +96,27 @@ def find_conversations(archive: Path, relative_to: Path) -> list[Conversation]:
         name = member.relative.as_posix()
         if not name.endswith((".yaml", ".yml")) or name not in table:
             continue
-        turns = [(i, raw) for i, raw in enumerate(member_interactions(archive, name)) if _agent_turn(raw)]
-        if not turns or any(_status(raw) != 200 for _, raw in turns):
-            continue  # nothing an agent asked, or a refused key: error evidence, not a conversation
-        first = json.loads(turns[0][1]["request"]["body"])
-        url = str(turns[0][1]["request"]["url"])
-        endpoint = next((e for marker, e in ENDPOINTS.items() if marker in url), None)
-        if endpoint is None:
-            continue
-        ref = MemberRef(_relative(archive, relative_to), name, tuple(i for i, _ in turns))
-        expect = tuple(_expectation(raw) for _, raw in turns)
-        found.append(Conversation(ref, table[name], endpoint, str(first.get("model")), Path(name).stem, expect))
+        interactions = list(enumerate(member_interactions(archive, name)))
+        turns = [(i, raw) for i, raw in interactions if _agent_turn(raw)]
+        if turns and all(_status(raw) == 200 for _, raw in turns):
+            found += _conversation(archive, relative_to, name, table[name], turns, Path(name).stem)
+        for i, raw in interactions:  # every refusal or failure Z.AI really sent: one error turn each
+            if _zai_request(raw) is not None and _status(raw) != 200:
+                found += _conversation(archive, relative_to, name, table[name], [(i, raw)], _error_name(raw))
     return found
+
+
+def _conversation(
+    archive: Path, relative_to: Path, name: str, source: Source, turns: list[tuple[int, Any]], test: str
+) -> list[Conversation]:
+    first = _zai_request(turns[0][1]) or {}
+    url = str(turns[0][1]["request"]["url"])
+    endpoint = next((e for marker, e in ENDPOINTS.items() if marker in url), None)
+    if endpoint is None:
+        return []
+    ref = MemberRef(_relative(archive, relative_to), name, tuple(i for i, _ in turns))
+    expect = tuple(_expectation(raw) for _, raw in turns)
+    return [Conversation(ref, source, endpoint, str(first.get("model")), test, expect)]
 
 
 def chosen(conversations: Iterable[Conversation], per: str) -> list[Conversation]:
@@ -93,7 +126,8 @@ def chosen(conversations: Iterable[Conversation], per: str) -> list[Conversation
         return sorted(conversations, key=lambda c: (c.test, c.source.date, c.ref.member))
     best: dict[tuple[str, ...], Conversation] = {}
     for conversation in conversations:
-        key = (conversation.test, conversation.model) + ((conversation.month,) if per == "month" else ())
+        per_month = per == "month" and not conversation.is_error  # an error: the newest of each kind
+        key = (conversation.test, conversation.model) + ((conversation.month,) if per_month else ())
         if key not in best or conversation.source.date > best[key].source.date:
             best[key] = conversation
     return sorted(best.values(), key=lambda c: (c.test, c.source.date))
@@ -101,16 +135,15 @@ def chosen(conversations: Iterable[Conversation], per: str) -> list[Conversation
 
 def scenarios(conversations: list[Conversation], per: str) -> list[dict[str, Any]]:
     """The conversations file's entries; the newest of each test carries the plain name."""
-    newest = {c.test: c for c in sorted(conversations, key=lambda c: c.source.date)}
+    newest = {(c.test, c.model): c for c in sorted(conversations, key=lambda c: c.source.date)}
     entries = []
     for conversation in conversations:
-        dated = per != "newest" and newest[conversation.test] is not conversation
+        dated = per != "newest" and newest[(conversation.test, conversation.model)] is not conversation
         source = conversation.source
         entries.append(
             {
                 "id": conversation.scenario_id(dated),
-                "title": f"{conversation.test.replace('_', ' ')} — a {source.project} agent conversation "
-                f"recorded {source.date[:10]}",
+                "title": conversation.title(),
                 "stream": True,
                 "endpoints": [conversation.endpoint],
                 "models": [conversation.model],
@@ -120,6 +153,7 @@ def scenarios(conversations: list[Conversation], per: str) -> list[dict[str, Any
                     "recorded": source.date[:10],
                 },
                 "expect": list(conversation.expect),
+                **({"not_for": [PROXY_NOT_FOR]} if conversation.is_error else {}),
                 "source": f"https://github.com/{source.project}/blob/{source.commit}/{source.path}",
             }
         )
@@ -132,15 +166,28 @@ def write(entries: list[dict[str, Any]], out: Path, corpus: str, per: str) -> No
     out.write_text(text, encoding="utf-8")
 
 
-def _agent_turn(raw: dict[str, Any]) -> bool:
+def _zai_request(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON body of a chat request to Z.AI, or None (another host, or no JSON object)."""
     request = raw.get("request") or {}
     if ZAI_HOST not in str(request.get("url") or ""):
-        return False
+        return None
     try:
         body = json.loads(request.get("body") or "")
     except ValueError:
-        return False
-    return isinstance(body, dict) and bool(body.get("tools")) and bool(body.get("messages"))
+        return None
+    return body if isinstance(body, dict) and body.get("messages") else None
+
+
+def _agent_turn(raw: dict[str, Any]) -> bool:
+    body = _zai_request(raw)
+    return body is not None and bool(body.get("tools"))
+
+
+def _error_name(raw: dict[str, Any]) -> str:
+    """`error_<status>[_<code>]`: one scenario per kind of error Z.AI really sent."""
+    response = raw.get("response") or {}
+    answer = read_answer(int(response.get("code") or 0), str(response.get("body") or ""))
+    return "_".join(["error", str(response.get("code")), *([answer.error_code] if answer.error_code else [])])
 
 
 def _status(raw: dict[str, Any]) -> int | None:
@@ -148,10 +195,19 @@ def _status(raw: dict[str, Any]) -> int | None:
 
 
 def _expectation(raw: dict[str, Any]) -> dict[str, Any]:
-    """What a client must make of this recorded answer, read by the harness's own wire reader."""
+    """What a client must make of this recorded answer, read by the harness's own wire reader: for an
+    error, the status and business code a user must be able to read from the exception, and what the
+    error means for them (protocol.py's classes: their fault, their account, or retry)."""
     response = raw["response"]
     headers = {str(k): v if isinstance(v, list) else [v] for k, v in (response.get("headers") or {}).items()}
     answer = read_answer(int(response["code"]), str(response.get("body") or ""), headers, str(raw["request"]["url"]))
+    if answer.status != 200:
+        error: dict[str, Any] = {"status": answer.status}
+        if answer.error_code:
+            error["code"] = answer.error_code
+        info = ErrorInfo(exception="", message="", status=answer.status, code=answer.error_code)
+        error["verdict"] = classify(info, sent=True)[0].value
+        return {"error": error}
     expect: dict[str, Any] = {"finish_reason": answer.finish_reason}
     if answer.text and answer.text.strip():
         expect["text"] = True
