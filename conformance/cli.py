@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 from conformance import __version__
-from conformance.fidelity import DEFAULT_CORPUS
+from conformance.fidelity.history import add_arguments as history_arguments
+from conformance.fidelity.measure import add_arguments as fidelity_arguments
 from conformance.options import add_cli_options, pytest_argv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -364,9 +365,15 @@ def cmd_bisect(args: argparse.Namespace) -> int:
 
 
 def cmd_fidelity(args: argparse.Namespace) -> int:
-    from conformance.fidelity.measure import main as fidelity_main
+    from conformance.fidelity.measure import run
 
-    return fidelity_main([args.corpus] if args.corpus else [])
+    return run(args)
+
+
+def cmd_wire_history(args: argparse.Namespace) -> int:
+    from conformance.fidelity.history import run
+
+    return run(args)
 
 
 def cmd_conversations(args: argparse.Namespace) -> int:
@@ -440,8 +447,11 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(func=cmd_doctor)
 
     fidelity = sub.add_parser("fidelity", help="measure the double against every real recording in a corpus")
-    fidelity.add_argument("corpus", nargs="?", help=f"corpus folder (default: {DEFAULT_CORPUS})")
+    fidelity_arguments(fidelity)
     fidelity.set_defaults(func=cmd_fidelity)
+    history = sub.add_parser("wire-history", help="when Z.AI's wire changed, per model and recording date")
+    history_arguments(history)
+    history.set_defaults(func=cmd_wire_history)
 
     diff = sub.add_parser(
         "diff", help="what changed between two runs (results.json or run folders); exit 1 if anything did"

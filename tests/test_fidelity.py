@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -18,7 +20,7 @@ from conformance.double import anthropic_surface
 from conformance.double.server import running
 from conformance.fidelity import DEFAULT_CORPUS
 from conformance.fidelity.compare import Difference, Observed, compare, id_format, separator_style
-from conformance.fidelity.corpus import RealExchange, RealResponse, load_exchanges
+from conformance.fidelity.corpus import RealExchange, RealResponse, load_corpus, load_exchanges
 from conformance.fidelity.corpus.error_list import error_body
 from conformance.fidelity.measure import KEY, ExchangeResult, FidelityReport, main, measure, outgoing
 from conformance.fidelity.rules import fidelity_data
@@ -194,10 +196,16 @@ def test_a_tool_call_out_of_order_is_found() -> None:
     payloads = sse_payloads(real.body)
     tool_call = next(i for i, p in enumerate(payloads) if '"tool_calls"' in p)
     moved = [payloads[tool_call], *payloads[:tool_call], *payloads[tool_call + 1 :]]
-    [difference] = compare(real, served(real, openai_stream(moved)))
-    assert difference.aspect == "delta-kinds"
-    assert difference.real.startswith("reasoning×") and difference.real.endswith("content×14 → tool_call → finish")
-    assert difference.double.startswith("tool_call → reasoning×")
+    diffs = compare(real, served(real, openai_stream(moved)))
+    grammar_diff = next(d for d in diffs if d.aspect == "grammar")
+    assert grammar_diff.real == "reasoning → content → tool_call → finish"
+    assert grammar_diff.double == "tool_call → reasoning → content → finish"
+    assert ("opening", "first chunk") in aspects(diffs)
+    # the lenient measure sees it too, as folded delta kinds
+    [lenient] = compare(real, served(real, openai_stream(moved)), strict=False)
+    assert lenient.aspect == "delta-kinds"
+    assert lenient.real.startswith("reasoning×") and lenient.real.endswith("content×14 → tool_call → finish")
+    assert lenient.double.startswith("tool_call → reasoning×")
 
 
 def test_a_missing_done_is_found() -> None:
@@ -219,13 +227,39 @@ def test_a_done_not_last_is_found() -> None:
 def test_a_finish_reason_on_a_non_final_chunk_is_found() -> None:
     real = real_sse(TOOL_CALL_SSE)
     payloads = sse_payloads(real.body)
-    payloads[3] = edited_chunk(payloads[3], lambda d: d["choices"][0].update(finish_reason=None))
+    payloads[3] = edited_chunk(payloads[3], lambda d: d["choices"][0].update(finish_reason="stop"))
     diffs = compare(real, served(real, openai_stream(payloads)))
     assert [str(d) for d in diffs if d.aspect == "placement"] == [
-        "placement finish_reason: real last data chunk (finish) only | "
-        "double last data chunk (finish) and non-final reasoning chunks"
+        "placement finish_reason: real last (finish) | double finish + last (finish)"
     ]
-    assert ("key", "[reasoning] choices[].finish_reason") in aspects(diffs)
+    assert ("grammar", "") in aspects(diffs)  # a finishing chunk amid the reasoning
+    lenient = compare(real, served(real, openai_stream(payloads)), strict=False)
+    assert ("placement", "finish_reason") in aspects(lenient)
+
+
+def test_a_finish_reason_on_the_tool_call_chunk_is_found() -> None:
+    """glm-4.5 in September 2025 put finish_reason on the tool-call chunk as well as on the last one;
+    a double that does (or does not) where the recording did not (or did) is told."""
+    real = real_sse(TOOL_CALL_SSE)
+    payloads = [
+        edited_chunk(p, lambda d: d["choices"][0].update(finish_reason="tool_calls")) if '"tool_calls":[' in p else p
+        for p in sse_payloads(real.body)
+    ]
+    diffs = compare(real, served(real, openai_stream(payloads)))
+    assert "placement finish_reason: real last (finish) | double tool_call + last (finish)" in map(str, diffs)
+    assert ("key", "[tool_call] choices[].finish_reason") in aspects(diffs)
+    # and the other way round: the 2025 recording against a double that finishes once
+    old = by_name(
+        load_exchanges(CORPUS),
+        "fantasy/TestOpenAICompatibleCommon__tool_streaming_zai-glm-4.5.bb2ddb46.yaml [interaction 0]",
+    )
+    once = [
+        edited_chunk(p, lambda d: d["choices"][0].pop("finish_reason", None)) if '"tool_calls":[' in p else p
+        for p in sse_payloads(old.response.body)
+    ]
+    assert "placement finish_reason: real tool_call + last (finish) | double last (finish)" in map(
+        str, compare(old.response, served(old.response, openai_stream(once)))
+    )
 
 
 def test_usage_in_a_trailing_chunk_is_found() -> None:
@@ -236,10 +270,111 @@ def test_usage_in_a_trailing_chunk_is_found() -> None:
     trailing = {**{k: v for k, v in last.items() if k != "choices"}, "choices": [], "usage": usage}
     payloads[-2:-1] = [json.dumps(last, separators=(",", ":")), json.dumps(trailing, separators=(",", ":"))]
     diffs = compare(real, served(real, openai_stream(payloads)))
-    assert "placement usage: real last data chunk (finish) only | double last data chunk (usage) only" in map(
+    assert "placement usage: real last (finish) | double last (usage)" in map(str, diffs)
+    real_grammar = "reasoning → content → tool_call → finish"
+    assert f"grammar: real {real_grammar} | double {real_grammar} → usage" in map(str, diffs)
+
+
+# --- the strict comparator: the stream's grammar, opener and envelope --------------------------------
+
+ROLE_ONLY = '{"id":"1","created":1,"model":"glm-4.6","choices":[{"index":0,"delta":{"role":"assistant"}}]}'
+DOUBLE_OPENER = (
+    '{"id":"1","created":1,"model":"glm-4.6","choices":[{"index":0,'
+    '"delta":{"role":"assistant","content":"","reasoning_content":"\\n"}}]}'
+)
+
+
+def _text(text: str, key: str = "content") -> str:
+    delta = json.dumps({"role": "assistant", key: text}, separators=(",", ":"))
+    return f'{{"id":"1","created":1,"model":"glm-4.6","choices":[{{"index":0,"delta":{delta}}}]}}'
+
+
+FINISH = (
+    '{"id":"1","created":1,"model":"glm-4.6","choices":[{"index":0,"finish_reason":"stop",'
+    '"delta":{"role":"assistant","content":""}}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}'
+)
+
+
+def sse(payloads: list[str]) -> RealResponse:
+    return RealResponse(200, {"content-type": SSE_TYPE}, openai_stream([*payloads, "[DONE]"]), "sse")
+
+
+def test_a_double_opening_with_content_and_blank_reasoning_where_z_ai_opened_role_only_is_found() -> None:
+    real = sse([ROLE_ONLY, _text("Hi"), _text(" there"), FINISH])
+    double = sse([DOUBLE_OPENER, _text("think", "reasoning_content"), _text("Hi"), _text(" there"), FINISH])
+    diffs = compare(real, served(real, double.body))
+    assert 'opening first chunk: real role | double role + content:"" + reasoning_content:blank' in map(str, diffs)
+    assert "grammar: real role → content → finish | double reasoning (blank) → reasoning → content → finish" in map(
         str, diffs
     )
-    assert ("placement", "finish_reason") in aspects(diffs) and ("delta-kinds", "") in aspects(diffs)
+    # the lenient measure cannot see the opener: role and blank deltas are set apart
+    assert ("opening", "first chunk") not in aspects(compare(real, served(real, double.body), strict=False))
+    assert compare(real, served(real, real.body)) == []
+
+
+def test_how_many_tokens_a_text_has_and_where_its_newlines_fall_is_not_held_against_the_double() -> None:
+    real = sse([_text("\n", "reasoning_content"), _text("a", "reasoning_content"), _text("\n\n"), _text("Hi"), FINISH])
+    double = sse(
+        [
+            _text("\n", "reasoning_content"),
+            _text("b", "reasoning_content"),
+            _text("\n", "reasoning_content"),
+            _text("c", "reasoning_content"),
+            _text("\n\n"),
+            _text("Hello"),
+            _text("\n"),
+            _text(" you"),
+            FINISH,
+        ]
+    )
+    assert compare(real, served(real, double.body)) == []
+    # but a channel the double opens without Z.AI's blank separator is a different grammar
+    bare = sse([_text("\n", "reasoning_content"), _text("b", "reasoning_content"), _text("Hello"), FINISH])
+    [difference] = compare(real, served(real, bare.body))
+    assert str(difference) == (
+        "grammar: real reasoning (blank) → reasoning → content (blank) → content → finish | "
+        "double reasoning (blank) → reasoning → content → finish"
+    )
+
+
+def test_reasoning_resumed_after_the_answer_is_found() -> None:
+    real = sse([_text("a", "reasoning_content"), _text("Hi"), FINISH])
+    double = sse([_text("a", "reasoning_content"), _text("Hi"), _text("b", "reasoning_content"), _text("!"), FINISH])
+    assert [d.aspect for d in compare(real, served(real, double.body))] == ["grammar"]
+
+
+def test_one_tool_call_where_z_ai_made_several_is_found() -> None:
+    real = real_sse(CURATED / "coding_glm-4.7-flash_stream_parallel_tool_calls.sse")
+    payloads = sse_payloads(real.body)
+    calls = [i for i, p in enumerate(payloads) if '"tool_calls":[' in p]
+    assert len(calls) > 1
+    single = [p for i, p in enumerate(payloads) if i not in calls[1:]]
+    diffs = compare(real, served(real, openai_stream(single)))
+    grammar_diff = next(d for d in diffs if d.aspect == "grammar")
+    assert "tool_call×many" in grammar_diff.real and "tool_call×many" not in grammar_diff.double
+
+
+def test_object_missing_on_the_chunks_is_found() -> None:
+    real = real_sse(TOOL_CALL_SSE)
+    assert '"object":"chat.completion.chunk"' in real.body
+    payloads = [p if p == "[DONE]" else edited_chunk(p, lambda d: d.pop("object")) for p in sse_payloads(real.body)]
+    diffs = compare(real, served(real, openai_stream(payloads)))
+    assert {(a, w) for a, w in aspects(diffs)} == {
+        ("key", f"[{kind}] object") for kind in ("reasoning", "content", "tool_call", "finish")
+    }
+    assert all(d.real == "has it (str)" and d.double == "lacks it" for d in diffs)
+
+
+def test_completion_tokens_details_missing_from_usage_is_found() -> None:
+    real = real_sse(TOOL_CALL_SSE)
+    assert '"completion_tokens_details"' in real.body
+    payloads = [
+        edited_chunk(p, lambda d: d["usage"].pop("completion_tokens_details")) if '"usage"' in p else p
+        for p in sse_payloads(real.body)
+    ]
+    assert [str(d) for d in compare(real, served(real, openai_stream(payloads)))] == [
+        "key [finish] usage.completion_tokens_details: real has it (object) | double lacks it"
+    ]
 
 
 def test_a_missing_role_on_text_deltas_is_found() -> None:
@@ -555,7 +690,7 @@ def test_every_exception_says_why() -> None:
     for name, entry in fidelity_data()["files"].items():
         for scope in [entry, *(entry.get("sections") or {}).values()]:
             assert str(scope.get("reason") or "").strip(), name
-            for aspect in scope.get("ignore") or []:
+            for aspect in [*(scope.get("ignore") or []), *(scope.get("lenient_ignore") or [])]:
                 assert aspect.startswith(vocabulary), (name, aspect)
 
 
@@ -568,26 +703,117 @@ def report() -> Iterator[FidelityReport]:
         yield measure(CORPUS, double)
 
 
-def test_the_double_matches_every_real_exchange_of_the_hand_picked_corpora(report: FidelityReport) -> None:
-    folders = report.by_folder()
-    assert {name: folders[name] for name in ("anthropic_endpoint", "curated", "errors", "fantasy")} == {
+@pytest.fixture(scope="module")
+def lenient_report() -> Iterator[FidelityReport]:
+    with running() as double:
+        yield measure(CORPUS, double, strict=False)
+
+
+def test_the_strict_measure_of_the_current_double(report: FidelityReport) -> None:
+    """The honest figures for the double as it is (issue 13): strict fidelity is the double's job to
+    raise (the acceptance is ≥95% on fantasy and on the newest crush recording of each test). When the
+    double improves, these numbers change here on purpose."""
+    assert report.strict and report.by_folder() == {
         "anthropic_endpoint": (8, 8),
+        "crush": (0, 1145),
         "curated": (9, 9),
         "errors": (17, 17),
-        "fantasy": (106, 106),
+        "fantasy": (71, 106),
     }
-    # crush's archive is read in place: every interaction of its 353 cassettes is an exchange to measure
-    assert folders["crush"][1] == 1235
+    assert report.newest().by_folder() == {
+        "anthropic_endpoint": (8, 8),
+        "crush": (0, 47),
+        "curated": (9, 9),
+        "errors": (17, 17),
+        "fantasy": (64, 92),
+    }
+    eras = report.by_era()
+    assert eras[("fantasy", "2026-03", "glm-4.7-flash")] == (18, 18)
+    assert eras[("fantasy", "2025-09", "glm-4.5")] == (14, 28)
+    assert eras[("crush", "2026-04", "glm-4.6")] == (0, 63)
     assert [r.exchange.name for r in report.results if r.error] == []
     assert report.stale_exceptions == []
 
 
-def test_the_rendering_says_what_was_not_compared_and_why(report: FidelityReport) -> None:
+def test_what_the_double_gets_wrong_on_the_newest_crush_recordings(report: FidelityReport) -> None:
+    newest = [r for r in report.newest().results if r.exchange.folder == "crush"]
+    kinds = FidelityReport(report.corpus, newest).difference_kinds()
+    # Z.AI's 2026 envelope and opener, which the double does not send for glm-4.6 / glm-4.5-air
+    assert kinds["key [finish] object"] == 44 and kinds["key [finish] usage.completion_tokens_details"] == 31
+    opener = (
+        'opening first chunk: real role + reasoning_content:text | double role + content:"" + reasoning_content:blank'
+    )
+    assert kinds[opener] == 31
+    assert kinds["key [reasoning (blank)] choices[].delta.content"] == 27  # content "" beside blank reasoning
+    assert kinds["grammar"] == 44  # every stream; the other 3 are real 401s the double answers with 200
+    assert kinds["status: real 401 | double 200"] == 3
+
+
+def test_the_lenient_measure_keeps_its_figures(lenient_report: FidelityReport) -> None:
+    """The measure before issue 13, kept with --lenient: it scores the hand-picked corpora at 100%
+    because it cannot see the opener, blank separators or alternation."""
+    assert lenient_report.by_folder() == {
+        "anthropic_endpoint": (8, 8),
+        "crush": (100, 1145),
+        "curated": (9, 9),
+        "errors": (17, 17),
+        "fantasy": (106, 106),
+    }
+
+
+def test_only_z_ai_traffic_is_measured(report: FidelityReport) -> None:
+    assert all(urlsplit(r.exchange.url).hostname == "api.z.ai" for r in report.results)
+    assert Counter(item.reason for item in report.left_out) == {
+        "not Z.AI traffic: a request to example-files.online-convert.com": 49,
+        "not Z.AI traffic: a request to httpbin.org": 6,
+        "not Z.AI traffic: a request to sourcegraph.com": 35,
+    }
+    assert all(item.name.startswith("crush/") for item in report.left_out)
+    assert "Left out (90 exchange(s), not Z.AI traffic):" in report.render()
+    # the crush archive holds 1,235 exchanges: 1,145 with Z.AI and 90 with the pages its tools read
+    assert len(load_corpus(CORPUS).exchanges) == 1145 + 17 + 8 + 9 + 106
+
+
+def test_each_exchange_has_a_date_a_test_and_a_model(report: FidelityReport) -> None:
+    crush = report.result(
+        "crush/9c04ddaa4/internal/agent/testdata/TestCoderAgent/zai-glm4.6/bash_tool.yaml [interaction 0]"
+    )
+    assert crush.provenance.date == "2025-10-02T14:47:09+02:00"
+    assert (
+        crush.provenance.test == "charmbracelet/crush/internal/agent/testdata/TestCoderAgent/zai-glm4.6/bash_tool.yaml"
+    )
+    assert crush.era == ("2025-10", crush.provenance.model) and crush.provenance.model in ("glm-4.6", "glm-4.5-air")
+    fantasy = report.result("fantasy/TestOpenAICompatibleCommon__multi_tool_zai-glm-4.5.07ce25a8.yaml [interaction 0]")
+    assert (fantasy.provenance.date, fantasy.era) == ("2025-09-26", ("2025-09", "glm-4.5"))
+    curated = report.result("curated/coding_glm-4.7-flash_stream_tool_call.sse")
+    assert (curated.provenance.date, curated.era) == (None, ("unknown", "glm-4.7-flash"))
+
+
+def test_the_newest_recording_of_each_test_is_the_latest_commit(report: FidelityReport) -> None:
+    newest = report.newest().results
+    crush = {r.exchange.file.relative_to(CORPUS).parts[1] for r in newest if r.exchange.folder == "crush"}
+    tests = {r.provenance.test for r in newest if r.exchange.folder == "crush"}
+    assert len(tests) == 14  # 13 tests with 27 versions each, subagent_tool with one
+    for test in tests:
+        dates = [r.provenance.when for r in report.results if r.provenance.test == test]
+        chosen = [r.provenance.when for r in newest if r.provenance.test == test]
+        assert set(chosen) == {max(dates)}
+    assert len(crush) == 2  # two commits: 2026-04-15 for 13 tests, 2026-01-13 for subagent_tool (its only one)
+    assert {r.provenance.day for r in newest if r.exchange.folder == "crush"} == {"2026-04-15", "2026-01-13"}
+
+
+def test_the_rendering_says_what_was_not_compared_and_why(
+    report: FidelityReport, lenient_report: FidelityReport
+) -> None:
     text = report.render()
     listed = text.split("Not compared", 1)[0].splitlines()
-    assert [line for line in listed if line.startswith("- ") and not line.startswith("- crush/")] == []
-    assert "superseded wire format" in text
+    assert [line for line in listed if line.startswith("- ") and not line.startswith(("- crush/", "- fantasy/"))] == []
     assert "caveman__zai_anthropic_usage_fixtures.txt [zaiColdStream]" in text
+    # the superseded-format exception is the lenient measure's only: the strict one compares those streams
+    assert "superseded wire format" not in text and "superseded wire format" in lenient_report.render()
+    assert "Per era (corpus folder, month of the recording's commit, model):" in text
+    assert "Newest recording of each test: 98/173 (56.6%)" in text
+    assert "Kinds of difference on the newest recording of each test:" in text
 
 
 # --- the command and the failure modes --------------------------------------------------------------
@@ -599,12 +825,15 @@ def test_the_command_exits_0_only_at_full_fidelity(tmp_path: Path, capsys: pytes
         shutil.copy(CURATED / name, tmp_path / "curated" / name)
         shutil.copy(CURATED / f"{name}.request.json", tmp_path / "curated" / f"{name}.request.json")
     assert main([str(tmp_path)]) == 0
-    assert "2/2 real exchanges match (100.0%)" in capsys.readouterr().out
+    assert "(strict): 2/2 real exchanges match (100.0%)" in capsys.readouterr().out
     altered = tmp_path / "curated" / "coding_glm-4.7-flash_nonstream_text.json"
     altered.write_text(altered.read_text().replace('"object":"chat.completion"', '"object":"chat.completion","x":1'))
     assert main([str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "1/2 real exchanges match" in out and "coding_glm-4.7-flash_nonstream_text.json" in out
+    assert main([str(tmp_path), "--min", "50"]) == 0  # a threshold CI can state
+    assert "threshold 50%: met" in capsys.readouterr().out
+    assert main([str(tmp_path), "--min", "50.1"]) == 1
     assert main([str(tmp_path / "missing")]) == 2
 
 

@@ -2,8 +2,12 @@
 
 - `corpus/`: the real exchanges of a corpus folder, one loader per capture format;
 - `reconstruct.py`: the request a capture without one must have been;
-- `compare.py`: the pure, strict shape comparison of a real response and the double's;
-- `measure.py`: asking the running double and scoring it (`zai-conformance fidelity`).
+- `grammar.py`: the grammar of an OpenAI-style stream (chunk kinds and their pattern), pure;
+- `compare.py`: the pure shape comparison of a real response and the double's, strict by default;
+- `measure.py`: asking the running double and scoring it per folder, era and newest recording
+  (`zai-conformance fidelity`);
+- `features.py` and `history.py`: the wire features of each real response, and when each was seen per
+  model (`zai-conformance wire-history`).
 
 Per-file exceptions (what not to compare, and why) and the triggers that ask the double for each
 real error live in `data/fidelity.yaml`. The double itself knows nothing of this package.

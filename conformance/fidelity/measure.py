@@ -3,12 +3,19 @@
 Each exchange's request goes to the double as Z.AI got it — same method, path and query on the
 double's host, same headers without credentials (the key `fidelity-key` travels as the original's
 did, Bearer or x-api-key), same body; error entries ask the double for the same error by its own
-triggers (conformance/triggers.py, as data/fidelity.yaml says per code). The double's answer is
-compared with the real one by shape (compare.py).
+triggers (conformance/triggers.py, as data/fidelity.yaml says per code). The recording's date, when
+its corpus states one, travels as `X-Double-Era` so that a double grounded by era can answer as Z.AI
+did then; a double that ignores it is measured all the same. The double's answer is compared with
+the real one by shape (compare.py), strictly unless asked to be lenient.
+
+Only Z.AI traffic is measured (corpus/scope.py); the report says what it left out and why. Each
+exchange has a provenance (corpus/provenance.py: date, test, model), so the score is given per
+corpus folder, per era (month × model), and for the newest recording of each test — the headline
+for a corpus holding many versions of one test (crush), since a double answers as Z.AI does now.
 
 `measure(corpus_dir, double)` scores matching exchanges over all; `zai-conformance fidelity
-[CORPUS_DIR]` (or `python -m conformance.fidelity.measure`) prints the score and every difference,
-and exits 0 only at 100%.
+[CORPUS_DIR] [--lenient] [--newest] [--min PERCENT]` (or `python -m conformance.fidelity.measure`)
+prints the scores and every difference, and exits 0 only at 100% (or at `--min`).
 """
 
 from __future__ import annotations
@@ -17,19 +24,24 @@ import argparse
 import http.client
 import json
 import sys
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.fidelity import DEFAULT_CORPUS
 from conformance.fidelity.compare import Difference, Observed, compare
-from conformance.fidelity.corpus import RealExchange, load_exchanges
+from conformance.fidelity.corpus import LeftOut, RealExchange, RealRequest, load_corpus
+from conformance.fidelity.corpus.provenance import Provenance, provenance, source_index
 from conformance.fidelity.rules import declared_exceptions, error_triggers
 from conformance.triggers import with_marker
 
 KEY = "fidelity-key"
 TIMEOUT = 30.0
+ERA_HEADER = "x-double-era"  # the recording's date, for a double grounded by era
 
 
 # --- asking the double ---------------------------------------------------------------------------
@@ -49,11 +61,16 @@ def _auth(auth: str, key: str | None) -> dict[str, str]:
     return {"x-api-key": key} if auth == "x-api-key" else {"authorization": f"Bearer {key}"}
 
 
-def outgoing(exchange: RealExchange) -> Outgoing:
-    """The request the double gets for an exchange: the real one on the double's host, or a trigger."""
-    if exchange.request is None:
-        return trigger(exchange)
-    request = exchange.request
+def outgoing(exchange: RealExchange, era: str | None = None) -> Outgoing:
+    """The request the double gets for an exchange: the real one on the double's host, or a trigger;
+    `era`, the recording's date when known, travels in the `X-Double-Era` header."""
+    sent = trigger(exchange) if exchange.request is None else _replayed(exchange.request)
+    if era:
+        return Outgoing(sent.method, sent.path, {**sent.headers, ERA_HEADER: era}, sent.body)
+    return sent
+
+
+def _replayed(request: RealRequest) -> Outgoing:
     parts = urlsplit(request.url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     headers = {**request.headers, **_auth(request.auth, KEY)}
@@ -119,10 +136,59 @@ class ExchangeResult:
     exchange: RealExchange
     differences: list[Difference] = field(default_factory=list)
     error: str | None = None
+    provenance: Provenance = field(default_factory=lambda: Provenance(None, None, None))
 
     @property
     def matches(self) -> bool:
         return self.error is None and not self.differences
+
+    @property
+    def era(self) -> tuple[str, str]:
+        """(month, model) — the era an exchange is scored in."""
+        return self.provenance.month, self.provenance.model or "unknown"
+
+
+Tally = tuple[int, int]  # (matching, total)
+
+
+def _tally(results: list[ExchangeResult], key: Any) -> dict[Any, Tally]:
+    counts: dict[Any, list[int]] = {}
+    for result in results:
+        entry = counts.setdefault(key(result), [0, 0])
+        entry[0] += result.matches
+        entry[1] += 1
+    return {k: (m, t) for k, (m, t) in sorted(counts.items())}
+
+
+def superseded(recordings: Sequence[tuple[Path, Provenance]]) -> set[Path]:
+    """The recording files that a newer recording of the same test replaces (by commit date); a file
+    of no known test or date is never superseded (it is the only version there is)."""
+    newest: dict[str, tuple[datetime, str]] = {}
+    for file, origin in recordings:
+        when = origin.when
+        if origin.test is not None and when is not None:
+            candidate = (when, file.as_posix())
+            newest[origin.test] = max(newest.get(origin.test, candidate), candidate)
+    return {
+        file
+        for file, origin in recordings
+        if origin.test is not None and origin.when is not None and newest[origin.test][1] != file.as_posix()
+    }
+
+
+def newest_per_test(results: list[ExchangeResult]) -> list[ExchangeResult]:
+    """The results of the newest recording of each test (and of every exchange of no known test)."""
+    old = superseded([(r.exchange.file, r.provenance) for r in results])
+    return [r for r in results if r.exchange.file not in old]
+
+
+def difference_kind(difference: Difference) -> str:
+    """A difference's kind for counting: aspect and place, and for the wire's shape (opening,
+    placement) the two values too — those take few values, and each pair is one defect."""
+    kind = f"{difference.aspect} {difference.where}".strip()
+    if difference.aspect in ("opening", "placement", "done", "status", "content-type"):
+        kind += f": real {difference.real} | double {difference.double}"
+    return kind
 
 
 @dataclass
@@ -130,6 +196,8 @@ class FidelityReport:
     corpus: Path
     results: list[ExchangeResult]
     stale_exceptions: list[str] = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)
+    strict: bool = True
 
     @property
     def total(self) -> int:
@@ -143,36 +211,70 @@ class FidelityReport:
     def score(self) -> float:
         return self.matching / self.total if self.total else 0.0
 
-    def by_folder(self) -> dict[str, tuple[int, int]]:
-        folders: dict[str, list[int]] = {}
+    def by_folder(self) -> dict[str, Tally]:
+        return _tally(self.results, lambda r: r.exchange.folder)
+
+    def by_era(self) -> dict[tuple[str, str, str], Tally]:
+        """(folder, month, model) → tally: an era is scored within its corpus folder."""
+        return _tally(self.results, lambda r: (r.exchange.folder, *r.era))
+
+    def newest(self) -> FidelityReport:
+        """The same report over the newest recording of each test only."""
+        return FidelityReport(self.corpus, newest_per_test(self.results), [], [], self.strict)
+
+    def difference_kinds(self) -> Counter[str]:
+        """How many exchanges show each kind of difference (an exchange counts once per kind)."""
+        kinds: Counter[str] = Counter()
         for result in self.results:
-            counts = folders.setdefault(result.exchange.folder, [0, 0])
-            counts[0] += result.matches
-            counts[1] += 1
-        return {folder: (m, t) for folder, (m, t) in sorted(folders.items())}
+            kinds.update({difference_kind(d) for d in result.differences})
+            if result.error:
+                kinds["error"] += 1
+        return kinds
 
     def result(self, name: str) -> ExchangeResult:
         return next(r for r in self.results if r.exchange.name == name)
 
     def render(self, verbose: bool = False) -> str:
+        mode = "strict" if self.strict else "lenient"
         lines = [
-            f"Fidelity of the Z.AI double against {self.corpus}: {self.matching}/{self.total} real exchanges match "
-            f"({self.score:.1%})",
+            f"Fidelity of the Z.AI double against {self.corpus} ({mode}): {self.matching}/{self.total} real "
+            f"exchanges match ({self.score:.1%})",
         ]
-        for folder, (matching, total) in self.by_folder().items():
-            lines.append(f"  {folder:<20} {matching}/{total}")
+        lines += [f"  {folder:<20} {_show_tally(tally)}" for folder, tally in self.by_folder().items()]
+        newest = self.newest()
+        if newest.total != self.total:
+            lines += ["", f"Newest recording of each test: {newest.matching}/{newest.total} ({newest.score:.1%})"]
+            lines += [f"  {folder:<20} {_show_tally(tally)}" for folder, tally in newest.by_folder().items()]
+        lines += ["", "Per era (corpus folder, month of the recording's commit, model):"]
+        lines += [
+            f"  {folder:<20} {month:<8} {model:<28} {_show_tally(tally)}"
+            for (folder, month, model), tally in self.by_era().items()
+        ]
+        if self.left_out:
+            lines += ["", f"Left out ({len(self.left_out)} exchange(s), not Z.AI traffic):"]
+            reasons = Counter(item.reason for item in self.left_out)
+            lines += [f"  {count:>5}  {reason}" for reason, count in sorted(reasons.items())]
+        kinds = self.difference_kinds()
+        if kinds:
+            lines += ["", "Kinds of difference (exchanges showing each):"]
+            lines += [f"  {count:>5}  {kind}" for kind, count in sorted(kinds.items(), key=lambda i: (-i[1], i[0]))]
+            if newest.total != self.total and (newest_kinds := newest.difference_kinds()):
+                lines += ["", "Kinds of difference on the newest recording of each test:"]
+                ordered = sorted(newest_kinds.items(), key=lambda i: (-i[1], i[0]))
+                lines += [f"  {count:>5}  {kind}" for kind, count in ordered]
         failing = [r for r in self.results if not r.matches]
         if failing:
             lines += ["", f"Differences ({len(failing)} exchange(s)):"]
         for result in failing:
             exchange = result.exchange
-            lines.append(f"- {exchange.name}  (request: {exchange.request_origin}; source: {exchange.trust})")
+            era = f"{result.provenance.day}, {result.era[1]}"
+            lines.append(f"- {exchange.name}  ({era}; request: {exchange.request_origin}; source: {exchange.trust})")
             if result.error:
                 lines.append(f"    error: {result.error}")
             lines += [f"    {difference}" for difference in result.differences]
         excepted: dict[str, dict[str, list[str]]] = {}
         for result in self.results:
-            for aspect, reason in result.exchange.ignore.items():
+            for aspect, reason in _ignored(result.exchange, self.strict).items():
                 names = excepted.setdefault(reason, {}).setdefault(result.exchange.name, [])
                 names.append(aspect)
         if excepted:
@@ -186,28 +288,53 @@ class FidelityReport:
             for result in self.results:
                 for note in result.exchange.notes:
                     lines.append(f"- {result.exchange.name}: {note}")
+            if self.left_out:
+                lines += ["", "Left out, one by one:"]
+                lines += [f"- {item.name}: {item.url}" for item in self.left_out]
         if self.stale_exceptions:
             lines += ["", "Exceptions in fidelity.yaml that matched no exchange (stale?):"]
             lines += [f"- {key}" for key in self.stale_exceptions]
         return "\n".join(lines)
 
 
-def measure_exchange(exchange: RealExchange, double_root: str) -> ExchangeResult:
+def _show_tally(tally: Tally) -> str:
+    matching, total = tally
+    return f"{matching}/{total} ({matching / total:.1%})" if total else "0/0"
+
+
+def _ignored(exchange: RealExchange, strict: bool) -> dict[str, str]:
+    """What an exchange's exceptions leave out in this mode."""
+    return exchange.ignore if strict else {**exchange.ignore, **exchange.lenient_ignore}
+
+
+def measure_exchange(
+    exchange: RealExchange, double_root: str, origin: Provenance | None = None, strict: bool = True
+) -> ExchangeResult:
+    origin = origin or Provenance(None, None, None)
     try:
-        observed = send(double_root, outgoing(exchange))
+        observed = send(double_root, outgoing(exchange, origin.date))
     except (OSError, http.client.HTTPException) as exc:
-        return ExchangeResult(exchange, error=f"the double gave no answer: {type(exc).__name__}: {exc}")
+        return ExchangeResult(
+            exchange, error=f"the double gave no answer: {type(exc).__name__}: {exc}", provenance=origin
+        )
     try:
-        return ExchangeResult(exchange, compare(exchange.response, observed, exchange.ignore))
+        differences = compare(exchange.response, observed, _ignored(exchange, strict), strict=strict)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        return ExchangeResult(exchange, error=f"cannot compare: {type(exc).__name__}: {exc}")
+        return ExchangeResult(exchange, error=f"cannot compare: {type(exc).__name__}: {exc}", provenance=origin)
+    return ExchangeResult(exchange, differences, provenance=origin)
 
 
-def measure(corpus_dir: str | Path, double: Any) -> FidelityReport:
-    """Replay every exchange of the corpus against a running double (`double.root_url`) and compare."""
-    exchanges = load_exchanges(corpus_dir)
-    results = [measure_exchange(exchange, double.root_url) for exchange in exchanges]
-    return FidelityReport(Path(corpus_dir).resolve(), results, _stale(exchanges))
+def measure(corpus_dir: str | Path, double: Any, strict: bool = True, newest: bool = False) -> FidelityReport:
+    """Replay every Z.AI exchange of the corpus against a running double (`double.root_url`) and
+    compare; `newest`: only the newest recording of each test."""
+    corpus = load_corpus(corpus_dir)
+    index = source_index(corpus.path)
+    pairs = [(exchange, provenance(exchange, index)) for exchange in corpus.exchanges]
+    if newest:
+        old = superseded([(exchange.file, origin) for exchange, origin in pairs])
+        pairs = [(exchange, origin) for exchange, origin in pairs if exchange.file not in old]
+    results = [measure_exchange(exchange, double.root_url, origin, strict) for exchange, origin in pairs]
+    return FidelityReport(corpus.path, results, _stale(corpus.exchanges), corpus.left_out, strict)
 
 
 def _stale(exchanges: list[RealExchange]) -> list[str]:
@@ -220,14 +347,20 @@ def _stale(exchanges: list[RealExchange]) -> list[str]:
     return [key for key in declared if key.split(" [", 1)[0] in files_present and key not in used]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m conformance.fidelity.measure",
-        description="Measure the Z.AI double against every real recording in a corpus (shapes, not content).",
-    )
-    parser.add_argument("corpus", nargs="?", help=f"corpus folder (default: {DEFAULT_CORPUS})")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command's options, shared by `python -m conformance.fidelity.measure` and `zai-conformance fidelity`."""
+    parser.add_argument("corpus", nargs="?", help=f"corpus folder, archives included (default: {DEFAULT_CORPUS})")
     parser.add_argument("-v", "--verbose", action="store_true", help="also list the judgement calls made on loading")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--lenient", action="store_true", help="the measure before issue 13: stream kinds folded, blank deltas apart"
+    )
+    parser.add_argument("--newest", action="store_true", help="measure only the newest recording of each test")
+    parser.add_argument(
+        "--min", type=float, default=100.0, metavar="PERCENT", help="exit 0 at or above this score (default: 100)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
     corpus = Path(args.corpus) if args.corpus else DEFAULT_CORPUS
     if not corpus.is_dir():
         print(f"no corpus folder at {corpus}", file=sys.stderr)
@@ -235,9 +368,24 @@ def main(argv: list[str] | None = None) -> int:
     from conformance.double.server import running
 
     with running() as double:
-        report = measure(corpus, double)
+        report = measure(corpus, double, strict=not args.lenient, newest=args.newest)
     print(report.render(verbose=args.verbose))
-    return 0 if report.total and report.matching == report.total else 1
+    print(f"\nScore {report.score:.1%}, threshold {args.min:g}%: {'met' if _meets(report, args.min) else 'not met'}")
+    return 0 if _meets(report, args.min) else 1
+
+
+def _meets(report: FidelityReport, minimum: float) -> bool:
+    # Counts, not floats: 100% means every exchange, not 99.99…% rounded up.
+    return bool(report.total) and report.matching * 100 >= minimum * report.total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.fidelity.measure",
+        description="Measure the Z.AI double against every real recording in a corpus (shapes, not content).",
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ class Rules:
     """The fidelity.yaml entries that apply to one exchange, merged file → section."""
 
     ignore: dict[str, str] = field(default_factory=dict)
+    # Aspects left out by the lenient measure only: what the strict one demands per era.
+    lenient_ignore: dict[str, str] = field(default_factory=dict)
     trust: str | None = None
     endpoint: str | None = None
     keys: list[str] = field(default_factory=list)
@@ -33,6 +35,8 @@ class Rules:
         reason = str(entry.get("reason") or "listed in conformance/fidelity/data/fidelity.yaml")
         for aspect in entry.get("ignore") or []:
             self.ignore[str(aspect)] = reason
+        for aspect in entry.get("lenient_ignore") or []:
+            self.lenient_ignore[str(aspect)] = reason
         self.trust = entry.get("trust") or self.trust
         self.endpoint = entry.get("endpoint") or self.endpoint
 

@@ -13,6 +13,9 @@ capture it understands into a `RealExchange` (exchange.py), one loader per captu
 Archives (`*.tar.xz`, recording/archive.py) are read in place: each cassette member is loaded as if
 the archive were unpacked in its folder.
 
+Only Z.AI traffic is measured (scope.py): `load_corpus` says which exchanges it left out and why;
+`load_exchanges` returns the rest.
+
 A capture without a request gets a reconstructed one (../reconstruct.py) and says so. Per-file
 exceptions (what not to compare, and why) live in ../data/fidelity.yaml; a file not listed there is
 compared in full.
@@ -22,19 +25,48 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conformance.fidelity import DEFAULT_CORPUS
 from conformance.fidelity.corpus import cassette, error_list, response_file, sections, session_log
 from conformance.fidelity.corpus.exchange import RealExchange, RealRequest, RealResponse
+from conformance.fidelity.corpus.scope import LeftOut, left_out_reason
 from conformance.recording.archive import archive_members, is_archive
 
-__all__ = ["RealExchange", "RealRequest", "RealResponse", "load_exchanges"]
+__all__ = ["Corpus", "LeftOut", "RealExchange", "RealRequest", "RealResponse", "load_corpus", "load_exchanges"]
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A corpus folder's Z.AI exchanges, and the exchanges it holds that are not Z.AI traffic."""
+
+    path: Path
+    exchanges: list[RealExchange]
+    left_out: list[LeftOut] = field(default_factory=list)
+
+
+def load_corpus(corpus_dir: str | Path = DEFAULT_CORPUS) -> Corpus:
+    """The corpus's exchanges split into the Z.AI traffic measured and the rest, left out with a reason."""
+    kept: list[RealExchange] = []
+    left_out: list[LeftOut] = []
+    for exchange in _all_exchanges(corpus_dir):
+        reason = left_out_reason(exchange)
+        if reason is None:
+            kept.append(exchange)
+        else:
+            left_out.append(LeftOut(exchange.name, exchange.url, reason))
+    return Corpus(Path(corpus_dir).resolve(), kept, left_out)
 
 
 def load_exchanges(corpus_dir: str | Path = DEFAULT_CORPUS) -> list[RealExchange]:
-    """Every exchange in the corpus, in a stable order (by file, then position in the file)."""
+    """Every Z.AI exchange in the corpus, in a stable order (by file, then position in the file)."""
+    return load_corpus(corpus_dir).exchanges
+
+
+def _all_exchanges(corpus_dir: str | Path) -> list[RealExchange]:
+    """Every exchange in the corpus, Z.AI's or not, in a stable order."""
     corpus = Path(corpus_dir).resolve()
     if not corpus.is_dir():
         raise FileNotFoundError(f"no corpus folder at {corpus}")

@@ -48,6 +48,7 @@ class RealExchange:
     response: RealResponse
     trust: str  # how the source came to be, in the source's own words where it gives them
     ignore: dict[str, str] = field(default_factory=dict)  # aspect → why it is not compared
+    lenient_ignore: dict[str, str] = field(default_factory=dict)  # not compared by the lenient measure only
     notes: tuple[str, ...] = ()  # other judgement calls made while loading
     error_code: str | None = None  # set for error entries
     exception_keys: tuple[str, ...] = ()  # the fidelity.yaml entries that applied
@@ -97,6 +98,7 @@ def new_exchange(
         response=response,
         trust=rules.trust or trust,
         ignore={**(ignore or {}), **rules.ignore},
+        lenient_ignore=rules.lenient_ignore,
         notes=tuple(notes),
         error_code=error_code,
         exception_keys=tuple(rules.keys),
