@@ -61,15 +61,16 @@ def test_the_committed_conversations_are_what_the_command_derives_from_the_corpu
     for entry in [*mine, *committed]:
         entry["recorded"]["evidence"] = entry["recorded"]["evidence"].split("crush.tar.xz/", 1)[1]
     assert mine == committed
-    # 13 tests, the newest recording of each in each month 2025-10 … 2026-04, and Z.AI's real errors
-    assert len(committed) == 91 + 3
+    # 13 tests, the newest recording of each in each month 2025-10 … 2026-04; crush's title request once a
+    # month; Z.AI's real errors
+    assert len(committed) == 91 + 7 + 3
 
 
 def test_a_conversation_is_the_agents_requests_to_zai_and_its_turns_expect_what_zai_answered():
     found = {
         c.ref.member: c
         for c in conversations.find_conversations(ARCHIVE, ARCHIVE.parent)
-        if c.ref.member.startswith("3d11e4ca8/")
+        if c.ref.member.startswith("3d11e4ca8/") and c.test == Path(c.ref.member).stem  # the agent's own
     }
     download = found["3d11e4ca8/internal/agent/testdata/TestCoderAgent/zai-glm4.6/download_tool.yaml"]
     # interaction 1 is the page crush's download tool fetched, 3 is the title request (no tools): not this conversation
@@ -81,6 +82,14 @@ def test_a_conversation_is_the_agents_requests_to_zai_and_its_turns_expect_what_
     parallel = found["3d11e4ca8/internal/agent/testdata/TestCoderAgent/zai-glm4.6/parallel_tool_calls.yaml"]
     assert parallel.expect[0]["tool_calls"] == ["glob", "ls"]
     assert (parallel.source.commit[:9], parallel.source.date[:10]) == ("3d11e4ca8", "2026-04-15")
+
+
+def test_the_agents_side_request_is_kept_once_a_month():
+    found = conversations.chosen(conversations.find_conversations(ARCHIVE, ARCHIVE.parent), "month")
+    side = [c for c in found if c.test == conversations.SIDE_REQUEST]
+    assert [c.month for c in side] == ["2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04"]
+    assert {c.model for c in side} == {"glm-4.5-air"} and all(len(c.expect) == 1 for c in side)
+    assert all(c.expect[0]["finish_reason"] == "stop" and c.expect[0]["text"] for c in side)
 
 
 def test_a_refused_key_is_not_a_conversation_but_each_real_error_is_a_scenario_of_its_own():
@@ -99,10 +108,10 @@ def test_a_refused_key_is_not_a_conversation_but_each_real_error_is_a_scenario_o
 
 def test_recorded_scenarios_run_on_every_openai_protocol_path_of_their_model(catalogue):
     cells = [c for c in catalogue.cells if c.scenario.recorded is not None and c.scenario.id.startswith("crush-")]
-    assert len(cells) == 91 * 9
+    assert len(cells) == (91 + 7) * 9
     openai = {p.id for p in catalogue.paths if p.api == "openai" and "openai" in p.protocols and p.scenarios is None}
     assert {c.path.id for c in cells} == openai
-    assert {(c.endpoint.id, c.model.id) for c in cells} == {("coding", "glm-4.6")}
+    assert {(c.endpoint.id, c.model.id) for c in cells} == {("coding", "glm-4.6"), ("coding", "glm-4.5-air")}
 
 
 def _catalogue_with(tmp_path: Path, entry: dict) -> Path:

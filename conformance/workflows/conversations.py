@@ -9,9 +9,11 @@ traffic). What each turn must give a client is read from Z.AI's recorded answer 
 wire reader (conformance/wire), never from a client: its finish reason, the tools it called in order,
 whether reasoning and text arrived.
 
-Which recordings become scenarios: the newest of each test (`--per newest`), or the newest of each test
-in each calendar month (`--per month`), so the scenarios span the eras of Z.AI's wire the corpus shows.
-A recording whose answers are errors (a refused key) backs the error cells instead, not a conversation.
+Which recordings become scenarios: the newest of each test (`--per newest`), the newest of each test in
+each calendar month (`--per month`, the default: the scenarios span the eras of Z.AI's wire the corpus
+shows), or every generation (`--per all`, about four times the cells). A side request (crush's title)
+is kept like a test, once per period; an error Z.AI really sent (a refused key, a gateway's 502) becomes
+a single-turn scenario expecting that error, the newest of each kind.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from conformance.recording.corpus import MemberRef, Source, member_interactions,
 from conformance.wire import read_answer
 
 ZAI_HOST = "api.z.ai"
+# The agent's own requests without tools (crush asks a small model for a conversation's title): one
+# kind of conversation whatever test made it, kept once per period like a test's.
+SIDE_REQUEST = "side_request"
 ENDPOINTS = {"/api/coding/paas/v4/": "coding", "/api/paas/v4/": "general"}
 # A recorded error is one answer. Behind the proxy it meets the proxy's router, which retries and then
 # cools the deployment down for a while: the retries would ask for answers nobody recorded, and the
@@ -69,6 +74,11 @@ class Conversation:
     def is_error(self) -> bool:
         return self.test.startswith("error_")
 
+    @property
+    def kind(self) -> str:
+        """What `chosen` keeps one of per period: a test's conversation, a side request, an error."""
+        return self.test if not self.is_error else f"{self.test} {self.model}"
+
     def scenario_id(self, dated: bool) -> str:
         """`crush-<test>` for the newest recording of a test, `crush-<test>-<yymmdd>` for older ones;
         a recorded error is `recorded-<status>[-<code>]-<model>` (Z.AI refused each model's request on its
@@ -84,6 +94,8 @@ class Conversation:
         if self.is_error:
             answer = "/".join(self.test.split("_")[1:])
             return f"Z.AI's real {answer} answer to a {project} request ({self.model}), recorded {date}"
+        if self.test == SIDE_REQUEST:
+            return f"a {project} side request without tools ({self.model}: a title), recorded {date}"
         return f"{self.test.replace('_', ' ')} — a {project} agent conversation recorded {date}"
 
 
@@ -100,9 +112,13 @@ def find_conversations(archive: Path, relative_to: Path) -> list[Conversation]:
         turns = [(i, raw) for i, raw in interactions if _agent_turn(raw)]
         if turns and all(_status(raw) == 200 for _, raw in turns):
             found += _conversation(archive, relative_to, name, table[name], turns, Path(name).stem)
-        for i, raw in interactions:  # every refusal or failure Z.AI really sent: one error turn each
-            if _zai_request(raw) is not None and _status(raw) != 200:
+        for i, raw in interactions:
+            if _zai_request(raw) is None:
+                continue
+            if _status(raw) != 200:  # every refusal or failure Z.AI really sent: one error turn each
                 found += _conversation(archive, relative_to, name, table[name], [(i, raw)], _error_name(raw))
+            elif not _agent_turn(raw):  # a side request of the agent's (crush's title), answered
+                found += _conversation(archive, relative_to, name, table[name], [(i, raw)], SIDE_REQUEST)
     return found
 
 
@@ -120,17 +136,20 @@ def _conversation(
 
 
 def chosen(conversations: Iterable[Conversation], per: str) -> list[Conversation]:
-    """The newest conversation of each test (per: newest), of each test in each month (per: month), or
-    every recorded generation (per: all)."""
-    if per == "all":
-        return sorted(conversations, key=lambda c: (c.test, c.source.date, c.ref.member))
+    """Which recordings become scenarios. A test's conversation: the newest (per: newest), the newest in
+    each month (per: month), or every recorded generation (per: all). A side request: like a test's,
+    but at most one per month whatever test made it. A kind of error: the newest only."""
     best: dict[tuple[str, ...], Conversation] = {}
+    every: list[Conversation] = []
     for conversation in conversations:
-        per_month = per == "month" and not conversation.is_error  # an error: the newest of each kind
-        key = (conversation.test, conversation.model) + ((conversation.month,) if per_month else ())
+        if per == "all" and not conversation.is_error and conversation.test != SIDE_REQUEST:
+            every.append(conversation)
+            continue
+        monthly = per != "newest" and not conversation.is_error
+        key = (conversation.test, conversation.model) + ((conversation.month,) if monthly else ())
         if key not in best or conversation.source.date > best[key].source.date:
             best[key] = conversation
-    return sorted(best.values(), key=lambda c: (c.test, c.source.date))
+    return sorted([*every, *best.values()], key=lambda c: (c.test, c.source.date, c.ref.member))
 
 
 def scenarios(conversations: list[Conversation], per: str) -> list[dict[str, Any]]:
