@@ -164,7 +164,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     index_path = Path(args.index) if args.index else None
     for given in map(Path, args.sources):
         if given.is_dir():
-            sources += sorted(p for p in given.iterdir() if p.suffix in (".yaml", ".yml"))
+            # which files in a folder are candidates goes by name (a folder also holds INDEX.tsv, notes);
+            # what each one is goes by content (recording/formats.py)
+            sources += sorted(p for p in given.iterdir() if p.is_file() and _cassette_name(p.name))
             if index_path is None and (given / "INDEX.tsv").is_file():
                 index_path = given / "INDEX.tsv"
         elif given.is_file():
@@ -179,6 +181,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     return 0
+
+
+_CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _cassette_name(name: str) -> bool:
+    return name.removesuffix(".gz").endswith(_CASSETTE_SUFFIXES)
 
 
 def cmd_cells(args: argparse.Namespace) -> int:
@@ -408,8 +417,21 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="reports", help="output directory (default: reports)")
     report.set_defaults(func=cmd_report)
 
-    imp = sub.add_parser("import", help="import go-vcr cassettes of real Z.AI traffic as public evidence")
-    imp.add_argument("sources", nargs="+", help="go-vcr cassette files or directories")
+    imp = sub.add_parser(
+        "import",
+        help="import cassettes of real Z.AI traffic (go-vcr v1/v2, vcrpy / pytest-recording YAML or JSON, "
+        "zai-conformance) as public evidence",
+        description="Import cassettes of real Z.AI traffic as public evidence. Read: go-vcr v1 and v2, "
+        "vcrpy / pytest-recording YAML or JSON (gzip/deflate bodies decoded, !!binary bodies, parsed_body), "
+        "and zai-conformance's own format; the format is told by content, never by file name. Each written "
+        "cassette's provenance names the source format and whether its bodies are byte-exact, decoded or "
+        "re-serialised. A file in no known format is skipped with a message naming it.",
+    )
+    imp.add_argument(
+        "sources",
+        nargs="+",
+        help="cassette files (any name), or directories (their *.yaml, *.yml, *.json and *.gz files)",
+    )
     imp.add_argument("--project", required=True, help="source project, e.g. charmbracelet/fantasy")
     imp.add_argument("--license", help="the source project's license, e.g. MIT")
     imp.add_argument("--index", help="INDEX.tsv naming each file's original path, commit and date")

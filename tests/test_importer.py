@@ -128,6 +128,11 @@ def test_provenance_names_the_source(fresh_import, corpus: Path):
         assert first["url"] == provenance["endpoint_url"] + "/chat/completions"
         assert provenance["client"] == first["headers"]["User-Agent"][0]
         assert provenance["client"].startswith(("OpenAI/Go ", "Charm-Fantasy/"))
+        # Go's transport decompressed some answers before go-vcr saw them: those bodies are not the wire's
+        decompressed = any(i["response"].get("uncompressed") for i in _go_vcr(source)["interactions"])
+        assert provenance["source_format"] == "go-vcr v2"
+        assert provenance["bodies"] == ("decoded" if decompressed else "byte-exact")
+        assert ("uncompressed: true" in provenance["bodies_meaning"]) == decompressed
 
 
 def test_one_known_cassette_is_identified_exactly(fresh_import):
@@ -243,9 +248,9 @@ def test_wrong_number_of_turns_is_skipped(corpus, catalogue, tmp_path):
 @pytest.mark.parametrize(
     ("text", "why"),
     [
-        ("interactions: [unclosed\n", "not a readable go-vcr cassette"),
-        ("version: 2\ninteractions: []\n", "no interactions (is this a go-vcr cassette?)"),
-        ("- a list\n", "no interactions (is this a go-vcr cassette?)"),
+        ("interactions: [unclosed\n", "not valid YAML or JSON"),
+        ("version: 2\ninteractions: []\n", "no interactions"),
+        ("- a list\n", "not a known cassette format (the file holds a list)"),
     ],
 )
 def test_unreadable_files_are_skipped(catalogue, tmp_path, text, why):
@@ -253,7 +258,7 @@ def test_unreadable_files_are_skipped(catalogue, tmp_path, text, why):
     source.write_text(text, encoding="utf-8")
     report = _import_one(source, catalogue, tmp_path / "out", scrubber=Scrubber())
     [(skipped, message)] = report.skipped
-    assert skipped == source and message.startswith(why)
+    assert skipped == source and message.startswith(f"{source}: {why}")
 
 
 def test_secrets_are_scrubbed_and_counted(corpus, catalogue, tmp_path):

@@ -127,6 +127,13 @@ def read(path: Path) -> dict[str, Any]:
         document = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise CorruptCassette(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+    return validate(document, path)
+
+
+def validate(document: Any, path: Path) -> dict[str, Any]:
+    """Check a parsed cassette document (read from `path`); raise CorruptCassette naming what is wrong.
+    Separate from `read` so a reader that has already parsed the file (recording/formats.py, which
+    must look at a file's content to tell its format) need not parse it twice."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise CorruptCassette(f"{path}: not a {FORMAT} file (missing or wrong 'format')")
     interactions = document.get("interactions")

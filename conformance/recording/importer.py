@@ -1,10 +1,14 @@
-"""Import real Z.AI recordings made by other projects (go-vcr cassettes) as public evidence.
+"""Import real Z.AI recordings made by other projects as public evidence.
 
-Nothing is inferred from file names: each recording is identified by what it asked. Its URL names
-the endpoint, its body the model, and its first request must be *the same question* as one
-catalogue scenario (the matcher replay uses) with the scenario's number of turns. Bodies are copied
-byte-for-byte; headers, URLs and bodies pass the scrubber (and any change is reported). When several
-recordings answer the same cell, the newest is kept and the others are named in its provenance.
+A recording is any cassette recording/formats.py reads (go-vcr v1/v2, vcrpy / pytest-recording YAML
+or JSON, the project's own format), told by its content. Nothing is inferred from file names: each
+recording is identified by what it asked. Its URL names the endpoint, its body the model, and its
+first request must be *the same question* as one catalogue scenario (the matcher replay uses) with the
+scenario's number of turns. Bodies are copied as the reader gives them, byte-for-byte; headers, URLs
+and bodies pass the scrubber (and any change is reported). Each cassette's provenance names the source
+format and how exact its bodies are (byte-exact, decoded, re-serialised), so evidence never claims more
+than its source holds. When several recordings answer the same cell, the newest is kept and the others
+are named in its provenance.
 """
 
 from __future__ import annotations
@@ -15,16 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from conformance import __version__
 from conformance.catalogue import Catalogue, Endpoint, Scenario
-from conformance.recording import cassette
+from conformance.recording import cassette, formats
 from conformance.recording.matching import question_of
 from conformance.scenario import openai_request
 from conformance.secrets import SCRUBBER, Scrubber
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Provenance kinds of the project's own cassettes that hold real Z.AI bytes (a double's are synthetic).
+_REAL_KINDS = frozenset({"live", "public"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Recording:
     info: SourceInfo
     interactions: list[dict[str, Any]]
     client: str | None
+    recorded: formats.RecordedCassette
     scrubbed: int = 0
 
 
@@ -121,6 +125,9 @@ def import_recordings(
             "recorded": newest.info.date,
             "recorded_meaning": "commit date of the recording in the source project (recorded on or before)",
             "client": newest.client,
+            "source_format": newest.recorded.format.value,
+            "bodies": newest.recorded.fidelity.value,
+            "bodies_meaning": newest.recorded.label,
             "endpoint": endpoint,
             "endpoint_url": newest.endpoint.base_url,
             "model": model,
@@ -144,35 +151,33 @@ def import_recordings(
 
 
 def identify(source: Path, catalogue: Catalogue, info: SourceInfo, scrubber: Scrubber = SCRUBBER) -> Recording:
-    """Read one go-vcr cassette and say which endpoint, model and scenario it is evidence for."""
-    try:
-        document = yaml.load(source.read_text(encoding="utf-8"), Loader=_Loader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"not a readable go-vcr cassette ({exc})") from exc
-    raw = document.get("interactions") if isinstance(document, dict) else None
-    if not isinstance(raw, list) or not raw:
-        raise ValueError("no interactions (is this a go-vcr cassette?)")
-    for index, interaction in enumerate(raw):
-        if not isinstance(interaction, dict) or not isinstance(interaction.get("request"), dict):
-            raise ValueError(f"interaction {index} is not a go-vcr request/response mapping")
-    first = raw[0].get("request") or {}
-    url, body = first.get("url") or "", first.get("body") or ""
+    """Read one cassette (any format formats.py reads) and say which endpoint, model and scenario it is
+    evidence for. A ValueError names why it is none."""
+    recorded = formats.read(source)
+    if recorded.recorded_kind is not None and recorded.recorded_kind not in _REAL_KINDS:
+        raise ValueError(
+            f"{source}: a {recorded.format.value} cassette of kind {recorded.recorded_kind!r}: "
+            "only live or public cassettes hold real Z.AI bytes"
+        )
+    raw = recorded.interactions
+    first = raw[0]
+    url, body = first.url, first.request_body
     endpoint = _endpoint_of(url, catalogue)
     try:
-        recorded = json.loads(body)
-        model = recorded.get("model")
+        asked_body = json.loads(body)
+        model = asked_body.get("model")
     except (ValueError, AttributeError) as exc:
         raise ValueError(f"first request body is not a JSON object ({exc})") from exc
     if model not in {m.id for m in catalogue.models}:
         raise ValueError(f"model {model!r} is not in the catalogue (add it there first)")
-    asked = question_of(first.get("method") or "POST", url, body)
-    scenario = _scenario_asking(asked, recorded, endpoint, model, catalogue)
+    asked = question_of(first.method, url, body)
+    scenario = _scenario_asking(asked, asked_body, endpoint, model, catalogue)
     if len(raw) != scenario.turns:
         raise ValueError(f"scenario {scenario.id!r} makes {scenario.turns} request(s), the recording has {len(raw)}")
     counter = _ScrubCounter(scrubber)
-    interactions = [_convert(interaction, counter, source, i) for i, interaction in enumerate(raw)]
-    client = _header(first.get("headers") or {}, "User-Agent")
-    return Recording(source, endpoint, model, scenario, info, interactions, client, counter.changes)
+    interactions = [_convert(interaction, counter, i) for i, interaction in enumerate(raw)]
+    client = _header(first.request_headers, "User-Agent")
+    return Recording(source, endpoint, model, scenario, info, interactions, client, recorded, counter.changes)
 
 
 def _endpoint_of(url: str, catalogue: Catalogue) -> Endpoint:
@@ -228,36 +233,32 @@ class _ScrubCounter:
         return clean
 
 
-def _convert(interaction: dict[str, Any], scrub: _ScrubCounter, source: Path, index: int) -> dict[str, Any]:
-    request, response = interaction.get("request") or {}, interaction.get("response") or {}
-    code = response.get("code")
-    if not isinstance(code, int):
-        raise ValueError(f"interaction {index}: response has no integer code")
-    status_text = str(response.get("status") or "")
-    message = status_text.split(" ", 1)[1] if " " in status_text else status_text
+def _convert(interaction: formats.RecordedInteraction, scrub: _ScrubCounter, index: int) -> dict[str, Any]:
+    """One interaction in the project format, every part through the scrubber before it can be written."""
+    if interaction.status is None:
+        raise ValueError(f"interaction {index}: response has no status code (no HTTP answer was recorded)")
+    request_body = scrub(interaction.request_body, "body")
     return {
         "request": {
-            "method": request.get("method") or "POST",
-            "uri": scrub(request.get("url") or "", "url"),
-            "headers": scrub(_lists(request.get("headers") or {}), "headers"),
-            "body": scrub(request.get("body"), "body"),
+            "method": interaction.method,
+            "uri": scrub(interaction.url, "url"),
+            "headers": scrub(_lists(interaction.request_headers), "headers"),
+            "body": cassette.encode_body(request_body) if request_body else None,
         },
         "response": {
-            "status": {"code": code, "message": message},
-            "headers": scrub(_lists(response.get("headers") or {}), "headers"),
-            "body": scrub(response.get("body") or "", "body"),
+            "status": {"code": interaction.status, "message": interaction.reason},
+            "headers": scrub(_lists(interaction.response_headers), "headers"),
+            "body": cassette.encode_body(scrub(interaction.response_body, "body")),
         },
     }
 
 
-def _lists(headers: dict[str, Any]) -> dict[str, list[str]]:
-    return {
-        name: [str(v) for v in value] if isinstance(value, list) else [str(value)] for name, value in headers.items()
-    }
+def _lists(headers: formats.Headers) -> dict[str, list[str]]:
+    return {name: list(values) for name, values in headers.items()}
 
 
-def _header(headers: dict[str, Any], name: str) -> str | None:
-    for key, value in headers.items():
+def _header(headers: formats.Headers, name: str) -> str | None:
+    for key, values in headers.items():
         if key.lower() == name.lower():
-            return value[0] if isinstance(value, list) and value else value
+            return values[0] if values else None
     return None

@@ -3,8 +3,10 @@
 `load_exchanges(corpus_dir)` walks a folder shaped like `zai-recordings/` and turns every real
 capture it understands into a `RealExchange` (exchange.py), one loader per capture format:
 
-- cassette.py: go-vcr cassettes (`*.yaml` with `interactions`), every interaction as recorded;
-- response_file.py: `*.json` / `*.sse` responses, with a sibling `<file>.request.json` or without;
+- cassette.py: recorded cassettes (go-vcr, vcrpy YAML or JSON, the project's own; told by content in
+  recording/formats.py), every interaction as recorded;
+- response_file.py: `*.json` / `*.sse` responses, with a sibling `<file>.request.json` or without
+  (a `*.json` that holds a cassette goes to cassette.py);
 - sections.py and written.py: `*.txt` captures of `## section` blocks holding SSE or JSON, or one
   exchange written out as request, response headers and body;
 - session_log.py: Claude Code session logs (`*.jsonl`, one content block per line);
@@ -33,6 +35,7 @@ from conformance.fidelity import DEFAULT_CORPUS
 from conformance.fidelity.corpus import cassette, error_list, response_file, sections, session_log
 from conformance.fidelity.corpus.exchange import RealExchange, RealRequest, RealResponse
 from conformance.fidelity.corpus.scope import LeftOut, left_out_reason
+from conformance.recording import formats
 from conformance.recording.archive import archive_members, is_archive
 
 __all__ = ["Corpus", "LeftOut", "RealExchange", "RealRequest", "RealResponse", "load_corpus", "load_exchanges"]
@@ -85,7 +88,7 @@ def _load_file(corpus: Path, file: Path) -> Iterator[RealExchange]:
     name = file.name
     if name.endswith(response_file.REQUEST_SUFFIX) or name.endswith(".md"):
         return
-    if file.suffix in (".yaml", ".yml"):
+    if file.suffix in (".yaml", ".yml") or (file.suffix == ".json" and formats.holds_cassette(file)):
         yield from cassette.load(corpus, file)
     elif file.suffix in (".json", ".sse"):
         yield from response_file.load(corpus, file)
