@@ -208,11 +208,12 @@ def cmd_cells(args: argparse.Namespace) -> int:
 
 
 def cmd_double(args: argparse.Namespace) -> int:
+    from conformance.double.eras import UnknownEra
     from conformance.double.server import MAX_HANG, ListenError, serve_forever
 
     try:
-        serve_forever(args.port, args.host, max_hang=args.max_hang or MAX_HANG)
-    except ListenError as exc:  # a busy port, a bad port or host: one line, not a traceback
+        serve_forever(args.port, args.host, max_hang=args.max_hang or MAX_HANG, era=args.era)
+    except (ListenError, UnknownEra) as exc:  # a busy port, a bad host, an unknown era: one line, not a traceback
         print(f"zai-conformance double: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -447,6 +448,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_seconds,
         metavar="SECONDS",
         help="longest a hung or slow request is held for a client that stays connected (default 600)",
+    )
+    double.add_argument(
+        "--era",
+        help="answer in Z.AI's wire shapes of an era, by name (e.g. 2025-10) or date (YYYY-MM-DD); "
+        "default: the newest recordings' (conformance/double/data/wire_eras.yaml)",
     )
     double.set_defaults(func=cmd_double)
 

@@ -9,7 +9,10 @@ measurement) — so it lives here, once, and imports nothing. README "The Z.AI d
   Anthropic endpoint → 429/1113 (a key of the other plan);
 - a marker `[double:<fault>]` anywhere in the last user message, or the header
   `X-Double-Fault: <fault>` (the header wins): an error code, a finish reason, or a transport fault
-  (`hang`, `slow=<seconds>`, `reset`) — what each does is the double's business (faults.py).
+  (`hang`, `slow=<seconds>`, `reset`) — what each does is the double's business (faults.py);
+- the header `X-Double-Era: <era>`: answer in the wire shapes Z.AI sent in that era — an era's name
+  (`2025-10`) or a date (`2025-11-11`) — instead of the double's own (the newest unless it was started
+  with another); an era the recordings do not show is refused with 400 (double/eras.py).
 """
 
 from __future__ import annotations
@@ -46,6 +49,17 @@ def requested_fault(last_user_text: str, headers: Mapping[str, str]) -> str | No
     if value:
         return value.strip().lower()
     return marker_in(last_user_text)
+
+
+# --- eras: a header ------------------------------------------------------------------------------
+
+ERA_HEADER = "X-Double-Era"  # as the harness sends it; HTTP header names are case-insensitive
+
+
+def requested_era(headers: Mapping[str, str]) -> str | None:
+    """The era a request asks for (`headers` with lower-cased names), or None for the double's own."""
+    value = headers.get(ERA_HEADER.lower())
+    return value.strip() if value and value.strip() else None
 
 
 # --- keys: refused for what they say ---------------------------------------------------------------

@@ -13,7 +13,15 @@ import httpx
 import pytest
 
 from conformance.double.server import DoubleServer, running
-from conformance.triggers import CODING_PLAN_PREFIX, FAULT_HEADER, PAYG_PREFIX, invalid_key, marker, with_marker
+from conformance.triggers import (
+    CODING_PLAN_PREFIX,
+    ERA_HEADER,
+    FAULT_HEADER,
+    PAYG_PREFIX,
+    invalid_key,
+    marker,
+    with_marker,
+)
 
 ZAI_ID = re.compile(r"^\d{14}[0-9a-f]{16}$")
 KEY = {"Authorization": "Bearer double-test-key"}
@@ -75,8 +83,8 @@ def error(response: httpx.Response) -> tuple[int, str, str]:
 # --- shapes --------------------------------------------------------------------------------------
 
 
-def test_a_2025_model_answers_without_object_or_reasoning_details(double):
-    response = post(double, chat("glm-4.5"))
+def test_an_older_era_answers_without_object_or_reasoning_details(double):
+    response = post(double, chat("glm-4.5"), headers={**KEY, ERA_HEADER: "2025-11"})
     body = response.json()
     assert response.headers["content-type"] == "application/json; charset=UTF-8"
     assert list(body) == ["choices", "created", "id", "model", "request_id", "usage"]
@@ -92,8 +100,9 @@ def test_a_2025_model_answers_without_object_or_reasoning_details(double):
     assert '"content":"Olá!"' in response.text and '"role":"assistant"' in response.text  # compact, unescaped
 
 
-def test_a_2026_model_adds_object_and_reasoning_tokens(double):
-    body = post(double, chat("glm-4.7-flash")).json()
+@pytest.mark.parametrize("model", ["glm-4.7-flash", "glm-4.5"])
+def test_the_newest_era_adds_object_and_reasoning_tokens_for_every_model(double, model):
+    body = post(double, chat(model)).json()
     assert body["object"] == "chat.completion"
     details = body["usage"]["completion_tokens_details"]
     assert 0 < details["reasoning_tokens"] <= body["usage"]["completion_tokens"]

@@ -168,15 +168,14 @@ def _trailing_results(ask: Ask) -> int:
 
 
 def _reasoning(ask: Ask, calls: list[PlannedCall]) -> str:
-    """What the model "thinks". 2025-envelope models open their reasoning with a line break (every
-    recording of glm-4.5/4.6/4.6v does), which they stream as a whitespace-only delta."""
-    lead = "\n" if ask.model is not None and ask.model.envelope < 2026 else ""
+    """What the model "thinks". Whether the wire leads it with a blank line is the era's business
+    (eras.py), not the words'."""
     if ask.answering_tool_results:
-        return lead + "The tools have answered.\n\nI will report their results to the user."
+        return "The tools have answered.\n\nI will report their results to the user."
     question = ask.last_user_text.strip().replace("\n", " ")[:80]
     if calls:
-        return lead + f'The user asks: "{question}".\n\nI should call {", ".join(c.name for c in calls)}.'
-    return lead + f'The user asks: "{question}".\n\nI will answer directly.'
+        return f'The user asks: "{question}".\n\nI should call {", ".join(c.name for c in calls)}.'
+    return f'The user asks: "{question}".\n\nI will answer directly.'
 
 
 def _apply_stop(ask: Ask, answer: Answer) -> None:

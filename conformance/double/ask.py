@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.catalogue import Model
+from conformance.double.eras import WireEra, newest
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Ask:
     temperature: Any = None  # as sent: the double checks Z.AI's documented ranges
     top_p: Any = None
     fault: str | None = None  # from a prompt marker or the X-Double-Fault header
+    era: WireEra = field(default_factory=newest)  # whose wire shapes to answer in (X-Double-Era, or the double's)
 
     @property
     def last_user_text(self) -> str:

@@ -1,11 +1,13 @@
 """The double's OpenAI-protocol surface: `/chat/completions` (JSON and SSE), `/models`, `/embeddings`,
 on both the general and the coding endpoint — in the shapes the real recordings show.
 
-Non-streamed bodies: keys sorted, compact separators, UTF-8 unescaped; `request_id` beside `id`;
-`object` and `completion_tokens_details` only for 2026-envelope models. Streams: `id, created,
-[object,] model, choices`; every text or reasoning delta repeats the role; non-final chunks have no
-`finish_reason` key; a tool call arrives whole in one chunk (no role) unless `tool_stream`; the last
-chunk carries finish_reason, an empty-content delta and usage together; then `data: [DONE]`.
+Non-streamed bodies: keys sorted, compact separators, UTF-8 unescaped; `request_id` beside `id`.
+Streams: `id, created, [object,] model, choices`; every text or reasoning delta repeats the role;
+non-final chunks have no `finish_reason` key; a tool call arrives whole in one chunk (no role) unless
+`tool_stream`; the last chunk carries finish_reason, an empty-content delta and usage together; then
+`data: [DONE]`. What changed over time — `object`, `completion_tokens_details`, the opening delta, blank
+reasoning deltas, the separator before the answer, finish_reason on the tool-call chunk — follows the
+request's era (eras.py, data/wire_eras.yaml).
 Assumption (no recording settles it): usage is sent whether or not `stream_options` asks for it.
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 from conformance.catalogue import Catalogue
 from conformance.double.answers import Answer, PlannedCall, double_data, pieces
 from conformance.double.ask import Ask, AskMessage, AskTool
+from conformance.double.eras import WireShape
 from conformance.double.ids import call_id_streamed, call_ids_unstreamed, request_id
 from conformance.double.refusals import Refusal, refusal
 from conformance.double.wire import DoubleRequest, Reply
@@ -107,6 +110,14 @@ def render(ask: Ask, answer: Answer) -> Reply:
     return Reply(200, {"Content-Type": JSON_TYPE}, body=_compact(_message_body(ask, answer), sort=True))
 
 
+def _shape(ask: Ask) -> WireShape:
+    return ask.era.shape_for(ask.model_name)
+
+
+def _reasoning_text(ask: Ask, answer: Answer) -> str | None:
+    return None if answer.reasoning is None else _shape(ask).reasoning_lead + answer.reasoning
+
+
 def _usage(ask: Ask, answer: Answer) -> dict[str, Any]:
     usage: dict[str, Any] = {
         "prompt_tokens": answer.prompt_tokens,
@@ -114,13 +125,9 @@ def _usage(ask: Ask, answer: Answer) -> dict[str, Any]:
         "total_tokens": answer.total_tokens,
         "prompt_tokens_details": {"cached_tokens": answer.cached_tokens},
     }
-    if _era(ask) >= 2026:
+    if _shape(ask).reasoning_tokens:
         usage["completion_tokens_details"] = {"reasoning_tokens": answer.reasoning_tokens}
     return usage
-
-
-def _era(ask: Ask) -> int:
-    return ask.model.envelope if ask.model else 2026
 
 
 def _message_body(ask: Ask, answer: Answer) -> dict[str, Any]:
@@ -128,8 +135,9 @@ def _message_body(ask: Ask, answer: Answer) -> dict[str, Any]:
     quirk = ask.model is not None and ask.model.id in double_data()["quirks"]["no_content_key_with_tool_calls"]
     if not (answer.calls and quirk):
         message["content"] = answer.text
-    if answer.reasoning is not None:
-        message["reasoning_content"] = answer.reasoning
+    reasoning = _reasoning_text(ask, answer)
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
     if answer.calls:
         ids = call_ids_unstreamed(len(answer.calls))
         message["tool_calls"] = [
@@ -145,44 +153,59 @@ def _message_body(ask: Ask, answer: Answer) -> dict[str, Any]:
         "request_id": ask.request_id or chat_id,
         "usage": _usage(ask, answer),
     }
-    if _era(ask) >= 2026:
+    if _shape(ask).object:
         body["object"] = "chat.completion"
     return body
 
 
+BLANK_CONTENT = {"role": "assistant", "content": "\n"}  # the opening and separator deltas of older eras
+
+
 def _stream(ask: Ask, answer: Answer) -> list[bytes]:
+    shape = _shape(ask)
     chat_id, created = request_id(), int(time.time())
     head: dict[str, Any] = {"id": chat_id, "created": created}
-    if _era(ask) >= 2026:
+    if shape.object:
         head["object"] = "chat.completion.chunk"
     head["model"] = ask.model_name
 
     def chunk(choice: dict[str, Any], **extra: Any) -> bytes:
         return b"data: " + _compact({**head, "choices": [choice], **extra}, sort=False) + b"\n\n"
 
-    events = [chunk({"index": 0, "delta": _reasoning_delta(ask, piece)}) for piece in pieces(answer.reasoning or "")]
+    reasoning = _reasoning_text(ask, answer)
+    events = [chunk({"index": 0, "delta": dict(BLANK_CONTENT)})] if shape.opening == "blank_content" else []
+    events += [chunk({"index": 0, "delta": _reasoning_delta(shape, piece)}) for piece in pieces(reasoning or "")]
+    if reasoning and shape.answer_separator and answer.text:  # a forced call, without text, has none
+        events.append(chunk({"index": 0, "delta": dict(BLANK_CONTENT)}))
     events += [chunk({"index": 0, "delta": {"role": "assistant", "content": piece}}) for piece in pieces(answer.text)]
+    finish_on_call = shape.tool_call_finish_reason and answer.finish == "tool_calls"
     for index, call in enumerate(answer.calls):
-        events += _call_chunks(chunk, index, call, ask.tool_stream)
+        events += _call_chunks(chunk, index, call, ask.tool_stream, finish_on_call)
     last = {"index": 0, "finish_reason": answer.finish, "delta": {"role": "assistant", "content": ""}}
     events.append(chunk(last, usage=_usage(ask, answer)))
     events.append(b"data: [DONE]\n\n")
     return events
 
 
-def _reasoning_delta(ask: Ask, piece: str) -> dict[str, Any]:
-    """2025-envelope models send a whitespace-only reasoning delta with an empty `content` beside it
-    (every such delta in every recording of glm-4.5/4.6/4.6v; glm-4.7-flash does not)."""
-    if _era(ask) < 2026 and not piece.strip():
+def _reasoning_delta(shape: WireShape, piece: str) -> dict[str, Any]:
+    """A whitespace-only reasoning delta came with an empty `content` beside it until 2025-11 and alone
+    since 2025-12 (data/wire_eras.yaml)."""
+    if shape.blank_reasoning == "with_empty_content" and not piece.strip():
         return {"role": "assistant", "content": "", "reasoning_content": piece}
     return {"role": "assistant", "reasoning_content": piece}
 
 
-def _call_chunks(chunk: Any, index: int, call: PlannedCall, fragments: bool) -> list[bytes]:
+def _call_chunks(chunk: Any, index: int, call: PlannedCall, fragments: bool, finish: bool) -> list[bytes]:
+    """One whole call per chunk (with `finish_reason: "tool_calls"` on it when the era did that), or,
+    with `tool_stream`, the call's name first and its arguments in fragments."""
     whole = {"id": call_id_streamed(), "index": index, "type": "function"}
     if not fragments:
         function = {"name": call.name, "arguments": call.arguments_json}
-        return [chunk({"index": 0, "delta": {"tool_calls": [{**whole, "function": function}]}})]
+        choice: dict[str, Any] = {"index": 0}
+        if finish:
+            choice["finish_reason"] = "tool_calls"
+        choice["delta"] = {"tool_calls": [{**whole, "function": function}]}
+        return [chunk(choice)]
     arguments = call.arguments_json
     size = max(1, math.ceil(len(arguments) / 4))
     first = chunk({"index": 0, "delta": {"tool_calls": [{**whole, "function": {"name": call.name, "arguments": ""}}]}})

@@ -9,6 +9,7 @@ first byte, a reset) act on real sockets.
 
 from __future__ import annotations
 
+import json
 import math
 import select
 import socket
@@ -24,9 +25,11 @@ from urllib.parse import urlsplit
 from conformance.catalogue import Catalogue, load_catalogue
 from conformance.double import anthropic_surface, openai_surface
 from conformance.double.answers import plan
+from conformance.double.eras import UnknownEra, WireEra, era_named
 from conformance.double.faults import transport_of
 from conformance.double.refusals import Refusal, check_key, check_request
 from conformance.double.wire import DoubleRequest, Reply
+from conformance.triggers import ERA_HEADER, requested_era
 
 MAX_HANG = 600.0
 """Seconds a hung or slow request may hold its thread and socket while its client stays connected.
@@ -75,10 +78,15 @@ def _client_left(connection: socket.socket, seconds: float) -> bool:
 
 
 class Double:
-    """Routes a request to its surface and runs the answer flow: key, request rules, plan, render."""
+    """Routes a request to its surface and runs the answer flow: key, request rules, plan, render.
 
-    def __init__(self, catalogue: Catalogue) -> None:
+    It answers in the wire shapes of `era` (a name or a date, data/wire_eras.yaml; None: the newest
+    recordings'), unless a request asks for another with `X-Double-Era`. `UnknownEra` for an era the
+    recordings do not show."""
+
+    def __init__(self, catalogue: Catalogue, era: str | None = None) -> None:
         self.catalogue = catalogue
+        self.era: WireEra = era_named(era)
         self.bases = sorted(
             ((urlsplit(e.base_url).path.rstrip("/"), e.id, e.protocol) for e in catalogue.endpoints),
             key=lambda base: len(base[0]),
@@ -114,11 +122,22 @@ class Double:
             return surface.render_refusal(refused, stream=False)
         return answer()
 
+    def _era(self, request: DoubleRequest) -> WireEra:
+        wanted = requested_era(request.headers)
+        return self.era if wanted is None else era_named(wanted)
+
     def _answer(self, request: DoubleRequest, surface: Any) -> Reply:
         stream = b'"stream":true' in request.body.replace(b" ", b"")
         try:
+            era = self._era(request)
+        except UnknownEra as exc:  # the double's own protocol, not Z.AI's: say so plainly
+            message = f"{ERA_HEADER}: {exc}"
+            body = json.dumps({"error": {"code": "double-era", "message": message}}).encode()
+            return Reply(400, {"Content-Type": "application/json"}, body=body)
+        try:
             check_key(surface.key(request), request.endpoint)
             ask = surface.parse(request, self.catalogue)
+            ask.era = era
             stream = ask.stream
             check_request(ask)
             reply = surface.render(ask, plan(ask))
@@ -249,6 +268,7 @@ class DoubleServer:
     def __init__(self, server: _Server, catalogue: Catalogue) -> None:
         self._server = server
         self.catalogue = catalogue
+        self.era = server.double.era  # the wire era it answers in unless a request asks for another
         host, port = server.server_address[:2]
         self.root_url = f"http://{host}:{port}"
         self.port = port
@@ -269,10 +289,13 @@ def start(
     catalogue: Catalogue | None = None,
     verbose: bool = False,
     max_hang: float = MAX_HANG,
+    era: str | None = None,
 ) -> DoubleServer:
-    """Listen on `host:port` and serve in a background thread; `ListenError` if it cannot listen."""
+    """Listen on `host:port` and serve in a background thread; `ListenError` if it cannot listen,
+    `UnknownEra` (before listening) for an era the recordings do not show."""
     catalogue = catalogue or load_catalogue()
-    server = _listen(host, port, lambda address: _Server(address, Double(catalogue), verbose, max_hang))
+    double = Double(catalogue, era)
+    server = _listen(host, port, lambda address: _Server(address, double, verbose, max_hang))
     threading.Thread(target=server.serve_forever, name="zai-double", daemon=True).start()
     return DoubleServer(server, catalogue)
 
@@ -300,21 +323,25 @@ def _reason(exc: OSError) -> str:
 
 
 @contextmanager
-def running(port: int = 0, catalogue: Catalogue | None = None, max_hang: float = MAX_HANG) -> Iterator[DoubleServer]:
+def running(
+    port: int = 0, catalogue: Catalogue | None = None, max_hang: float = MAX_HANG, era: str | None = None
+) -> Iterator[DoubleServer]:
     """The double on a loopback port for the duration of the block (port 0: an ephemeral one)."""
-    double = start(port, catalogue=catalogue, max_hang=max_hang)
+    double = start(port, catalogue=catalogue, max_hang=max_hang, era=era)
     try:
         yield double
     finally:
         double.stop()
 
 
-def serve_forever(port: int, host: str = "127.0.0.1", max_hang: float = MAX_HANG) -> None:
-    """`zai-conformance double --port N`: print the base URLs and serve until interrupted.
+def serve_forever(port: int, host: str = "127.0.0.1", max_hang: float = MAX_HANG, era: str | None = None) -> None:
+    """`zai-conformance double --port N [--era E]`: print the base URLs and serve until interrupted.
 
-    Raises `ListenError` (before printing anything) when it cannot listen there."""
-    double = start(port, host, verbose=True, max_hang=max_hang)
-    print(f"zai-conformance double listening on {double.root_url} (synthetic answers, not Z.AI)")
+    Raises `ListenError` or `UnknownEra` (before printing anything) when it cannot listen there or
+    does not know the era."""
+    double = start(port, host, verbose=True, max_hang=max_hang, era=era)
+    era_name = double.era.name
+    print(f"zai-conformance double listening on {double.root_url} (synthetic answers, not Z.AI; wire era {era_name})")
     for endpoint, url in double.base_urls.items():
         print(f"  {endpoint:<10} {url}")
     print("Point a client at one of these, e.g. --base-url coding=<url>; Ctrl-C stops.", flush=True)

@@ -21,6 +21,7 @@ prints the scores and every difference, and exits 0 only at 100% (or at `--min`)
 from __future__ import annotations
 
 import argparse
+import datetime
 import http.client
 import json
 import sys
@@ -37,7 +38,8 @@ from conformance.fidelity.compare import Difference, Observed, compare
 from conformance.fidelity.corpus import LeftOut, RealExchange, RealRequest, load_corpus
 from conformance.fidelity.corpus.provenance import Provenance, provenance, source_index
 from conformance.fidelity.rules import declared_exceptions, error_triggers
-from conformance.triggers import with_marker
+from conformance.triggers import ERA_HEADER, with_marker
+from conformance.wire.sse import read_events
 
 KEY = "fidelity-key"
 TIMEOUT = 30.0
@@ -73,8 +75,24 @@ def outgoing(exchange: RealExchange, era: str | None = None) -> Outgoing:
 def _replayed(request: RealRequest) -> Outgoing:
     parts = urlsplit(request.url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    headers = {**request.headers, **_auth(request.auth, KEY)}
+    headers = {**request.headers, **_auth(request.auth, KEY), **_era(exchange)}
     return Outgoing(request.method, path, headers, request.body)
+
+
+def _era(exchange: RealExchange) -> dict[str, str]:
+    """Ask the double for Z.AI's wire as of the day the response was recorded (its `created`, UTC)."""
+    body = exchange.response.body
+    if exchange.response.format == "sse":
+        first = next((e.data for e in read_events(body) if isinstance(e.data, dict)), None)
+    else:
+        try:
+            first = json.loads(body)
+        except ValueError:
+            first = None
+    created = first.get("created") if isinstance(first, dict) else None
+    if not isinstance(created, int) or isinstance(created, bool):
+        return {}
+    return {ERA_HEADER: datetime.datetime.fromtimestamp(created, datetime.UTC).date().isoformat()}
 
 
 _IMAGE = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAcCBlCwAAAABJRU5ErkJggg=="
