@@ -21,14 +21,13 @@ prints the scores and every difference, and exits 0 only at 100% (or at `--min`)
 from __future__ import annotations
 
 import argparse
-import datetime
 import http.client
 import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,7 +42,6 @@ from conformance.wire.sse import read_events
 
 KEY = "fidelity-key"
 TIMEOUT = 30.0
-ERA_HEADER = "x-double-era"  # the recording's date, for a double grounded by era
 
 
 # --- asking the double ---------------------------------------------------------------------------
@@ -64,23 +62,26 @@ def _auth(auth: str, key: str | None) -> dict[str, str]:
 
 
 def outgoing(exchange: RealExchange, era: str | None = None) -> Outgoing:
-    """The request the double gets for an exchange: the real one on the double's host, or a trigger;
-    `era`, the recording's date when known, travels in the `X-Double-Era` header."""
+    """The request the double gets for an exchange: the real one on the double's host, or a trigger.
+    The day the response was recorded travels in the `X-Double-Era` header: Z.AI's own `created` stamp
+    when the response has one (a commit can add a recording weeks after it was made), else `era`, the
+    date the corpus states."""
     sent = trigger(exchange) if exchange.request is None else _replayed(exchange.request)
-    if era:
-        return Outgoing(sent.method, sent.path, {**sent.headers, ERA_HEADER: era}, sent.body)
+    day = _recorded_day(exchange) or era
+    if day:
+        return Outgoing(sent.method, sent.path, {**sent.headers, ERA_HEADER: day}, sent.body)
     return sent
 
 
 def _replayed(request: RealRequest) -> Outgoing:
     parts = urlsplit(request.url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    headers = {**request.headers, **_auth(request.auth, KEY), **_era(exchange)}
+    headers = {**request.headers, **_auth(request.auth, KEY)}
     return Outgoing(request.method, path, headers, request.body)
 
 
-def _era(exchange: RealExchange) -> dict[str, str]:
-    """Ask the double for Z.AI's wire as of the day the response was recorded (its `created`, UTC)."""
+def _recorded_day(exchange: RealExchange) -> str | None:
+    """The day Z.AI made the response (its `created`, UTC), when the response says."""
     body = exchange.response.body
     if exchange.response.format == "sse":
         first = next((e.data for e in read_events(body) if isinstance(e.data, dict)), None)
@@ -91,8 +92,8 @@ def _era(exchange: RealExchange) -> dict[str, str]:
             first = None
     created = first.get("created") if isinstance(first, dict) else None
     if not isinstance(created, int) or isinstance(created, bool):
-        return {}
-    return {ERA_HEADER: datetime.datetime.fromtimestamp(created, datetime.UTC).date().isoformat()}
+        return None
+    return datetime.fromtimestamp(created, UTC).date().isoformat()
 
 
 _IMAGE = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAcCBlCwAAAABJRU5ErkJggg=="
