@@ -67,7 +67,7 @@ def outgoing(exchange: RealExchange, era: str | None = None) -> Outgoing:
     when the response has one (a commit can add a recording weeks after it was made), else `era`, the
     date the corpus states."""
     sent = trigger(exchange) if exchange.request is None else _replayed(exchange.request)
-    day = _recorded_day(exchange) or era
+    day = _recorded_day(exchange) or (era[:10] if era else None)
     if day:
         return Outgoing(sent.method, sent.path, {**sent.headers, ERA_HEADER: day}, sent.body)
     return sent
