@@ -164,7 +164,9 @@ def document(ref: MemberRef, *, endpoint_url: str | None = None) -> dict[str, An
         "recorded_meaning": "commit date of the recording in the source project (recorded on or before)",
         "client": agent,
         "endpoint_url": endpoint_url,
-        "byte_exact": "bodies as the source recorded them, read from the archive in place",
+        "source_format": "go-vcr v2",
+        "bodies": "byte-exact",  # crush's cassettes carry no `uncompressed: true`: the bytes as they arrived
+        "bodies_meaning": "go-vcr v2 cassette read in place from the corpus archive, bodies byte-exact as recorded",
     }
     return {"format": "zai-conformance/cassette/1", "provenance": provenance, "interactions": interactions}
 
