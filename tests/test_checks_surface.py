@@ -35,7 +35,9 @@ def _error(**fields: Any) -> ErrorInfo:
 
 
 QUOTA = ErrorExpectation(status=429, code="1308", verdict="BLOCKED")
-QUOTA_WIRE = WireAnswer(status=429, error_code="1308", error_message="Usage limit reached for 5 hour.")
+QUOTA_WIRE = WireAnswer(
+    status=429, error_code="1308", error_message="Usage limit reached for 5 hour.", error_envelope=True
+)
 
 
 # --- expected errors ------------------------------------------------------------------------------
@@ -70,6 +72,18 @@ def test_a_lost_message_and_a_changed_status_are_named():
     assert checks["error_message"].severity is DEVIATION and "Usage limit reached" in checks["error_message"].message
 
 
+def test_a_page_that_is_no_error_envelope_is_not_demanded_from_the_exception():
+    """A gateway's HTML 502 (crush recorded one) has no message a client could be asked to carry."""
+    page = "<html><head><title>502 Bad Gateway ZS</title></head></html>"
+    wire = WireAnswer(status=502, error_message=page)
+    error = _error(code=None, status=502, message="Bad Gateway")
+    expect = ErrorExpectation(status=502, verdict="TRANSIENT")
+    assert [f for f in check_expected_error(expect, error, wire, sent=True) if f.check == "error_message"] == []
+    enveloped = WireAnswer(status=502, error_message="upstream went away", error_envelope=True)
+    messages = [f for f in check_expected_error(expect, error, enveloped, sent=True) if f.check == "error_message"]
+    assert messages and messages[0].severity is DEVIATION
+
+
 def test_an_error_that_reads_as_another_class_is_named():
     error = _error(code=None, message="Usage limit reached for 5 hour.")  # a bare 429 reads as TRANSIENT
     classes = [f for f in check_expected_error(QUOTA, error, QUOTA_WIRE, sent=True) if f.check == "error_class"]
@@ -77,7 +91,9 @@ def test_an_error_that_reads_as_another_class_is_named():
 
 
 def test_the_anthropic_surface_message_frame_is_looked_through():
-    wire = WireAnswer(status=429, error_code="1308", error_message="[1308][Usage limit reached][2026112203]")
+    wire = WireAnswer(
+        status=429, error_code="1308", error_message="[1308][Usage limit reached][2026112203]", error_envelope=True
+    )
     error = _error(code="1308", message="rate_limit_error: Usage limit reached (request 2026…)")
     assert [f for f in check_expected_error(QUOTA, error, wire, sent=True) if f.check == "error_message"] == []
 
