@@ -1,8 +1,9 @@
 """Decide what the double answers to an Ask: reasoning, text, tool calls, finish reason, token counts.
 
-The rules are the ones the real recordings show: thinking-capable models reason by default; a tool
-named in the conversation gets called (a forced `tool_choice` always does), every named tool at
-once when several are; tool results get a text answer; `stop`, `max_tokens` and
+The rules are the ones the real recordings show: thinking-capable models reason by default (glm-4.5-air
+not when the request switches thinking off in its prompt: `/no_think`, data/double.yaml); a tool named
+as a word in the last user message gets called (a forced `tool_choice` always does), every named tool
+at once when several are; tool results get a text answer; `stop`, `max_tokens` and
 `response_format: json_object` are honoured, `json_schema` is not. The words are synthetic.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -98,7 +100,9 @@ def thinks(ask: Ask) -> bool:
 def plan(ask: Ask) -> Answer:
     calls = _calls(ask)
     text = _text(ask, calls)
-    reasoning = _reasoning(ask, calls) if thinks(ask) else None
+    reasoning = None
+    if thinks(ask):
+        reasoning = "" if declines_thinking(ask) else _reasoning(ask, calls)
     answer = Answer(reasoning=reasoning, text=text, calls=calls, finish="tool_calls" if calls else "stop")
     _apply_stop(ask, answer)
     _apply_max_tokens(ask, answer)
@@ -110,17 +114,39 @@ def plan(ask: Ask) -> Answer:
     return answer
 
 
+def declines_thinking(ask: Ask) -> bool:
+    """Whether the prompt switches thinking off the way crush's title requests do: a system prompt ending
+    with `/no_think` and a last user message ending with an empty `<think>` block. glm-4.5-air then
+    answers without reasoning in every era (2025-10-02 → 2026-04-15, 417 title requests), while the same
+    title request without them made it reason until max_tokens cut it (crush/9c04ddaa4, 2025-10-02:
+    `length`). Only the recorded pair, on the OpenAI surface, for the models recorded (data/double.yaml)."""
+    rule = double_data()["no_think"]
+    if ask.surface != "openai" or ask.model is None or ask.model.id not in rule["models"]:
+        return False
+    system = next((m.text for m in ask.messages if m.role == "system"), "")
+    return system.rstrip().endswith(rule["system_ends_with"]) and ask.last_user_text.rstrip().endswith(
+        rule["user_ends_with"]
+    )
+
+
 def _calls(ask: Ask) -> list[PlannedCall]:
     if not ask.tools or ask.tool_choice == "none" or ask.answering_tool_results:
         return []
     by_name = {tool.name: tool for tool in ask.tools}
     if ask.tool_choice in by_name:
         return [PlannedCall(ask.tool_choice, arguments(by_name[ask.tool_choice]))]
-    conversation = " ".join(m.text for m in ask.messages if m.role in ("system", "user")).lower()
-    named = [tool for tool in ask.tools if tool.name.lower() in conversation]
+    named = [tool for tool in ask.tools if names(ask.last_user_text, tool.name)]
     if not named and ask.tool_choice == "required":
         named = ask.tools[:1]
     return [PlannedCall(tool.name, arguments(tool)) for tool in named]
+
+
+def names(text: str, tool: str) -> bool:
+    """Whether `text` names the tool as a word of its own (any case). Only the last user message is read:
+    every recorded request that got a call named its tool there ("use bash to …", "Add and multiply …"),
+    while a system prompt may name every tool (crush's does, and glm-4.6 still calls just the one asked
+    for: crush/3d11e4ca8/…/zai-glm4.6/bash_tool.yaml, 2026-04-15); and "edit" is not named by "multiedit"."""
+    return bool(tool) and re.search(rf"(?<!\w){re.escape(tool)}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def arguments(tool: AskTool) -> dict[str, Any]:
@@ -151,6 +177,8 @@ def _text(ask: Ask, calls: list[PlannedCall]) -> str:
     if calls:
         if ask.tool_choice in {call.name for call in calls}:
             return ""  # forced calls come without text (recorded)
+        if ask.surface == "openai" and not ask.era.shape_for(ask.model_name).tool_call_preamble:
+            return ""
         return f"I'll use {' and '.join(call.name for call in calls)} for this."
     text = next(a["text"] for a in double_data()["answers"] if a["when"].lower() in ask.last_user_text.lower())
     if ask.response_format == "json_object":

@@ -11,7 +11,7 @@ default; an older one is chosen by its name or by any date on which it was in ef
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -36,6 +36,7 @@ class WireShape:
     blank_reasoning: BlankReasoning
     answer_separator: bool
     tool_call_finish_reason: bool
+    tool_call_preamble: bool
 
     @property
     def reasoning_lead(self) -> str:
@@ -49,9 +50,13 @@ class WireEra:
     start: datetime.date
     shape: WireShape
     models: dict[str, WireShape]  # models whose recordings differ from the era's shape
+    without_tools: dict[str, Any] = field(default_factory=dict)  # behaviours of requests that send no tools
 
-    def shape_for(self, model: str | None) -> WireShape:
-        return self.models.get((model or "").lower(), self.shape)
+    def shape_for(self, model: str | None, tools: bool = True) -> WireShape:
+        """The model's shape in this era; a request without tools gets the era's `without_tools` behaviours
+        on top, where its recordings show the wire differing for such requests."""
+        shape = self.models.get((model or "").lower(), self.shape)
+        return shape if tools or not self.without_tools else _shape(self.without_tools, shape)
 
 
 _SHAPE_KEYS = frozenset(f.name for f in fields(WireShape))
@@ -75,7 +80,8 @@ def eras() -> tuple[WireEra, ...]:
     for entry in document["eras"]:
         shape = _shape(entry["behaviours"])
         models = {name.lower(): _shape(values, shape) for name, values in (entry.get("models") or {}).items()}
-        loaded.append(WireEra(str(entry["name"]), entry["start"], shape, models))
+        plain = entry.get("without_tools") or {}
+        loaded.append(WireEra(str(entry["name"]), entry["start"], shape, models, plain))
     return tuple(sorted(loaded, key=lambda era: era.start))
 
 

@@ -111,11 +111,15 @@ def render(ask: Ask, answer: Answer) -> Reply:
 
 
 def _shape(ask: Ask) -> WireShape:
-    return ask.era.shape_for(ask.model_name)
+    return ask.era.shape_for(ask.model_name, tools=bool(ask.tools))
 
 
 def _reasoning_text(ask: Ask, answer: Answer) -> str | None:
-    return None if answer.reasoning is None else _shape(ask).reasoning_lead + answer.reasoning
+    """The reasoning as sent, led by the era's blank line. Planned-but-empty reasoning (thinking declined,
+    answers.declines_thinking) is sent as that lead alone — or not at all in eras without one."""
+    if answer.reasoning is None:
+        return None
+    return (_shape(ask).reasoning_lead + answer.reasoning) or None
 
 
 def _usage(ask: Ask, answer: Answer) -> dict[str, Any]:
