@@ -359,3 +359,13 @@ def test_the_double_is_a_real_server_on_loopback(double):
     assert host == "127.0.0.1"
     with socket.create_connection((host, int(port)), timeout=2):
         pass
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_request_without_a_key_gets_the_gateways_401_as_json(double: DoubleServer, stream: bool) -> None:
+    """crush recorded Z.AI's 401/1001 to three streamed requests made without a key: plain JSON with
+    `Content-Type: application/json` — unlike a 1305 before a stream, which comes with none."""
+    answer = post(double, chat(stream=stream), headers={})
+    assert answer.status_code == 401
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json()["error"]["code"] == "1001"

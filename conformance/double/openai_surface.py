@@ -230,8 +230,13 @@ def render_refusal(refused: Refusal, stream: bool) -> Reply:
     if refused.request_id:
         document["request_id"] = request_id()  # quota refusals carry one beside `error` (1308, recorded)
     body = _compact(document, sort=False)
-    # Before a stream starts, Z.AI answers errors as plain JSON — with no content-type (recorded, 1305).
-    headers = {} if stream else {"Content-Type": JSON_TYPE}
+    # Before a stream starts, Z.AI answers errors as plain JSON — with no content-type (recorded, 1305) —
+    # except a refused key, which the gateway answers as `application/json`, no charset, streamed or not
+    # (crush's 401/1001 to three requests, 2026-01-13).
+    if refused.http == 401:
+        headers = {"Content-Type": "application/json"}
+    else:
+        headers = {} if stream else {"Content-Type": JSON_TYPE}
     return Reply(refused.http, headers, body=body)
 
 

@@ -66,18 +66,34 @@ def outgoing(exchange: RealExchange, era: str | None = None) -> Outgoing:
     The day the response was recorded travels in the `X-Double-Era` header: Z.AI's own `created` stamp
     when the response has one (a commit can add a recording weeks after it was made), else `era`, the
     date the corpus states."""
-    sent = trigger(exchange) if exchange.request is None else _replayed(exchange.request)
+    if exchange.request is None:
+        sent = trigger(exchange)
+    else:
+        sent = _replayed(exchange.request, None if _token_missing(exchange) else KEY)
     day = _recorded_day(exchange) or (era[:10] if era else None)
     if day:
         return Outgoing(sent.method, sent.path, {**sent.headers, ERA_HEADER: day}, sent.body)
     return sent
 
 
-def _replayed(request: RealRequest) -> Outgoing:
+def _replayed(request: RealRequest, key: str | None) -> Outgoing:
     parts = urlsplit(request.url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    headers = {**request.headers, **_auth(request.auth, KEY)}
+    headers = {**request.headers, **_auth(request.auth, key)}
     return Outgoing(request.method, path, headers, request.body)
+
+
+def _token_missing(exchange: RealExchange) -> bool:
+    """Z.AI answered 401/1001 ("Authorization Token Missing"): the recorded request carried no key, though
+    a scrubbed cassette cannot show it (crush recorded such requests in a test run without one)."""
+    response = exchange.response
+    if response.status != 401:
+        return False
+    try:
+        error = json.loads(response.body).get("error") or {}
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(error, dict) and str(error.get("code")) == "1001"
 
 
 def _recorded_day(exchange: RealExchange) -> str | None:
