@@ -227,9 +227,9 @@ class Recorded(_Entry):
     """A conversation recorded by another client, replayed turn by turn: each turn's request is the
     recorded one (messages, tools, parameters as that client sent them), so every path is judged on a
     real agent's conversation and on Z.AI's real answers to it. `evidence` names the recorded
-    interactions in their corpus archive (recording/corpus.py), resolved against the catalogue's folder."""
+    interactions in their corpus archive (corpora/members.py), resolved against the catalogue's folder."""
 
-    # `<archive>.tar.xz/<member>#<interaction>,<interaction>…` (recording/corpus.py reads it)
+    # `<archive>.tar.xz/<member>#<interaction>,<interaction>…` (corpora/members.py reads it)
     evidence: str = Field(pattern=r"\.tar\.xz/.+#\d+(,\d+)*$")
     source: str = Field(min_length=1)  # who recorded it, where (project, test file, commit)
     recorded: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")  # on or before this date

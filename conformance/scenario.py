@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from conformance.catalogue import IMAGES, Catalogue, Message, Scenario, Tool
-from conformance.recording.corpus import MemberRef, request_bodies
+from conformance.corpora.members import MemberRef, request_bodies
 from conformance.triggers import with_marker
 
 # Anthropic requires max_tokens; a scenario without one (the recorded thinking requests) gets this.

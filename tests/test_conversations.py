@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from conformance.catalogue import CatalogueError, load_catalogue
-from conformance.recording import corpus
-from conformance.recording.archive import archive_members
+from conformance.corpora import members
+from conformance.corpora.archive import archive_members
 from conformance.recording.cassette import CorruptCassette, Persister
 from conformance.recording.matching import question_of
 from conformance.session import ConformanceSession
@@ -173,8 +173,8 @@ def test_a_path_replays_the_recorded_conversation_turn_by_turn(tmp_path: Path):
     assert evidence["provenance"]["source"]["project"] == "charmbracelet/crush"
     assert evidence["provenance"]["source"]["license"].startswith("FSL-1.1-MIT")
     # each turn sent the request crush sent, and got crush's real answer back
-    ref = corpus.MemberRef.parse(cell.scenario.recorded.evidence)
-    recorded = corpus.selected(ref)
+    ref = members.MemberRef.parse(cell.scenario.recorded.evidence)
+    recorded = members.selected(ref)
     exchanges = result.observation.exchanges
     assert [e.outcome for e in exchanges] == ["replayed"] * len(recorded) == ["replayed"] * 2
     for exchange, interaction in zip(exchanges, recorded, strict=True):

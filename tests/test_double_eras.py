@@ -18,12 +18,12 @@ import yaml
 
 from conformance.catalogue import load_catalogue
 from conformance.cli import main as cli_main
+from conformance.corpora.archive import archive_members
 from conformance.double.eras import UnknownEra, WireShape, era_named, eras, newest
 from conformance.double.server import Double, DoubleServer, running
 from conformance.fidelity import DEFAULT_CORPUS
 from conformance.fidelity.corpus import load_exchanges
 from conformance.fidelity.measure import outgoing
-from conformance.recording.archive import archive_members
 from conformance.triggers import ERA_HEADER
 
 KEY = {"Authorization": "Bearer double-test-key"}

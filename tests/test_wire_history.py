@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import main as cli_main
+from conformance.corpora.archive import archive_members
 from conformance.fidelity import DEFAULT_CORPUS
 from conformance.fidelity.corpus import load_corpus
 from conformance.fidelity.features import created_day, response_features, stream_features
 from conformance.fidelity.history import Sighting, WireHistory, history_of, sightings, wire_history
-from conformance.recording.archive import archive_members
 
 CRUSH = DEFAULT_CORPUS / "crush" / "crush.tar.xz"
 OBJECT = "stream: object on chunks"

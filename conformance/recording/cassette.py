@@ -37,8 +37,8 @@ import yaml
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
 
+from conformance.corpora.members import MemberRef
 from conformance.recording import corpus
-from conformance.recording.corpus import MemberRef
 
 FORMAT = "zai-conformance/cassette/1"
 

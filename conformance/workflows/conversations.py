@@ -29,9 +29,9 @@ from typing import Any
 import yaml
 
 from conformance.checks.errors import classify
+from conformance.corpora.archive import archive_members, is_archive
+from conformance.corpora.members import MemberRef, Source, member_interactions, sources
 from conformance.observation import ErrorInfo
-from conformance.recording.archive import archive_members, is_archive
-from conformance.recording.corpus import MemberRef, Source, member_interactions, sources
 from conformance.wire import read_answer
 
 ZAI_HOST = "api.z.ai"

@@ -12,7 +12,7 @@ capture it understands into a `RealExchange` (exchange.py), one loader per captu
 - session_log.py: Claude Code session logs (`*.jsonl`, one content block per line);
 - error_list.py: error lists (`*.jsonl` lines with `code`, `http`, `body`, `kind`).
 
-Archives (`*.tar.xz`, recording/archive.py) are read in place: each cassette member is loaded as if
+Archives (`*.tar.xz`, corpora/archive.py) are read in place: each cassette member is loaded as if
 the archive were unpacked in its folder.
 
 Only Z.AI traffic is measured (scope.py): `load_corpus` says which exchanges it left out and why;
@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.corpora.archive import archive_members, is_archive
 from conformance.fidelity import DEFAULT_CORPUS
 from conformance.fidelity.corpus import cassette, error_list, response_file, sections, session_log
 from conformance.fidelity.corpus.exchange import RealExchange, RealRequest, RealResponse
 from conformance.fidelity.corpus.scope import LeftOut, left_out_reason
 from conformance.recording import formats
-from conformance.recording.archive import archive_members, is_archive
 
 __all__ = ["Corpus", "LeftOut", "RealExchange", "RealRequest", "RealResponse", "load_corpus", "load_exchanges"]
 
