@@ -149,6 +149,30 @@ def test_the_2025_09_era_puts_finish_reason_on_the_tool_call_chunk_too(double):
     assert all("object" not in c for c in chunks)
 
 
+@pytest.mark.parametrize(("era", "model", "separator"), [("2025-09", "glm-4.5", False), ("2025-10", "glm-4.6", True)])
+def test_a_2025_request_without_tools_opens_on_reasoning_and_pairs_each_text_with_empty_reasoning(
+    double, era, model, separator
+):
+    """fantasy's simple streams (glm-4.5 2025-09-26, glm-4.6 2025-10-23): no blank opener, and every
+    content delta carries `reasoning_content: ""`; a request with tools still opens on blank content."""
+    chunks = stream(double, model, "Say hi in Portuguese", era=era)
+    first = chunks[0]["choices"][0]["delta"]
+    assert list(first) == ["role", "reasoning_content"] and first["reasoning_content"].strip()
+    texts = [c["choices"][0]["delta"] for c in chunks[:-1] if c["choices"][0]["delta"].get("content")]
+    assert texts and all(d.get("reasoning_content") == "" for d in texts)
+    assert ("Rc" in folded(chunks)) == separator
+    with_tools = stream(double, model, "Add 2 and 3 with add", era=era, tools=[ADD])
+    assert with_tools[0]["choices"][0]["delta"] == {"role": "assistant", "content": "\n"}
+
+
+def test_the_2025_10_tool_less_shape_is_glm_4_6s_alone():
+    """glm-4.5-air's tool-less requests of 2025-10 are crush's /no_think titles, recorded otherwise."""
+    era = era_named("2025-10")
+    assert era.shape_for("glm-4.6", tools=False).content_with_empty_reasoning
+    assert not era.shape_for("glm-4.5-air", tools=False).content_with_empty_reasoning
+    assert era.shape_for("glm-4.5-air", tools=False).opening == "blank_content"
+
+
 def test_later_eras_send_the_tool_call_chunk_without_finish_reason(double):
     for name in ("2025-10", "2025-11", "2026-03"):
         chunks = stream(double, "glm-4.5", "Add 2 and 3 with add", era=name, tools=[ADD])

@@ -37,6 +37,8 @@ class WireShape:
     answer_separator: bool
     tool_call_finish_reason: bool
     tool_call_preamble: bool
+    # every content delta (the separator too) carries `reasoning_content: ""` beside its text
+    content_with_empty_reasoning: bool
 
     @property
     def reasoning_lead(self) -> str:
@@ -56,7 +58,12 @@ class WireEra:
         """The model's shape in this era; a request without tools gets the era's `without_tools` behaviours
         on top, where its recordings show the wire differing for such requests."""
         shape = self.models.get((model or "").lower(), self.shape)
-        return shape if tools or not self.without_tools else _shape(self.without_tools, shape)
+        if tools or not self.without_tools:
+            return shape
+        only = self.without_tools.get("models")  # recorded for these models alone
+        if only is not None and (model or "").lower() not in {name.lower() for name in only}:
+            return shape
+        return _shape(self.without_tools, shape)
 
 
 _SHAPE_KEYS = frozenset(f.name for f in fields(WireShape))

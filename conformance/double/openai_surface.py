@@ -180,8 +180,8 @@ def _stream(ask: Ask, answer: Answer) -> list[bytes]:
     events = [chunk({"index": 0, "delta": dict(BLANK_CONTENT)})] if shape.opening == "blank_content" else []
     events += [chunk({"index": 0, "delta": _reasoning_delta(shape, piece)}) for piece in pieces(reasoning or "")]
     if reasoning and shape.answer_separator and answer.text:  # a forced call, without text, has none
-        events.append(chunk({"index": 0, "delta": dict(BLANK_CONTENT)}))
-    events += [chunk({"index": 0, "delta": {"role": "assistant", "content": piece}}) for piece in pieces(answer.text)]
+        events.append(chunk({"index": 0, "delta": _content_delta(shape, BLANK_CONTENT["content"])}))
+    events += [chunk({"index": 0, "delta": _content_delta(shape, piece)}) for piece in pieces(answer.text)]
     finish_on_call = shape.tool_call_finish_reason and answer.finish == "tool_calls"
     for index, call in enumerate(answer.calls):
         events += _call_chunks(chunk, index, call, ask.tool_stream, finish_on_call)
@@ -189,6 +189,14 @@ def _stream(ask: Ask, answer: Answer) -> list[bytes]:
     events.append(chunk(last, usage=_usage(ask, answer)))
     events.append(b"data: [DONE]\n\n")
     return events
+
+
+def _content_delta(shape: WireShape, piece: str) -> dict[str, Any]:
+    """A text delta; in the eras that did so (2025-09/10 requests without tools), with an empty
+    `reasoning_content` beside it (data/wire_eras.yaml)."""
+    if shape.content_with_empty_reasoning:
+        return {"role": "assistant", "content": piece, "reasoning_content": ""}
+    return {"role": "assistant", "content": piece}
 
 
 def _reasoning_delta(shape: WireShape, piece: str) -> dict[str, Any]:
