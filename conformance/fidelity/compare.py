@@ -346,14 +346,26 @@ def _role_state(chunks: list[dict[str, Any]]) -> str:
     return "on every one" if with_role == len(texts) else "on none" if not with_role else "on some"
 
 
-def compare_openai_stream(real: list[SseEvent], double: list[SseEvent], ignore: _Ignore) -> list[Difference]:
-    """The lenient comparison: delta-kind runs folded, whitespace-only deltas set apart."""
+def _openai_streams(
+    real: list[SseEvent], double: list[SseEvent]
+) -> tuple[list[Difference], list[dict[str, Any]], list[dict[str, Any]], bool]:
+    """What both OpenAI stream comparisons start from: the `[DONE]` difference (if any), each side's JSON
+    chunks, and whether the real stream was elided by its source (then only what it shows is compared)."""
     diffs: list[Difference] = []
     if (r := _done_state(real)) != (d := _done_state(double)):
         diffs.append(Difference("done", "[DONE]", r, d))
     real_chunks = [e.data for e in real if isinstance(e.data, dict)]
     double_chunks = [e.data for e in double if isinstance(e.data, dict)]
-    partial = any(not e.known and not e.done for e in real)
+    return diffs, real_chunks, double_chunks, any(not e.known and not e.done for e in real)
+
+
+def _stream_separators(real: list[SseEvent], double: list[SseEvent], ignore: _Ignore) -> list[Difference]:
+    return _compare_separators((e.raw for e in real if not e.done), (e.raw for e in double if not e.done), ignore)
+
+
+def compare_openai_stream(real: list[SseEvent], double: list[SseEvent], ignore: _Ignore) -> list[Difference]:
+    """The lenient comparison: delta-kind runs folded, whitespace-only deltas set apart."""
+    diffs, real_chunks, double_chunks, partial = _openai_streams(real, double)
     real_kinds, double_kinds = (
         _fold([chunk_kind(c) for c in real_chunks]),
         _fold([chunk_kind(c) for c in double_chunks]),
@@ -374,8 +386,7 @@ def compare_openai_stream(real: list[SseEvent], double: list[SseEvent], ignore: 
         theirs = double_groups.get(group) or double_groups.get(kind) or double_groups.get(f"{kind}, {BLANK}")
         if theirs:
             diffs += compare_profiles(profile(*chunks), profile(*theirs), ignore, f"[{group}] ", partial)
-    diffs += _compare_separators((e.raw for e in real if not e.done), (e.raw for e in double if not e.done), ignore)
-    return diffs
+    return diffs + _stream_separators(real, double, ignore)
 
 
 def _kind_groups(chunks: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -387,12 +398,7 @@ def _kind_groups(chunks: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]
 
 def compare_openai_grammar(real: list[SseEvent], double: list[SseEvent], ignore: _Ignore) -> list[Difference]:
     """The strict comparison of two OpenAI-style streams (the module's docstring says what it demands)."""
-    diffs: list[Difference] = []
-    if (r := _done_state(real)) != (d := _done_state(double)):
-        diffs.append(Difference("done", "[DONE]", r, d))
-    real_chunks = [e.data for e in real if isinstance(e.data, dict)]
-    double_chunks = [e.data for e in double if isinstance(e.data, dict)]
-    partial = any(not e.known and not e.done for e in real)
+    diffs, real_chunks, double_chunks, partial = _openai_streams(real, double)
     real_grammar, double_grammar = grammar.grammar(real_chunks), grammar.grammar(double_chunks)
     if real_grammar != double_grammar:
         diffs.append(
@@ -414,8 +420,7 @@ def compare_openai_grammar(real: list[SseEvent], double: list[SseEvent], ignore:
         theirs = double_groups.get(kind) or double_groups.get(grammar.BLANK_KINDS.get(kind, ""))
         if theirs:
             diffs += compare_profiles(profile(*chunks), profile(*theirs), ignore, f"[{kind}] ", partial)
-    diffs += _compare_separators((e.raw for e in real if not e.done), (e.raw for e in double if not e.done), ignore)
-    return diffs
+    return diffs + _stream_separators(real, double, ignore)
 
 
 def _group(event: SseEvent) -> str:
