@@ -23,7 +23,7 @@ from conformance.equivalence import equivalence_summary
 from conformance.expectations import Expected
 from conformance.observation import Exchange, Observation, Turn
 from conformance.report import write_reports
-from conformance.report.html import render_html
+from conformance.report.html import PAGE_REQUEST_BODY_LIMIT, render_html
 from conformance.report.junit import render_junit
 from conformance.results import CellResult, gather
 from conformance.verdict import Finding, Severity, Verdict
@@ -423,6 +423,21 @@ def test_embedded_data_is_the_document(document: dict[str, Any], page: str) -> N
     ref = next(iter(document["bodies"]))
     unpacked = json.dumps(embedded(page))
     assert unpacked.count(f'"{ref}"') == 2  # the bodies key and the exchange's *_ref: the body is stored once
+
+
+def test_a_large_request_body_is_named_on_the_page_and_kept_in_the_results(document: dict[str, Any]) -> None:
+    """A recorded agent conversation sends ~50 KB of system prompt and tools per turn, serialised anew by
+    each client: the page leaves such request bodies out, says which and how large, and keeps the rest."""
+    large = copy.deepcopy(document)
+    exchange = next(e for c in large["cells"] for e in ((c.get("observation") or {}).get("exchanges") or []))
+    prompt = json.dumps({"messages": [{"role": "system", "content": "x" * (PAGE_REQUEST_BODY_LIMIT + 1)}]})
+    exchange["request_body_ref"], exchange["request_body"] = "big-request", None
+    large["bodies"]["big-request"] = prompt
+    page = embedded(render_html(large))
+    assert "big-request" not in page["bodies"] and page["bodies_left_out"] == {"big-request": len(prompt)}
+    assert {ref: body for ref, body in page["bodies"].items()} == document["bodies"]  # responses all kept
+    assert large["bodies"]["big-request"] == prompt  # the results document itself is untouched
+    assert embedded(render_html(document)) == document  # nothing large: the page is the document
 
 
 def test_a_run_gathered_from_its_directory_still_renders() -> None:

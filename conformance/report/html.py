@@ -5,8 +5,12 @@ are inlined, and a Content-Security-Policy pins the inline script and style by h
 the page may load, and markup smuggled in through recorded bytes could not run even if it escaped.
 The matrix (verdict badges, evidence badges, reasons in tooltips) is plain HTML and reads without
 JS; the drill-down is built by the script from the results document itself, embedded once as JSON
-(its `bodies` already store every large body once), so the page carries exactly what results.json
-says and nothing else.
+(its `bodies` already store every large body once), so the page carries what results.json says and
+nothing else — but for request bodies over 16 KiB. A coding agent's recorded conversation sends its
+system prompt and tools on every turn, and each client serialises them its own way, so each path's
+copy is a body of its own (about 1,000 of them, 47 MB for crush's conversations) that gzip's 32 KB
+window cannot share. The page leaves those out and names each one (`bodies_left_out`: its size),
+and results.json keeps them all.
 """
 
 from __future__ import annotations
@@ -145,7 +149,7 @@ def render_html(document: dict[str, Any]) -> str:
             endpoints=endpoint_views(document),
             empty_endpoints=empty_endpoints(document),
             verdict_names=[verdict.value for verdict in Verdict],
-            data=Markup(embed_json(document)),
+            data=Markup(embed_json(page_document(document))),
             script=Markup(script),
             style=Markup(style),
             csp=content_security_policy(script, style),
@@ -180,6 +184,26 @@ def content_security_policy(script: str, style: str) -> str:
 
 def _csp_hash(text: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+PAGE_REQUEST_BODY_LIMIT = 16 * 1024  # characters: request bodies above it stay in results.json only
+
+
+def page_document(document: dict[str, Any]) -> dict[str, Any]:
+    """The results document as the page embeds it: every body but the large request bodies, which are
+    listed with their size in `bodies_left_out` (the module's docstring says why)."""
+    bodies = document.get("bodies") or {}
+    requests = {
+        exchange["request_body_ref"]
+        for cell in document["cells"]
+        for exchange in ((cell.get("observation") or {}).get("exchanges") or [])
+        if exchange.get("request_body_ref")
+    }
+    left_out = {ref: len(bodies[ref]) for ref in requests if len(bodies.get(ref) or "") > PAGE_REQUEST_BODY_LIMIT}
+    if not left_out:
+        return document
+    kept = {ref: body for ref, body in bodies.items() if ref not in left_out}
+    return {**document, "bodies": kept, "bodies_left_out": left_out}
 
 
 def embed_json(value: Any) -> str:

@@ -70,7 +70,10 @@
 
   function resolve(holder, key) {
     const ref = holder[key + "_ref"];
-    if (ref) return ref in data.bodies ? data.bodies[ref] : `(body ${ref} is missing from this report)`;
+    if (ref && ref in data.bodies) return data.bodies[ref];
+    const size = (data.bodies_left_out || {})[ref];
+    if (size) return `(a request body of ${size.toLocaleString()} characters, left out of this page to keep it light: results.json holds it under bodies["${ref}"])`;
+    if (ref) return `(body ${ref} is missing from this report)`;
     return holder[key];
   }
 
