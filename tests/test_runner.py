@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conformance.catalogue import load_catalogue
 from conformance.recording import cassette
+from conformance.results import CellResult
 from conformance.runner import CellRunner, RunSettings
 from conformance.session import ConformanceSession, outcome_message
 from conformance.verdict import Verdict
@@ -240,3 +242,55 @@ def test_strict_cassettes_reaches_the_runner_from_both_front_doors(tmp_path):
     session = ConformanceSession.from_options(strict_cassettes=True, reports=str(tmp_path), environ={})
     assert session.settings.strict_cassettes is True
     assert ConformanceSession.from_options(reports=str(tmp_path), environ={}).settings.strict_cassettes is False
+
+
+# --- a failure inside the proxy, retried once in replay ------------------------------------------------
+
+
+def _proxy_failure(**observation: Any) -> CellResult:
+    from conformance.observation import ErrorInfo, Observation, Turn
+
+    error = ErrorInfo(exception="openai.InternalServerError", message="Litellm_proxyException", status=500)
+    fields = {"turns": [Turn(index=0, error=error)], "exchanges": [], "local_requests": 1, **observation}
+    return CellResult(
+        cell="coding/glm-4.6/proxy-litellm/chat",
+        endpoint="coding",
+        model="glm-4.6",
+        path="proxy-litellm",
+        scenario="chat",
+        verdict=Verdict.FAIL,
+        reasons=["the proxy failed before sending anything to Z.AI: InternalServerError HTTP 500"],
+        observation=Observation(**fields),
+    )
+
+
+def test_only_a_500_from_the_proxy_with_nothing_sent_upstream_is_a_failure_inside_it():
+    from conformance.observation import ErrorInfo, Exchange, Turn
+    from conformance.runner import failed_inside_proxy
+
+    assert failed_inside_proxy(_proxy_failure())
+    assert not failed_inside_proxy(_proxy_failure(local_requests=0))  # no proxy: the client itself
+    refused = ErrorInfo(exception="openai.BadRequestError", message="bad", status=400)
+    assert not failed_inside_proxy(_proxy_failure(turns=[Turn(index=0, error=refused)]))  # the proxy refused
+    upstream = Exchange(
+        method="POST", url="https://api.z.ai/x", request_headers={}, request_body="{}", outcome="replayed"
+    )
+    assert not failed_inside_proxy(_proxy_failure(exchanges=[upstream]))  # Z.AI answered: its verdict
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_a_failure_inside_the_proxy_is_retried_once_in_replay_and_says_so(catalogue, tmp_path, live, monkeypatch):
+    runner = _runner(catalogue, tmp_path, mode="live" if live else "replay", api_key="k" if live else None)
+    passed = _proxy_failure()
+    passed.verdict, passed.reasons = Verdict.PASS, []
+    attempts = iter([_proxy_failure(), passed])
+    monkeypatch.setattr(runner, "_run", lambda cell: next(attempts))
+    result = runner.run(catalogue.cell("coding/glm-4.6/proxy-litellm/chat"))
+    if live:  # a live run reports what happened: nothing is retried
+        assert result.verdict is Verdict.FAIL
+        return
+    assert result.verdict is Verdict.PASS
+    assert [f.message for f in result.findings if f.check == "harness"] == [
+        "retried once: the first attempt failed inside the proxy before anything reached Z.AI "
+        "(the proxy failed before sending anything to Z.AI: InternalServerError HTTP 500)"
+    ]
