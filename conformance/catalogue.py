@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from functools import cached_property
 from importlib import resources
@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from conformance.corpora.members import MemberRef
 from conformance.triggers import FAULT_PATTERN
 from conformance.yaml_errors import describe_yaml_error
 
@@ -236,7 +237,13 @@ class Recorded(_Entry):
 
     @property
     def turns(self) -> int:
-        return len(self.evidence.rsplit("#", 1)[1].split(","))
+        return len(self.reference.interactions)
+
+    @property
+    def reference(self) -> MemberRef:
+        ref = MemberRef.parse(self.evidence)
+        assert ref is not None  # the field's pattern admits nothing else
+        return ref
 
 
 class Scenario(_Entry):
@@ -520,8 +527,8 @@ def _conversations(folder: Path, data: _CatalogueFile, source: str) -> tuple[Sce
     scenarios = []
     for scenario in loaded.scenarios:
         assert scenario.recorded is not None  # a conversations file holds recorded conversations only
-        archive, rest = scenario.recorded.evidence.split(".tar.xz/", 1)
-        evidence = f"{(file.parent / (archive + '.tar.xz')).resolve().as_posix()}/{rest}"
+        ref = scenario.recorded.reference
+        evidence = str(replace(ref, archive=(file.parent / ref.archive).resolve()))
         update: dict[str, Any] = {"recorded": scenario.recorded.model_copy(update={"evidence": evidence})}
         if scenario.paths is None:
             update["paths"] = openai_paths

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -238,8 +239,6 @@ def _expectation(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _relative(archive: Path, folder: Path) -> Path:
-    import os
-
     return Path(os.path.relpath(archive.resolve(), folder.resolve()))
 
 
