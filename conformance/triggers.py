@@ -12,7 +12,11 @@ measurement) — so it lives here, once, and imports nothing. README "The Z.AI d
   (`hang`, `slow=<seconds>`, `reset`) — what each does is the double's business (faults.py);
 - the header `X-Double-Era: <era>`: answer in the wire shapes Z.AI sent in that era — an era's name
   (`2025-10`) or a date (`2025-11-11`) — instead of the double's own (the newest unless it was started
-  with another); an era the recordings do not show is refused with 400 (double/eras.py).
+  with another); an era the recordings do not show is refused with 400 (double/eras.py);
+- the header `X-Double-Calls: <tool>[,<tool>…]` or `X-Double-Calls: none`: answer with exactly these
+  tool calls (or none) instead of the double's own choice. A model's choice of tools is content, not
+  wire: the fidelity measure gives the double the real model's choice, so that what it compares is
+  how that choice travels (double/answers.py). A tool the request does not offer is refused with 400.
 """
 
 from __future__ import annotations
@@ -60,6 +64,28 @@ def requested_era(headers: Mapping[str, str]) -> str | None:
     """The era a request asks for (`headers` with lower-cased names), or None for the double's own."""
     value = headers.get(ERA_HEADER.lower())
     return value.strip() if value and value.strip() else None
+
+
+# --- calls: a header ---------------------------------------------------------------------------
+
+CALLS_HEADER = "X-Double-Calls"  # as the harness sends it; HTTP header names are case-insensitive
+NO_CALLS = "none"
+
+
+def calls_header(names: list[str]) -> str:
+    """The header value that asks for exactly these tool calls, in order (none for an empty list)."""
+    return ",".join(names) if names else NO_CALLS
+
+
+def requested_calls(headers: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The tool calls a request asks for (`headers` with lower-cased names): a tuple of tool names, empty
+    for `none`, or None to leave the choice to the double."""
+    value = (headers.get(CALLS_HEADER.lower()) or "").strip()
+    if not value:
+        return None
+    if value.lower() == NO_CALLS:
+        return ()
+    return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
 # --- keys: refused for what they say ---------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 
 from conformance.double.server import DoubleServer, running
 from conformance.triggers import (
+    CALLS_HEADER,
     CODING_PLAN_PREFIX,
     ERA_HEADER,
     FAULT_HEADER,
@@ -182,6 +183,34 @@ def test_forced_tool_choice_is_honoured_without_text(double):
 def test_glm_4_6_omits_content_next_to_tool_calls(double):
     message = post(double, chat("glm-4.6", "weather in Florence?", tools=[WEATHER])).json()["choices"][0]["message"]
     assert "content" not in message and message["tool_calls"]
+
+
+def test_the_calls_header_chooses_the_calls_or_none(double):
+    """X-Double-Calls overrides the double's own choice (the fidelity measure gives it the real model's):
+    calls nobody named, a call after tool results, and no call where the prompt names a tool."""
+    headers = {**KEY, CALLS_HEADER: "multiply,add"}
+    message = post(double, chat("glm-4.6", "Work it out", tools=[ADD, MULTIPLY]), headers=headers).json()
+    assert [c["function"]["name"] for c in message["choices"][0]["message"]["tool_calls"]] == ["multiply", "add"]
+    assert message["choices"][0]["finish_reason"] == "tool_calls"
+    call = message["choices"][0]["message"]["tool_calls"][0]
+    turns = [{"role": "user", "content": "Work it out"}, message["choices"][0]["message"]]
+    after = chat("glm-4.6", tools=[ADD, MULTIPLY], stream=True)
+    after["messages"] = [*turns, {"role": "tool", "tool_call_id": call["id"], "content": "6"}]
+    streamed, _ = chunks(post(double, after, headers={**KEY, CALLS_HEADER: "add"}))
+    assert [c["function"]["name"] for d in streamed for c in d["choices"][0]["delta"].get("tool_calls", [])] == ["add"]
+    assert streamed[-1]["choices"][0]["finish_reason"] == "tool_calls"
+    weather = chat("glm-4.6", "weather in Florence?", tools=[WEATHER])
+    named = post(double, weather, headers={**KEY, CALLS_HEADER: "none"})
+    assert "tool_calls" not in named.json()["choices"][0]["message"]
+
+
+def test_the_calls_header_refuses_a_tool_the_request_does_not_offer(double):
+    refused = post(double, chat("glm-4.6", tools=[WEATHER]), headers={**KEY, CALLS_HEADER: "weather,bash"})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == {
+        "code": "double-calls",
+        "message": f"{CALLS_HEADER}: not offered by the request: ['bash']",
+    }
 
 
 def test_json_object_is_honoured_and_json_schema_ignored(double):

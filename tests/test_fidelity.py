@@ -24,7 +24,7 @@ from conformance.fidelity.corpus import RealExchange, RealResponse, load_corpus,
 from conformance.fidelity.corpus.error_list import error_body
 from conformance.fidelity.measure import KEY, ExchangeResult, FidelityReport, main, measure, outgoing
 from conformance.fidelity.rules import fidelity_data
-from conformance.triggers import PAYG_PREFIX, marker
+from conformance.triggers import CALLS_HEADER, PAYG_PREFIX, marker
 from conformance.wire.sse import read_events
 
 CORPUS = DEFAULT_CORPUS  # the shipped copy of the public corpus
@@ -710,42 +710,63 @@ def lenient_report() -> Iterator[FidelityReport]:
 
 
 def test_the_strict_measure_of_the_current_double(report: FidelityReport) -> None:
-    """The honest figures for the double as it is (issue 13): strict fidelity is the double's job to
-    raise (the acceptance is ≥95% on fantasy and on the newest crush recording of each test). When the
-    double improves, these numbers change here on purpose."""
+    """The honest figures for the double as it is (issue 13's acceptance: ≥95% on fantasy and on the
+    newest crush recording of each test). The real model's choice of tool calls is given to the double
+    (X-Double-Calls) on every exchange offering tools. When the double improves, these numbers change
+    here on purpose."""
     assert report.strict and report.by_folder() == {
         "anthropic_endpoint": (8, 8),
-        "crush": (486, 1145),
+        "crush": (523, 1145),
         "curated": (9, 9),
         "errors": (17, 17),
         "fantasy": (103, 106),
     }
     assert report.newest().by_folder() == {
         "anthropic_endpoint": (8, 8),
-        "crush": (39, 47),
+        "crush": (47, 47),
         "curated": (9, 9),
         "errors": (17, 17),
         "fantasy": (91, 92),
     }
+    assert report.choices_given == 889 and report.newest().choices_given < report.choices_given
     eras = report.by_era()
     assert eras[("fantasy", "2026-03", "glm-4.7-flash")] == (18, 18)
     assert eras[("fantasy", "2025-09", "glm-4.5")] == (26, 28)
-    assert eras[("crush", "2026-04", "glm-4.6")] == (46, 63)
+    assert eras[("crush", "2026-04", "glm-4.6")] == (63, 63)
     assert eras[("crush", "2026-04", "glm-4.5-air")] == (26, 26)  # title requests honour /no_think
+    # glm-4.6 before 2026-03 mostly answered crush with an empty think block ("\n") where the double
+    # reasons: the older eras are measured, and left as they are (the newest is the default)
+    assert eras[("crush", "2025-10", "glm-4.6")] == (5, 239)
     assert [r.exchange.name for r in report.results if r.error] == []
     assert report.stale_exceptions == []
 
 
-def test_what_the_double_gets_wrong_on_the_newest_crush_recordings(report: FidelityReport) -> None:
-    newest = [r for r in report.newest().results if r.exchange.folder == "crush"]
-    kinds = FidelityReport(report.corpus, newest).difference_kinds()
-    # What is left is the model's own choice of a next step no double can predict: a tool called after a
-    # tool result, or for a request that names none ("Read the go mod", "update the main.go file")
+def test_what_the_double_s_own_choice_of_tools_gets_wrong_on_the_newest_crush_recordings() -> None:
+    """Without the model's choice, the double's own rule (call a tool the last user message names)
+    differs from glm-4.6 on 8 of the 47 newest crush exchanges: a tool called after a tool result, or
+    for a request that names none ("Read the go mod", "update the main.go file"). No double can
+    predict a model's next step; these differences are in the choice, and the wire then matches."""
+    with running() as double:
+        own = measure(CORPUS / "crush", double, newest=True, model_choices=False)
+    kinds = own.difference_kinds()
+    assert (own.matching, own.total, own.choices_given) == (39, 47, 0)
     assert kinds["grammar"] == 8
     assert kinds["value [finish] choices[].finish_reason"] == 8  # real tool_calls, double stop
     # crush's three 401/1001 answers (requests made without a key) are asked without one, and match
     assert not [kind for kind in kinds if "401" in kind or "content-type" in kind]
     assert sum(kinds.values()) == 8 + 8
+
+
+def test_the_measure_gives_the_double_the_model_s_choice_of_calls(exchanges: list[RealExchange]) -> None:
+    base = "crush/3d11e4ca8/internal/agent/testdata/TestCoderAgent/zai-glm4.6/update_a_file.yaml"
+    parallel = outgoing(by_name(exchanges, f"{base} [interaction 1]"))
+    assert parallel.headers[CALLS_HEADER] == "ls,view"  # two calls in one answer, in order
+    answered = outgoing(by_name(exchanges, f"{base} [interaction 4]"))
+    assert answered.headers[CALLS_HEADER] == "none"  # the model answered in words
+    title = outgoing(by_name(exchanges, f"{base} [interaction 0]"))
+    assert CALLS_HEADER not in title.headers  # no tools offered: nothing to choose
+    own = outgoing(by_name(exchanges, f"{base} [interaction 1]"), model_choices=False)
+    assert CALLS_HEADER not in own.headers
 
 
 def test_a_recorded_missing_token_answer_is_asked_without_a_key(exchanges: list[RealExchange]) -> None:
@@ -762,7 +783,7 @@ def test_the_lenient_measure_keeps_its_figures(lenient_report: FidelityReport) -
     because it cannot see the opener, blank separators or alternation."""
     assert lenient_report.by_folder() == {
         "anthropic_endpoint": (8, 8),
-        "crush": (682, 1145),
+        "crush": (723, 1145),
         "curated": (9, 9),
         "errors": (17, 17),
         "fantasy": (106, 106),
@@ -820,7 +841,8 @@ def test_the_rendering_says_what_was_not_compared_and_why(
     # the superseded-format exception is the lenient measure's only: the strict one compares those streams
     assert "superseded wire format" not in text and "superseded wire format" in lenient_report.render()
     assert "Per era (corpus folder, month of the recording's commit, model):" in text
-    assert "Newest recording of each test: 164/173 (94.8%)" in text
+    assert "Newest recording of each test: 172/173 (99.4%)" in text
+    assert "was given to the double on 889 exchange(s) offering tools (X-Double-Calls)" in text
     assert "Kinds of difference on the newest recording of each test:" in text
 
 

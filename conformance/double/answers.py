@@ -130,9 +130,11 @@ def declines_thinking(ask: Ask) -> bool:
 
 
 def _calls(ask: Ask) -> list[PlannedCall]:
+    by_name = {tool.name: tool for tool in ask.tools}
+    if ask.calls_asked is not None:  # X-Double-Calls: the caller chose, the server checked they are offered
+        return [PlannedCall(name, arguments(by_name[name])) for name in ask.calls_asked]
     if not ask.tools or ask.tool_choice == "none" or ask.answering_tool_results:
         return []
-    by_name = {tool.name: tool for tool in ask.tools}
     if ask.tool_choice in by_name:
         return [PlannedCall(ask.tool_choice, arguments(by_name[ask.tool_choice]))]
     named = [tool for tool in ask.tools if names(ask.last_user_text, tool.name)]
@@ -171,7 +173,7 @@ def _value(schema: dict[str, Any], name: str) -> Any:
 
 
 def _text(ask: Ask, calls: list[PlannedCall]) -> str:
-    if ask.answering_tool_results:
+    if ask.answering_tool_results and not calls:
         results = [m.text for m in ask.messages[len(ask.messages) - _trailing_results(ask) :]]
         return "Here is what the tools returned: " + "; ".join(results) + "."
     if calls:
@@ -199,6 +201,8 @@ def _reasoning(ask: Ask, calls: list[PlannedCall]) -> str:
     """What the model "thinks". Whether the wire leads it with a blank line is the era's business
     (eras.py), not the words'."""
     if ask.answering_tool_results:
+        if calls:
+            return f"The tools have answered.\n\nNext I should call {', '.join(c.name for c in calls)}."
         return "The tools have answered.\n\nI will report their results to the user."
     question = ask.last_user_text.strip().replace("\n", " ")[:80]
     if calls:

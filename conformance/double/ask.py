@@ -50,6 +50,7 @@ class Ask:
     top_p: Any = None
     fault: str | None = None  # from a prompt marker or the X-Double-Fault header
     era: WireEra = field(default_factory=newest)  # whose wire shapes to answer in (X-Double-Era, or the double's)
+    calls_asked: tuple[str, ...] | None = None  # the tool calls X-Double-Calls asks for; None: the double's choice
 
     @property
     def last_user_text(self) -> str:

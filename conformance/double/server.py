@@ -29,7 +29,7 @@ from conformance.double.eras import UnknownEra, WireEra, era_named
 from conformance.double.faults import transport_of
 from conformance.double.refusals import Refusal, check_key, check_request
 from conformance.double.wire import DoubleRequest, Reply
-from conformance.triggers import ERA_HEADER, requested_era
+from conformance.triggers import CALLS_HEADER, ERA_HEADER, requested_calls, requested_era
 
 MAX_HANG = 600.0
 """Seconds a hung or slow request may hold its thread and socket while its client stays connected.
@@ -131,13 +131,15 @@ class Double:
         try:
             era = self._era(request)
         except UnknownEra as exc:  # the double's own protocol, not Z.AI's: say so plainly
-            message = f"{ERA_HEADER}: {exc}"
-            body = json.dumps({"error": {"code": "double-era", "message": message}}).encode()
-            return Reply(400, {"Content-Type": "application/json"}, body=body)
+            return _protocol_error("double-era", f"{ERA_HEADER}: {exc}")
         try:
             check_key(surface.key(request), request.endpoint)
             ask = surface.parse(request, self.catalogue)
             ask.era = era
+            ask.calls_asked = requested_calls(request.headers)
+            unoffered = sorted(set(ask.calls_asked or ()) - {tool.name for tool in ask.tools})
+            if unoffered:  # the double's own protocol, not Z.AI's: say so plainly
+                return _protocol_error("double-calls", f"{CALLS_HEADER}: not offered by the request: {unoffered}")
             stream = ask.stream
             check_request(ask)
             reply = surface.render(ask, plan(ask))
@@ -145,6 +147,12 @@ class Double:
             return surface.render_refusal(refused, stream=stream)
         reply.transport = transport_of(ask.fault)
         return reply
+
+
+def _protocol_error(code: str, message: str) -> Reply:
+    """A 400 for a misuse of the double's own trigger protocol (conformance/triggers.py): never Z.AI's."""
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    return Reply(400, {"Content-Type": "application/json"}, body=body)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -37,7 +37,8 @@ from conformance.fidelity.compare import Difference, Observed, compare
 from conformance.fidelity.corpus import LeftOut, RealExchange, RealRequest, load_corpus
 from conformance.fidelity.corpus.provenance import Provenance, provenance, source_index
 from conformance.fidelity.rules import declared_exceptions, error_triggers
-from conformance.triggers import ERA_HEADER, with_marker
+from conformance.triggers import CALLS_HEADER, ERA_HEADER, calls_header, with_marker
+from conformance.wire import read_answer
 from conformance.wire.sse import read_events
 
 KEY = "fidelity-key"
@@ -61,19 +62,41 @@ def _auth(auth: str, key: str | None) -> dict[str, str]:
     return {"x-api-key": key} if auth == "x-api-key" else {"authorization": f"Bearer {key}"}
 
 
-def outgoing(exchange: RealExchange, era: str | None = None) -> Outgoing:
+def outgoing(exchange: RealExchange, era: str | None = None, model_choices: bool = True) -> Outgoing:
     """The request the double gets for an exchange: the real one on the double's host, or a trigger.
     The day the response was recorded travels in the `X-Double-Era` header: Z.AI's own `created` stamp
     when the response has one (a commit can add a recording weeks after it was made), else `era`, the
-    date the corpus states."""
+    date the corpus states. With `model_choices`, the tools the real model called (or none) travel in
+    `X-Double-Calls`: which tools a model picks is content, not wire, and the measure is of the wire."""
     if exchange.request is None:
         sent = trigger(exchange)
     else:
         sent = _replayed(exchange.request, None if _token_missing(exchange) else KEY)
+    extra: dict[str, str] = {}
     day = _recorded_day(exchange) or (era[:10] if era else None)
     if day:
-        return Outgoing(sent.method, sent.path, {**sent.headers, ERA_HEADER: day}, sent.body)
-    return sent
+        extra[ERA_HEADER] = day
+    called = model_choice(exchange) if model_choices else None
+    if called is not None:
+        extra[CALLS_HEADER] = calls_header(called)
+    return Outgoing(sent.method, sent.path, {**sent.headers, **extra}, sent.body) if extra else sent
+
+
+def model_choice(exchange: RealExchange) -> list[str] | None:
+    """The tools the real model called, in order (empty: it called none), for a recorded request that
+    offered tools and got a readable answer; None otherwise (nothing to give the double)."""
+    response = exchange.response
+    if exchange.request is None or response.status != 200 or response.format not in ("json", "sse"):
+        return None
+    try:
+        offered = json.loads(exchange.request.body).get("tools")
+    except (ValueError, AttributeError):
+        return None
+    if not offered:
+        return None
+    headers = {name: [value] for name, value in (response.headers or {}).items()}
+    answer = read_answer(200, response.body, headers, exchange.url)
+    return [call.name for call in answer.tool_calls if call.name]
 
 
 def _replayed(request: RealRequest, key: str | None) -> Outgoing:
@@ -233,6 +256,7 @@ class FidelityReport:
     stale_exceptions: list[str] = field(default_factory=list)
     left_out: list[LeftOut] = field(default_factory=list)
     strict: bool = True
+    choices_given: int = 0  # exchanges whose real tool choice the double was given (X-Double-Calls)
 
     @property
     def total(self) -> int:
@@ -255,7 +279,9 @@ class FidelityReport:
 
     def newest(self) -> FidelityReport:
         """The same report over the newest recording of each test only."""
-        return FidelityReport(self.corpus, newest_per_test(self.results), [], [], self.strict)
+        results = newest_per_test(self.results)
+        given = sum(model_choice(r.exchange) is not None for r in results) if self.choices_given else 0
+        return FidelityReport(self.corpus, results, [], [], self.strict, given)
 
     def difference_kinds(self) -> Counter[str]:
         """How many exchanges show each kind of difference (an exchange counts once per kind)."""
@@ -276,6 +302,13 @@ class FidelityReport:
             f"exchanges match ({self.score:.1%})",
         ]
         lines += [f"  {folder:<20} {_show_tally(tally)}" for folder, tally in self.by_folder().items()]
+        if self.choices_given:
+            lines += [
+                "",
+                f"The real model's choice of tool calls (which, or none) was given to the double on "
+                f"{self.choices_given} exchange(s) offering tools ({CALLS_HEADER}): a model's choice is "
+                "content, the measure is of the wire. `--own-choices` lets the double's own rule choose.",
+            ]
         newest = self.newest()
         if newest.total != self.total:
             lines += ["", f"Newest recording of each test: {newest.matching}/{newest.total} ({newest.score:.1%})"]
@@ -343,11 +376,15 @@ def _ignored(exchange: RealExchange, strict: bool) -> dict[str, str]:
 
 
 def measure_exchange(
-    exchange: RealExchange, double_root: str, origin: Provenance | None = None, strict: bool = True
+    exchange: RealExchange,
+    double_root: str,
+    origin: Provenance | None = None,
+    strict: bool = True,
+    model_choices: bool = True,
 ) -> ExchangeResult:
     origin = origin or Provenance(None, None, None)
     try:
-        observed = send(double_root, outgoing(exchange, origin.date))
+        observed = send(double_root, outgoing(exchange, origin.date, model_choices))
     except (OSError, http.client.HTTPException) as exc:
         return ExchangeResult(
             exchange, error=f"the double gave no answer: {type(exc).__name__}: {exc}", provenance=origin
@@ -359,17 +396,21 @@ def measure_exchange(
     return ExchangeResult(exchange, differences, provenance=origin)
 
 
-def measure(corpus_dir: str | Path, double: Any, strict: bool = True, newest: bool = False) -> FidelityReport:
+def measure(
+    corpus_dir: str | Path, double: Any, strict: bool = True, newest: bool = False, model_choices: bool = True
+) -> FidelityReport:
     """Replay every Z.AI exchange of the corpus against a running double (`double.root_url`) and
-    compare; `newest`: only the newest recording of each test."""
+    compare; `newest`: only the newest recording of each test; `model_choices`: give the double the
+    real model's choice of tool calls (False: the double's own rule chooses, and is measured too)."""
     corpus = load_corpus(corpus_dir)
     index = source_index(corpus.path)
     pairs = [(exchange, provenance(exchange, index)) for exchange in corpus.exchanges]
     if newest:
         old = superseded([(exchange.file, origin) for exchange, origin in pairs])
         pairs = [(exchange, origin) for exchange, origin in pairs if exchange.file not in old]
-    results = [measure_exchange(exchange, double.root_url, origin, strict) for exchange, origin in pairs]
-    return FidelityReport(corpus.path, results, _stale(corpus.exchanges), corpus.left_out, strict)
+    results = [measure_exchange(exchange, double.root_url, origin, strict, model_choices) for exchange, origin in pairs]
+    given = sum(model_choice(exchange) is not None for exchange, _ in pairs) if model_choices else 0
+    return FidelityReport(corpus.path, results, _stale(corpus.exchanges), corpus.left_out, strict, given)
 
 
 def _stale(exchanges: list[RealExchange]) -> list[str]:
@@ -391,6 +432,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--newest", action="store_true", help="measure only the newest recording of each test")
     parser.add_argument(
+        "--own-choices",
+        action="store_true",
+        help="let the double's own rule choose tool calls, instead of giving it the real model's choice",
+    )
+    parser.add_argument(
         "--min", type=float, default=100.0, metavar="PERCENT", help="exit 0 at or above this score (default: 100)"
     )
 
@@ -403,7 +449,9 @@ def run(args: argparse.Namespace) -> int:
     from conformance.double.server import running
 
     with running() as double:
-        report = measure(corpus, double, strict=not args.lenient, newest=args.newest)
+        report = measure(
+            corpus, double, strict=not args.lenient, newest=args.newest, model_choices=not args.own_choices
+        )
     print(report.render(verbose=args.verbose))
     print(f"\nScore {report.score:.1%}, threshold {args.min:g}%: {'met' if _meets(report, args.min) else 'not met'}")
     return 0 if _meets(report, args.min) else 1
