@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from conformance.catalogue import IMAGES, Catalogue, Message, Scenario, Tool
-from conformance.corpora.members import MemberRef, request_bodies
+from conformance.corpora.members import MemberRef, request_body
 from conformance.triggers import with_marker
 
 # Anthropic requires max_tokens; a scenario without one (the recorded thinking requests) gets this.
@@ -168,7 +168,7 @@ def recorded_request(scenario: Scenario, turn: int, model_id: str) -> dict[str, 
     ref = MemberRef.parse(scenario.recorded.evidence)
     if ref is None:
         raise ValueError(f"scenario {scenario.id}: {scenario.recorded.evidence!r} names no recorded interactions")
-    return {**copy.deepcopy(request_bodies(ref)[turn]), "model": model_id}
+    return {**request_body(ref, turn), "model": model_id}  # freshly parsed: the path may change it
 
 
 def offered_tools(catalogue: Catalogue, scenario: Scenario, request: dict[str, Any]) -> dict[str, Tool]:

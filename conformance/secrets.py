@@ -73,8 +73,11 @@ _MIN_SECRET = 8
 # Scrubbed short strings are remembered: every record repeats the same ids, model names, roles, reasons
 # and chunk texts thousands of times a run, and each pass costs a dozen regular expressions. Bounded in
 # entries and in length (bodies are scrubbed afresh), and forgotten whenever a secret is added.
-_MEMO_LENGTH = 512
-_MEMO_ENTRIES = 50_000
+# Scrubbed text is remembered, by a budget of characters rather than a count of entries: a recorded
+# agent conversation repeats a 30 KB system prompt in every turn of every path, and scanning it with
+# each key shape again was a third of such a cell's time. The memo holds at most this many characters
+# of originals (their scrubbed copies are mostly the same objects); when full it starts again.
+_MEMO_CHARS = 64_000_000
 
 
 class Scrubber:
@@ -85,6 +88,7 @@ class Scrubber:
         self._secrets: set[str] = set()
         self._ordered: tuple[str, ...] = ()  # longest first: a secret inside another is replaced after it
         self._memo: dict[str, str] = {}
+        self._memo_chars = 0
         for secret in secrets:
             self.add_secret(secret)
 
@@ -95,6 +99,7 @@ class Scrubber:
                     self._secrets.add(value)
                     self._ordered = tuple(sorted(self._secrets, key=len, reverse=True))
                     self._memo = {}  # an earlier answer may hold the new secret
+                    self._memo_chars = 0
 
     def add_environment_secrets(self, environ: Mapping[str, str] | None = None) -> None:
         """Treat every environment variable named like a credential as a secret value."""
@@ -112,10 +117,11 @@ class Scrubber:
             if secret in scrubbed:
                 scrubbed = scrubbed.replace(secret, REDACTED)
         scrubbed = self._shapes(_url_credentials(scrubbed))
-        if len(value) <= _MEMO_LENGTH:
-            if len(memo) >= _MEMO_ENTRIES:
-                memo.clear()
-            memo[value] = scrubbed
+        if self._memo_chars + len(value) > _MEMO_CHARS:
+            memo.clear()
+            self._memo_chars = 0
+        memo[value] = scrubbed
+        self._memo_chars += len(value)
         return scrubbed
 
     @staticmethod

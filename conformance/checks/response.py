@@ -8,6 +8,7 @@ different findings.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -144,10 +145,26 @@ def _tool_arguments(call: ToolCall, tools: Mapping[str, Tool]) -> list[Finding]:
     if tool is None:
         return [_f("tool_arguments", FAIL, f"call to {call.name!r}, which the request did not offer")]
     try:
-        jsonschema.validate(call.arguments, tool.parameters)
+        _validate(call.arguments, tool.parameters)
     except jsonschema.ValidationError as exc:
         return [_f("tool_arguments", FAIL, f"{call.name} arguments break its schema: {exc.message}")]
     return [_f("tool_arguments", INFO, f"{call.name} arguments are JSON and satisfy its schema")]
+
+
+def _validate(instance: Any, schema: dict[str, Any]) -> None:
+    """`jsonschema.validate`, with each schema checked and compiled once per process: an agent offers
+    the same dozen tools on every turn of every path, and checking a schema costs more than using it."""
+    error = jsonschema.exceptions.best_match(_validator(json.dumps(schema, sort_keys=True)).iter_errors(instance))
+    if error is not None:
+        raise error
+
+
+@functools.lru_cache(maxsize=512)
+def _validator(schema_text: str) -> Any:
+    schema = json.loads(schema_text)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
 
 
 def _json_text(
@@ -208,7 +225,7 @@ def _json_problem(text: str | None, schema: dict[str, Any] | None) -> str | None
         return f"is JSON but not an object: {_clip(candidate, 60)}"
     if schema is not None:
         try:
-            jsonschema.validate(value, schema)
+            _validate(value, schema)
         except jsonschema.ValidationError as exc:
             return f"breaks the schema: {exc.message}"
     return None

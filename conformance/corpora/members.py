@@ -125,15 +125,13 @@ def selected(ref: MemberRef) -> list[dict[str, Any]]:
     return [interactions[i] for i in ref.interactions]
 
 
-def request_bodies(ref: MemberRef) -> tuple[dict[str, Any], ...]:
-    """Each referenced interaction's request body, as the recorded client sent it."""
-    bodies = []
-    for index, interaction in zip(ref.interactions, selected(ref), strict=True):
-        try:
-            body = json.loads((interaction.get("request") or {}).get("body") or "")
-        except ValueError:
-            raise CorpusError(f"{ref}: interaction {index}'s request body is not JSON") from None
-        if not isinstance(body, dict):
-            raise CorpusError(f"{ref}: interaction {index}'s request body is not a JSON object")
-        bodies.append(body)
-    return tuple(bodies)
+def request_body(ref: MemberRef, turn: int) -> dict[str, Any]:
+    """The request body of the reference's `turn`-th interaction, freshly parsed (a caller may change it)."""
+    index, interaction = ref.interactions[turn], selected(ref)[turn]
+    try:
+        body = json.loads((interaction.get("request") or {}).get("body") or "")
+    except ValueError:
+        raise CorpusError(f"{ref}: interaction {index}'s request body is not JSON") from None
+    if not isinstance(body, dict):
+        raise CorpusError(f"{ref}: interaction {index}'s request body is not a JSON object")
+    return body

@@ -10,6 +10,7 @@ question; the request checks report them instead, so nothing is hidden by matchi
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,14 @@ class Question:
 
 
 def question_of(method: str, url: str, body: bytes | str | None) -> Question:
-    """Canonical question of an HTTP request; a body that is not JSON is kept verbatim."""
+    """Canonical question of an HTTP request; a body that is not JSON is kept verbatim. Remembered:
+    vcrpy asks whether a request matches each recorded one in turn, so the same bodies (an agent's
+    40 KB turns) would be parsed and normalised again for every pair."""
+    return _question(method, url, body)
+
+
+@functools.lru_cache(maxsize=1024)
+def _question(method: str, url: str, body: bytes | str | None) -> Question:
     data, raw = normal.body_object(body)
     path = normal.endpoint_path(url)
     return Question(
