@@ -21,6 +21,7 @@ from conformance import __version__
 from conformance.fidelity.history import add_arguments as history_arguments
 from conformance.fidelity.measure import add_arguments as fidelity_arguments
 from conformance.options import add_cli_options, pytest_argv
+from conformance.workflows.conversations import add_arguments as conversations_arguments
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -540,16 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
     conversations = sub.add_parser(
         "conversations", help="derive recorded-conversation scenarios from a corpus of real agent recordings"
     )
-    conversations.add_argument("corpus", help="a folder with a .tar.xz of go-vcr cassettes and its SOURCES.tsv")
-    conversations.add_argument(
-        "--per",
-        choices=("newest", "month", "all"),
-        default="month",
-        help="which recordings of each test: the newest, the newest of each month (default), or every one",
-    )
-    conversations.add_argument(
-        "--out", metavar="FILE", help="default: the packaged conformance/data/conversations.yaml"
-    )
+    conversations_arguments(conversations)
     conversations.set_defaults(func=cmd_conversations)
     return parser
 

@@ -5,16 +5,23 @@ Ctrl-C loses nothing already judged); `reports/results.json` gathers the run at 
 bodies stored once and referenced by hash. A section that needs the catalogue (the streamed vs
 non-streamed comparison) is computed by the caller and handed in. Schema:
 conformance/data/results.schema.json.
+
+A body over 16 KiB is kept compressed — `{"encoding": "zlib+base64", "size": <characters>, "data": …}`
+— in the cell lines, in memory and in results.json: a recorded agent's every turn resends its 30 KB
+system prompt and tools, one serialisation per path (3,800 such request bodies, 174 MB, in the full
+matrix), and compressed they take about a third. `body_text` reads either form.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import platform
 import shutil
 import tempfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -199,7 +206,7 @@ class ResultsWriter:
         self.cells: list[dict[str, Any]] = []
 
     def add(self, result: CellResult) -> None:
-        record = self._scrubber.data(result.to_dict())  # the one door from memory to disk for results
+        record = _compress_bodies(self._scrubber.data(result.to_dict()))  # the one door from memory to disk
         self.cells.append(record)
         self._jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._jsonl.flush()
@@ -251,7 +258,7 @@ def gather(
     """Build the results document; bodies over 1 KiB are stored once under `bodies` and referenced.
     `equivalence` (conformance.equivalence.equivalence_summary) is placed as given: comparing cells
     needs the catalogue, which the caller has; without it the document has no such section."""
-    bodies: dict[str, str] = {}
+    bodies: dict[str, Body] = {}
     packed = [_pack_bodies(cell, bodies) for cell in cells]
     document: dict[str, Any] = {"schema": SCHEMA, "run": run, "summary": summarise(cells)}
     if equivalence is not None:
@@ -259,7 +266,43 @@ def gather(
     return {**document, "cells": packed, "bodies": bodies}
 
 
-def _pack_bodies(cell: dict[str, Any], bodies: dict[str, str]) -> dict[str, Any]:
+LARGE_BODY = 16 * 1024  # characters: a body above it is kept compressed
+ENCODING = "zlib+base64"
+Body = str | dict[str, Any]  # text, or a large body compressed
+
+
+def compressed(text: str) -> dict[str, Any]:
+    data = base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
+    return {"encoding": ENCODING, "size": len(text), "data": data}
+
+
+def body_text(body: Body | None) -> str | None:
+    """A body's text, whichever form it is kept in."""
+    if isinstance(body, dict) and body.get("encoding") == ENCODING:
+        return zlib.decompress(base64.b64decode(body["data"])).decode("utf-8")
+    return body if isinstance(body, str) or body is None else None
+
+
+def body_size(body: Body | None) -> int:
+    """A body's length in characters, without decompressing it."""
+    if isinstance(body, dict):
+        return int(body.get("size") or 0)
+    return len(body or "")
+
+
+def _compress_bodies(record: dict[str, Any]) -> dict[str, Any]:
+    observation = record.get("observation")
+    if not observation:
+        return record
+    for exchange in observation.get("exchanges", []):
+        for key in ("request_body", "response_body"):
+            body = exchange.get(key)
+            if isinstance(body, str) and len(body) > LARGE_BODY:
+                exchange[key] = compressed(body)
+    return record
+
+
+def _pack_bodies(cell: dict[str, Any], bodies: dict[str, Body]) -> dict[str, Any]:
     observation = cell.get("observation")
     if not observation:
         return cell
@@ -268,9 +311,10 @@ def _pack_bodies(cell: dict[str, Any], bodies: dict[str, str]) -> dict[str, Any]
         exchange = dict(exchange)
         for key in ("request_body", "response_body"):
             body = exchange.get(key)
-            if isinstance(body, str) and len(body) > 1024:
-                digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:20]
-                bodies[digest] = body
+            if isinstance(body, dict) or (isinstance(body, str) and len(body) > 1024):
+                text = body_text(body) or ""
+                digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+                bodies[digest] = body if isinstance(body, dict) or len(text) <= LARGE_BODY else compressed(text)
                 exchange[key] = None
                 exchange[f"{key}_ref"] = digest
         exchanges.append(exchange)
@@ -279,7 +323,7 @@ def _pack_bodies(cell: dict[str, Any], bodies: dict[str, str]) -> dict[str, Any]
 
 def unpack_body(document: dict[str, Any], exchange: dict[str, Any], key: str) -> str | None:
     ref = exchange.get(f"{key}_ref")
-    return document["bodies"].get(ref) if ref else exchange.get(key)
+    return body_text(document["bodies"].get(ref) if ref else exchange.get(key))
 
 
 @contextmanager

@@ -114,8 +114,9 @@ class CellRunner:
         """Replay once more a cell whose proxy failed inside itself before anything reached Z.AI. LiteLLM
         1.110's proxy now and then raises an internal error (a context-variable lookup in its datastore
         routing) on a request it otherwise serves: seen once in six full runs (about 20,000 proxy cells),
-        never twice in a row. In replay nothing upstream was consumed, so the second attempt meets the
-        same evidence; its verdict stands, and the cell says that it was retried and why."""
+        never twice in a row. In replay the cell runs again from its first turn on the same recorded
+        answers, so the second attempt meets the same evidence; its verdict stands, and the cell says
+        that it was retried and why."""
         second = self._run(cell)
         first_why = first.reasons[0] if first.reasons else first.verdict.value
         second.findings.append(
@@ -304,11 +305,15 @@ class CellRunner:
 
 
 def failed_inside_proxy(result: CellResult) -> bool:
-    """The path reached the local proxy, nothing went upstream, and the proxy answered HTTP 500: a failure
-    of the proxy itself, not of Z.AI nor of what the client sent (which the proxy refuses with a 4xx)."""
+    """The path reached the local proxy, and a turn the proxy answered with HTTP 500 sent nothing
+    upstream: a failure of the proxy itself, not of Z.AI nor of what the client sent (which the proxy
+    refuses with a 4xx). In a conversation the earlier turns went upstream, one exchange each; the
+    failed turn added none (a turn whose answer came from Z.AI would have)."""
     observation = result.observation
     if result.verdict is not Verdict.FAIL or observation is None or not observation.local_requests:
         return False
-    if any(exchange.outcome in USED for exchange in observation.exchanges):
+    failed = [turn for turn in observation.turns if turn.error is not None]
+    if not failed or any(turn.error.status != 500 for turn in failed if turn.error is not None):
         return False
-    return any(turn.error is not None and turn.error.status == 500 for turn in observation.turns)
+    used = sum(1 for exchange in observation.exchanges if exchange.outcome in USED)
+    return used == len(observation.turns) - len(failed)

@@ -54,16 +54,32 @@ def test_the_archive_stays_within_its_size_budget():
 def test_the_committed_conversations_are_what_the_command_derives_from_the_corpus(tmp_path: Path):
     out = tmp_path / "data" / "conversations.yaml"
     out.parent.mkdir()
-    assert conversations.main([str(CRUSH), "--per", "month", "--out", str(out)]) == 0
+    assert conversations.main([str(CRUSH), "--out", str(out)]) == 0  # every recording: the default
     mine = yaml.safe_load(out.read_text())["scenarios"]
     committed = yaml.safe_load(PACKAGED_CONVERSATIONS.read_text())["scenarios"]
     # the evidence is named relative to each file's folder; both name the same archive members
     for entry in [*mine, *committed]:
         entry["recorded"]["evidence"] = entry["recorded"]["evidence"].split("crush.tar.xz/", 1)[1]
     assert mine == committed
-    # 13 tests, the newest recording of each in each month 2025-10 … 2026-04; crush's title request once a
-    # month; Z.AI's real errors
-    assert len(committed) == 91 + 7 + 3
+    # every agent conversation of crush's 13 tests, 2025-10 … 2026-04 (about 27 recordings each); crush's
+    # title request once a month; Z.AI's real errors
+    assert len(committed) == 352 + 7 + 3
+    # several recordings of one test on one day are told apart by their commit
+    same_day = sorted(e["id"] for e in committed if e["id"].startswith("crush-bash-tool-251204"))
+    assert same_day == [f"crush-bash-tool-251204-{c}" for c in ("1a86559", "3fc6870", "5123b50", "dfe3aa9")]
+
+
+def test_the_command_refuses_to_write_a_scenario_id_twice(tmp_path: Path):
+    entry = {"id": "crush-bash-tool-251204", "title": "t"}
+    with pytest.raises(ValueError, match="scenario ids repeated: crush-bash-tool-251204"):
+        conversations.write([entry, dict(entry)], tmp_path / "conversations.yaml", "corpus", "all")
+    assert not (tmp_path / "conversations.yaml").exists()
+
+
+def test_a_monthly_selection_keeps_the_newest_of_each_test_in_each_month():
+    found = conversations.chosen(conversations.find_conversations(ARCHIVE, ARCHIVE.parent), "month")
+    agent = [c for c in found if c.test != conversations.SIDE_REQUEST and not c.is_error]
+    assert len(agent) == 91  # 13 tests × 7 months
 
 
 def test_a_conversation_is_the_agents_requests_to_zai_and_its_turns_expect_what_zai_answered():
@@ -108,7 +124,7 @@ def test_a_refused_key_is_not_a_conversation_but_each_real_error_is_a_scenario_o
 
 def test_recorded_scenarios_run_on_every_openai_protocol_path_of_their_model(catalogue):
     cells = [c for c in catalogue.cells if c.scenario.recorded is not None and c.scenario.id.startswith("crush-")]
-    assert len(cells) == (91 + 7) * 9
+    assert len(cells) == (352 + 7) * 9
     openai = {p.id for p in catalogue.paths if p.api == "openai" and "openai" in p.protocols and p.scenarios is None}
     assert {c.path.id for c in cells} == openai
     assert {(c.endpoint.id, c.model.id) for c in cells} == {("coding", "glm-4.6"), ("coding", "glm-4.5-air")}

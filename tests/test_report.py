@@ -440,6 +440,43 @@ def test_a_large_request_body_is_named_on_the_page_and_kept_in_the_results(docum
     assert embedded(render_html(document)) == document  # nothing large: the page is the document
 
 
+def test_large_bodies_are_kept_compressed_and_read_back_whole(tmp_path: Path) -> None:
+    """A body over 16 KiB is compressed in the cell line, in memory and in results.json (an agent's turns
+    resend ~50 KB each); every reader gets its text back, and the page embeds an answer's text."""
+    from conformance.results import LARGE_BODY, ResultsWriter, body_text, unpack_body
+
+    prompt = json.dumps({"messages": [{"role": "system", "content": "system prompt " * LARGE_BODY}]})
+    answer = "data: " + json.dumps({"choices": [{"delta": {"content": "y" * (LARGE_BODY + 1)}}]}) + "\n\n"
+    url = "https://api.z.ai/api/coding/paas/v4/chat/completions"
+    sent = Exchange("POST", url, {}, prompt, "replayed", status=200, response_body=answer)
+    result = CellResult(
+        cell="coding/glm-4.6/openai-sdk/crush-simple-test",
+        endpoint="coding",
+        model="glm-4.6",
+        path="openai-sdk",
+        scenario="crush-simple-test",
+        verdict=Verdict.PASS,
+        reasons=[],
+        observation=Observation(turns=[Turn(index=0)], exchanges=[sent]),
+    )
+    results = ResultsWriter(tmp_path / "reports", RUN)
+    results.add(result)
+    line = json.loads((results.run_dir / "cells.jsonl").read_text())
+    kept = line["observation"]["exchanges"][0]
+    assert kept["request_body"]["encoding"] == "zlib+base64" and kept["request_body"]["size"] == len(prompt)
+    assert len(kept["request_body"]["data"]) < len(prompt) / 20  # a repeated prompt compresses well
+    document = results.finish()
+    exchange = document["cells"][0]["observation"]["exchanges"][0]
+    assert unpack_body(document, exchange, "request_body") == prompt
+    assert unpack_body(document, exchange, "response_body") == answer
+    assert all(isinstance(body, dict) for body in document["bodies"].values())
+    assert json.loads((tmp_path / "reports" / "results.json").read_text())["bodies"] == document["bodies"]
+    page = embedded(render_html(document))
+    assert page["bodies"] == {exchange["response_body_ref"]: answer}  # the answer as text; the prompt left out
+    assert page["bodies_left_out"] == {exchange["request_body_ref"]: len(prompt)}
+    assert body_text(None) is None and body_text("plain") == "plain"
+
+
 def test_a_run_gathered_from_its_directory_still_renders() -> None:
     run = {key: value for key, value in RUN.items() if key != "network"} | {"finished_at": None}
     page = render_html(gather(run, cells()))

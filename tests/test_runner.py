@@ -264,6 +264,12 @@ def _proxy_failure(**observation: Any) -> CellResult:
     )
 
 
+def _error(status: int) -> Any:
+    from conformance.observation import ErrorInfo
+
+    return ErrorInfo(exception="openai.InternalServerError", message="Litellm_proxyException", status=status)
+
+
 def test_only_a_500_from_the_proxy_with_nothing_sent_upstream_is_a_failure_inside_it():
     from conformance.observation import ErrorInfo, Exchange, Turn
     from conformance.runner import failed_inside_proxy
@@ -276,6 +282,12 @@ def test_only_a_500_from_the_proxy_with_nothing_sent_upstream_is_a_failure_insid
         method="POST", url="https://api.z.ai/x", request_headers={}, request_body="{}", outcome="replayed"
     )
     assert not failed_inside_proxy(_proxy_failure(exchanges=[upstream]))  # Z.AI answered: its verdict
+    # a conversation: the first turn went upstream, the second failed inside the proxy
+    answered = Turn(index=0)
+    assert failed_inside_proxy(_proxy_failure(turns=[answered, Turn(index=1, error=_error(500))], exchanges=[upstream]))
+    # …but not where the failed turn's request reached Z.AI (two exchanges for two turns)
+    both = [upstream, upstream]
+    assert not failed_inside_proxy(_proxy_failure(turns=[answered, Turn(index=1, error=_error(500))], exchanges=both))
 
 
 @pytest.mark.parametrize("live", [False, True])

@@ -28,6 +28,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from conformance.results import body_size, body_text
 from conformance.verdict import Verdict
 
 HERE = Path(__file__).resolve().parent
@@ -199,10 +200,11 @@ def page_document(document: dict[str, Any]) -> dict[str, Any]:
         for exchange in ((cell.get("observation") or {}).get("exchanges") or [])
         if exchange.get("request_body_ref")
     }
-    left_out = {ref: len(bodies[ref]) for ref in requests if len(bodies.get(ref) or "") > PAGE_REQUEST_BODY_LIMIT}
+    left_out = {ref: body_size(bodies[ref]) for ref in requests if body_size(bodies.get(ref)) > PAGE_REQUEST_BODY_LIMIT}
+    # the page reads text: a large answer kept compressed in results.json is embedded as its text
+    kept = {ref: body_text(body) for ref, body in bodies.items() if ref not in left_out}
     if not left_out:
-        return document
-    kept = {ref: body for ref, body in bodies.items() if ref not in left_out}
+        return {**document, "bodies": kept}
     return {**document, "bodies": kept, "bodies_left_out": left_out}
 
 

@@ -9,11 +9,12 @@ traffic). What each turn must give a client is read from Z.AI's recorded answer 
 wire reader (conformance/wire), never from a client: its finish reason, the tools it called in order,
 whether reasoning and text arrived.
 
-Which recordings become scenarios: the newest of each test (`--per newest`), the newest of each test in
-each calendar month (`--per month`, the default: the scenarios span the eras of Z.AI's wire the corpus
-shows), or every generation (`--per all`, about four times the cells). A side request (crush's title)
-is kept like a test, once per period; an error Z.AI really sent (a refused key, a gateway's 502) becomes
-a single-turn scenario expecting that error, the newest of each kind.
+Which recordings become scenarios: every generation (`--per all`, the default and the packaged set:
+every cell a real recording can back is backed), the newest of each test in each calendar month
+(`--per month`: the eras of Z.AI's wire at a quarter of the cells), or the newest of each test
+(`--per newest`). A side request (crush's title) is kept like a test, but at most once per month; an
+error Z.AI really sent (a refused key, a gateway's 502) becomes a single-turn scenario expecting that
+error, the newest of each kind.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,15 +156,17 @@ def chosen(conversations: Iterable[Conversation], per: str) -> list[Conversation
 
 
 def scenarios(conversations: list[Conversation], per: str) -> list[dict[str, Any]]:
-    """The conversations file's entries; the newest of each test carries the plain name."""
+    """The conversations file's entries; the newest of each test carries the plain name, an older one
+    its date, and one of several recorded on the same day its commit too (`…-251204-1a86559`)."""
     newest = {(c.test, c.model): c for c in sorted(conversations, key=lambda c: c.source.date)}
+    ids = [c.scenario_id(per != "newest" and newest[(c.test, c.model)] is not c) for c in conversations]
+    taken = Counter(ids)
     entries = []
-    for conversation in conversations:
-        dated = per != "newest" and newest[(conversation.test, conversation.model)] is not conversation
+    for conversation, scenario_id in zip(conversations, ids, strict=True):
         source = conversation.source
         entries.append(
             {
-                "id": conversation.scenario_id(dated),
+                "id": scenario_id if taken[scenario_id] == 1 else f"{scenario_id}-{source.commit[:7]}",
                 "title": conversation.title(),
                 "stream": True,
                 "endpoints": [conversation.endpoint],
@@ -181,6 +185,9 @@ def scenarios(conversations: list[Conversation], per: str) -> list[dict[str, Any
 
 
 def write(entries: list[dict[str, Any]], out: Path, corpus: str, per: str) -> None:
+    repeated = sorted(name for name, count in Counter(e["id"] for e in entries).items() if count > 1)
+    if repeated:  # the catalogue would refuse the file: say so before writing it
+        raise ValueError(f"scenario ids repeated: {', '.join(repeated)}")
     text = HEADER.format(corpus=corpus, per=per)
     text += yaml.safe_dump({"scenarios": entries}, sort_keys=False, allow_unicode=True, width=120)
     out.write_text(text, encoding="utf-8")
@@ -242,11 +249,23 @@ def _relative(archive: Path, folder: Path) -> Path:
     return Path(os.path.relpath(archive.resolve(), folder.resolve()))
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command's options, shared by `zai-conformance conversations` and this module's `main`."""
+    parser.add_argument("corpus", help="a corpus folder: a .tar.xz of go-vcr cassettes and its SOURCES.tsv")
+    parser.add_argument(
+        "--per",
+        choices=("newest", "month", "all"),
+        default="all",
+        help="which recordings of each test: every one (default), the newest of each month, or the newest",
+    )
+    parser.add_argument(
+        "--out", metavar="FILE", default=None, help="default: the packaged conformance/data/conversations.yaml"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zai-conformance conversations", description=__doc__.split("\n\n")[0])
-    parser.add_argument("corpus", help="a corpus folder: a .tar.xz of go-vcr cassettes and its SOURCES.tsv")
-    parser.add_argument("--per", choices=("newest", "month", "all"), default="month")
-    parser.add_argument("--out", default=None, help="the conversations file (default: the packaged one)")
+    add_arguments(parser)
     args = parser.parse_args(argv)
     from conformance.catalogue import DEFAULT_CATALOGUE
 
