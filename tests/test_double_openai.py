@@ -310,7 +310,16 @@ def test_request_errors(double, body, expected):
 
 @pytest.mark.parametrize(
     ("code", "status"),
-    [("1301", 400), ("1302", 429), ("1305", 429), ("1308", 429), ("1310", 429), ("500", 500), ("1214", 400)],
+    [
+        ("1301", 400),
+        ("1302", 429),
+        ("1305", 429),
+        ("1308", 429),
+        ("1310", 429),
+        ("1311", 429),
+        ("500", 500),
+        ("1214", 400),
+    ],
 )
 def test_error_faults_by_marker_and_by_header(double, code, status):
     by_marker = error(post(double, chat(text=with_marker("hello", code))))

@@ -10,7 +10,7 @@ conformance/triggers.py, which the harness uses to provoke them):
   always-thinking model on the general endpoint → 400/1210 (the coding endpoint ignores it);
   a `reasoning_effort` level the model does not document, on the general endpoint → 400/1210;
 - a fault marker `[double:<code>]` in the last user message, or the header `X-Double-Fault: <code>`,
-  for 1301, 1302, 1305, 1308, 1310, 1214, 1261 and 500.
+  for 1301, 1302, 1305, 1308, 1310, 1311, 1214, 1261 and 500.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from conformance.double.answers import double_data, tokens
 from conformance.double.ask import Ask
 from conformance.triggers import is_invalid, wrong_plan
 
-ERROR_FAULTS = frozenset({"1301", "1302", "1305", "1308", "1310", "1214", "1261", "500"})
+ERROR_FAULTS = frozenset({"1301", "1302", "1305", "1308", "1310", "1311", "1214", "1261", "500"})
 UTC8 = timedelta(hours=8)
 # Z.AI's documented ranges (ZAI-FACTS §2.1): outside them, 400/1210.
 SAMPLING_RANGES = (("temperature", 0.0, 1.0), ("top_p", 0.01, 1.0))
