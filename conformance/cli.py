@@ -249,7 +249,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     if model is not None and model not in {m.id for m in catalogue.models}:
         raise UsageError(f"--model {model}: not in the catalogue")
     endpoints = args.endpoint or ([target.endpoint] if target is not None and target.endpoint else None)
-    checks = diagnose(catalogue, key, source, base_urls, model, endpoints, args.path)
+    checks = diagnose(catalogue, key, source, base_urls, model, endpoints, args.path, every_model=args.models)
     print(as_json(checks) if args.json else render(checks))
     return 1 if any(check.ok is False for check in checks) else 0
 
@@ -470,6 +470,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="PATTERN",
         help="client paths to try (default: all but the proxy)",
+    )
+    doctor.add_argument(
+        "--models",
+        action="store_true",
+        help="also ask every catalogue model once (one token each) to list those the key's plan leaves out",
     )
     doctor.add_argument("--catalogue", metavar="FILE")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")

@@ -6,6 +6,13 @@ Coding Plan key only works on the coding and Anthropic endpoints, a pay-as-you-g
 general one — Z.AI says 1113 otherwise); is the model there; and does one round trip work through
 each selected client path. Every problem is said in plain words with the fix. Nothing is recorded:
 the round trips go through the normal runner into a throw-away cassette folder.
+
+Which plan a key belongs to is asked of Z.AI's quota endpoint (`GET /api/monitor/usage/quota/limit`
+on the API's host; ZAI-FACTS §9.3). A Coding Plan key answers with its plan's name and quota windows;
+a live conformance run belongs on a pay-as-you-go key, since the Coding Plan is limited to the
+officially supported tools. The answer's shape is known from one public source only
+(steipete/CodexBar docs/zai.md), so doctor reads it defensively and says so; the double does not serve
+it.
 """
 
 from __future__ import annotations
@@ -13,9 +20,11 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -25,6 +34,12 @@ from conformance.secrets import SCRUBBER
 from conformance.verdict import Verdict
 
 TIMEOUT = 10.0  # the guides' connection test
+QUOTA_PATH = "/api/monitor/usage/quota/limit"
+QUOTA_SOURCE = "steipete/CodexBar docs/zai.md (one public source; the shape is unverified)"
+CODING_PLAN_ONLY = (
+    "live conformance runs belong on a pay-as-you-go key: the GLM Coding Plan is limited to the officially "
+    "supported tools (docs.z.ai/devpack/tool/others)"
+)
 PROMPT = "Say 'connection successful'"
 DEFAULT_MODEL = "glm-4.5-air"  # cheap, and on both plans
 
@@ -52,7 +67,10 @@ def diagnose(
     model: str | None = None,
     endpoints: list[str] | None = None,
     path_patterns: list[str] | None = None,
+    every_model: bool = False,
 ) -> list[Check]:
+    """`every_model`: also ask each catalogue model once (one token) on each working OpenAI-protocol
+    endpoint, to list the models the key's plan leaves out (1311) or Z.AI does not know (1211)."""
     model = model or DEFAULT_MODEL
     if not api_key:
         return [
@@ -64,7 +82,7 @@ def diagnose(
             )
         ]
     SCRUBBER.add_secret(api_key)
-    checks = [Check("key", True, f"found in {key_source}")]
+    checks = [Check("key", True, f"found in {key_source}"), *plan_checks(quota_url(catalogue, base_urls), api_key)]
     chosen = [e for e in catalogue.endpoints if not endpoints or e.id in endpoints]
     working = []
     for endpoint in chosen:
@@ -74,9 +92,102 @@ def diagnose(
         if check.ok:
             working.append(endpoint)
             checks += _listed(endpoint, url, api_key, model)
+            if every_model:
+                checks += model_checks(catalogue, endpoint, url, api_key)
     if working:
         _other_plan_is_not_a_problem(checks)
     checks += _round_trips(catalogue, working, base_urls, api_key, model, path_patterns)
+    return checks
+
+
+def quota_url(catalogue: Catalogue, base_urls: dict[str, str]) -> str:
+    """The quota endpoint on the host of the general endpoint (as the run aims it)."""
+    general = next((e for e in catalogue.endpoints if e.id == "general"), catalogue.endpoints[0])
+    parts = urlsplit(base_urls.get(general.id, general.base_url))
+    return f"{parts.scheme}://{parts.netloc}{QUOTA_PATH}"
+
+
+PLAN_KEYS = ("planName", "plan", "plan_type", "packageName", "level")  # where the source finds the plan's name
+WINDOW_UNITS = {1: "day", 3: "hour", 5: "minute", 6: "week"}  # the source's `unit` codes
+
+
+def plan_checks(url: str, api_key: str) -> list[Check]:
+    """What the quota endpoint says of the key's plan: its name and quota windows, and where a live run
+    belongs. Nothing here fails the setup: a key the endpoint names no plan for is pay-as-you-go."""
+    subject = f"plan ({SCRUBBER.url(url)})"
+    try:
+        response = httpx.get(url, headers={"Authorization": f"Bearer {api_key}"}, timeout=TIMEOUT)
+        data = response.json().get("data") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        data = None
+    name = next((str(data[k]).strip() for k in PLAN_KEYS if isinstance(data, dict) and data.get(k)), None)
+    if not isinstance(data, dict) or not name:
+        return [
+            Check(
+                subject,
+                None,
+                "the quota endpoint names no plan for this key: pay-as-you-go, or the endpoint has moved",
+                f"nothing to fix for a pay-as-you-go key (the answer is read as {QUOTA_SOURCE})",
+            )
+        ]
+    windows = [_window(entry) for entry in data.get("limits") or [] if isinstance(entry, dict)]
+    detail = SCRUBBER.text(name) + (f"; {'; '.join(windows)}" if windows else "")
+    return [Check(subject, None, f"a Coding Plan key: {detail}", CODING_PLAN_ONLY)]
+
+
+def _window(entry: dict[str, Any]) -> str:
+    """One quota window in words: its kind and length, how much is used, when it resets (UTC)."""
+    text = str(entry.get("type") or "limit")
+    number, unit = entry.get("number"), WINDOW_UNITS.get(entry.get("unit"))
+    if isinstance(number, int) and number > 0 and unit:
+        text += f" per {number} {unit}{'s' if number != 1 else ''}"
+    percentage = entry.get("percentage")
+    if isinstance(percentage, int | float) and not isinstance(percentage, bool):
+        text += f", {min(100, max(0, percentage)):g}% used"
+    reset = entry.get("nextResetTime")
+    if isinstance(reset, int | float) and not isinstance(reset, bool):
+        text += f", resets {datetime.fromtimestamp(reset / 1000, UTC):%Y-%m-%d %H:%M} UTC"
+    return text
+
+
+def model_checks(catalogue: Catalogue, endpoint: Endpoint, url: str, api_key: str) -> list[Check]:
+    """Each catalogue model asked once, with one token, on an OpenAI-protocol endpoint that took the key:
+    which answer, which the plan leaves out (1311: a plan gate, HTTP 429), which Z.AI does not know."""
+    if endpoint.protocol != "openai":
+        return []
+    answered, gated, other = [], [], []
+    for entry in catalogue.models:
+        body = {"model": entry.id, "max_tokens": 1, "messages": [{"role": "user", "content": "Hi"}]}
+        try:
+            response = httpx.post(
+                url.rstrip("/") + "/chat/completions",
+                json=body,
+                headers={"Authorization": f"Bearer {api_key}"},
+                timeout=TIMEOUT,
+            )
+        except httpx.HTTPError as exc:
+            other.append(f"{entry.id} ({type(exc).__name__})")
+            continue
+        if response.status_code == 200:
+            answered.append(entry.id)
+            continue
+        code, _ = _error_of(response)
+        if code == "1311":
+            gated.append(entry.id)
+        else:
+            other.append(f"{entry.id} ({code or response.status_code})")
+    checks = [Check(f"models on {endpoint.id}", True, f"answered: {', '.join(answered) or 'none'}")]
+    if gated:
+        checks.append(
+            Check(
+                f"plan on {endpoint.id}",
+                None,
+                f"not in this key's plan (1311): {', '.join(gated)}",
+                "pick one of the models that answered, or a plan (or a pay-as-you-go key) that includes them",
+            )
+        )
+    if other:
+        checks.append(Check(f"models on {endpoint.id}", None, f"refused otherwise: {', '.join(other)}"))
     return checks
 
 

@@ -304,6 +304,7 @@ PACKAGED_SCENARIOS = (
     "request-user-id", "unknown-param", "litellm-metadata", "client-timeout", "stream-hang",
     "error-invalid-key", "error-wrong-plan", "error-unknown-model", "error-empty-content",
     "error-prompt-too-long", "error-sensitive-input", "error-concurrency", "error-overloaded", "error-quota",
+    "error-guide-id-glm-4-flash", "error-guide-id-glm-4-plus", "error-guide-id-glm-4-32b-misspelled",
     "error-plan-model", "error-context-suffix-model", "error-server", "finish-sensitive",
     "finish-sensitive-stream", "finish-network-error",
     "finish-network-error-stream", "finish-context-exceeded", "finish-context-exceeded-stream",
