@@ -25,8 +25,9 @@ from conformance.observation import Exchange, Observation, Turn
 from conformance.report import write_reports
 from conformance.report.html import PAGE_REQUEST_BODY_LIMIT, render_html
 from conformance.report.junit import render_junit
-from conformance.results import CellResult, gather
+from conformance.results import gather
 from conformance.verdict import Finding, Severity, Verdict
+from tests.support.cells import cell_result
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "conformance" / "data" / "results.schema.json"
 SCRIPT_BREAK = "</script><script>alert(1)</script>"
@@ -449,16 +450,8 @@ def test_large_bodies_are_kept_compressed_and_read_back_whole(tmp_path: Path) ->
     answer = "data: " + json.dumps({"choices": [{"delta": {"content": "y" * (LARGE_BODY + 1)}}]}) + "\n\n"
     url = "https://api.z.ai/api/coding/paas/v4/chat/completions"
     sent = Exchange("POST", url, {}, prompt, "replayed", status=200, response_body=answer)
-    result = CellResult(
-        cell="coding/glm-4.6/openai-sdk/crush-simple-test",
-        endpoint="coding",
-        model="glm-4.6",
-        path="openai-sdk",
-        scenario="crush-simple-test",
-        verdict=Verdict.PASS,
-        reasons=[],
-        observation=Observation(turns=[Turn(index=0)], exchanges=[sent]),
-    )
+    observation = Observation(turns=[Turn(index=0)], exchanges=[sent])
+    result = cell_result("coding/glm-4.6/openai-sdk/crush-simple-test", Verdict.PASS, observation=observation)
     results = ResultsWriter(tmp_path / "reports", RUN)
     results.add(result)
     line = json.loads((results.run_dir / "cells.jsonl").read_text())
@@ -559,14 +552,10 @@ def test_a_gathered_document_is_valid(validator: jsonschema.Draft202012Validator
 
 def test_what_cell_result_writes_is_valid(validator: jsonschema.Draft202012Validator) -> None:
     """The schema agrees with the producer, not only with this file's hand-made records."""
-    result = CellResult(
-        cell="coding/glm-4.5/openai-sdk/chat",
-        endpoint="coding",
-        model="glm-4.5",
-        path="openai-sdk",
-        scenario="chat",
-        verdict=Verdict.DEVIATION,
-        reasons=["turn 1: usage late"],
+    result = cell_result(
+        "coding/glm-4.5/openai-sdk/chat",
+        Verdict.DEVIATION,
+        ["turn 1: usage late"],
         findings=[Finding("usage", Severity.DEVIATION, "usage late", 0)],
         evidence=public_evidence("coding/glm-4.5/openai-sdk/chat"),
         observation=Observation(

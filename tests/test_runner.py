@@ -18,6 +18,7 @@ from conformance.runner import CellRunner, RunSettings
 from conformance.session import ConformanceSession, outcome_message
 from conformance.verdict import Verdict
 from tests.conftest import packaged_catalogue_text
+from tests.support.cells import cell_result
 from tests.support.fake_zai import fake_zai
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -252,14 +253,10 @@ def _proxy_failure(**observation: Any) -> CellResult:
 
     error = ErrorInfo(exception="openai.InternalServerError", message="Litellm_proxyException", status=500)
     fields = {"turns": [Turn(index=0, error=error)], "exchanges": [], "local_requests": 1, **observation}
-    return CellResult(
-        cell="coding/glm-4.6/proxy-litellm/chat",
-        endpoint="coding",
-        model="glm-4.6",
-        path="proxy-litellm",
-        scenario="chat",
-        verdict=Verdict.FAIL,
-        reasons=["the proxy failed before sending anything to Z.AI: InternalServerError HTTP 500"],
+    return cell_result(
+        "coding/glm-4.6/proxy-litellm/chat",
+        Verdict.FAIL,
+        ["the proxy failed before sending anything to Z.AI: InternalServerError HTTP 500"],
         observation=Observation(**fields),
     )
 

@@ -195,6 +195,7 @@ class ExchangeResult:
     differences: list[Difference] = field(default_factory=list)
     error: str | None = None
     provenance: Provenance = field(default_factory=lambda: Provenance(None, None, None))
+    choice_given: bool = False  # the real model's choice of tool calls went to the double (X-Double-Calls)
 
     @property
     def matches(self) -> bool:
@@ -256,11 +257,15 @@ class FidelityReport:
     stale_exceptions: list[str] = field(default_factory=list)
     left_out: list[LeftOut] = field(default_factory=list)
     strict: bool = True
-    choices_given: int = 0  # exchanges whose real tool choice the double was given (X-Double-Calls)
 
     @property
     def total(self) -> int:
         return len(self.results)
+
+    @property
+    def choices_given(self) -> int:
+        """Exchanges whose real choice of tool calls the double was given (X-Double-Calls)."""
+        return sum(r.choice_given for r in self.results)
 
     @property
     def matching(self) -> int:
@@ -279,9 +284,7 @@ class FidelityReport:
 
     def newest(self) -> FidelityReport:
         """The same report over the newest recording of each test only."""
-        results = newest_per_test(self.results)
-        given = sum(model_choice(r.exchange) is not None for r in results) if self.choices_given else 0
-        return FidelityReport(self.corpus, results, [], [], self.strict, given)
+        return FidelityReport(self.corpus, newest_per_test(self.results), [], [], self.strict)
 
     def difference_kinds(self) -> Counter[str]:
         """How many exchanges show each kind of difference (an exchange counts once per kind)."""
@@ -383,17 +386,23 @@ def measure_exchange(
     model_choices: bool = True,
 ) -> ExchangeResult:
     origin = origin or Provenance(None, None, None)
+    request = outgoing(exchange, origin.date, model_choices)
+    given = CALLS_HEADER in request.headers
     try:
-        observed = send(double_root, outgoing(exchange, origin.date, model_choices))
+        observed = send(double_root, request)
     except (OSError, http.client.HTTPException) as exc:
         return ExchangeResult(
-            exchange, error=f"the double gave no answer: {type(exc).__name__}: {exc}", provenance=origin
+            exchange,
+            error=f"the double gave no answer: {type(exc).__name__}: {exc}",
+            provenance=origin,
+            choice_given=given,
         )
     try:
         differences = compare(exchange.response, observed, _ignored(exchange, strict), strict=strict)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        return ExchangeResult(exchange, error=f"cannot compare: {type(exc).__name__}: {exc}", provenance=origin)
-    return ExchangeResult(exchange, differences, provenance=origin)
+        error = f"cannot compare: {type(exc).__name__}: {exc}"
+        return ExchangeResult(exchange, error=error, provenance=origin, choice_given=given)
+    return ExchangeResult(exchange, differences, provenance=origin, choice_given=given)
 
 
 def measure(
@@ -409,8 +418,7 @@ def measure(
         old = superseded([(exchange.file, origin) for exchange, origin in pairs])
         pairs = [(exchange, origin) for exchange, origin in pairs if exchange.file not in old]
     results = [measure_exchange(exchange, double.root_url, origin, strict, model_choices) for exchange, origin in pairs]
-    given = sum(model_choice(exchange) is not None for exchange, _ in pairs) if model_choices else 0
-    return FidelityReport(corpus.path, results, _stale(corpus.exchanges), corpus.left_out, strict, given)
+    return FidelityReport(corpus.path, results, _stale(corpus.exchanges), corpus.left_out, strict)
 
 
 def _stale(exchanges: list[RealExchange]) -> list[str]:
