@@ -175,11 +175,21 @@ class When(_Entry):
     model: tuple[str, ...] | None = None
     thinking: tuple[Literal["always", "hybrid", "none"], ...] | None = None
 
+    def matches(self, endpoint: Endpoint, model: Model) -> bool:
+        return (
+            (self.endpoint is None or endpoint.id in self.endpoint)
+            and (self.model is None or model.id in self.model)
+            and (self.thinking is None or model.thinking in self.thinking)
+        )
+
 
 class Case(_Entry):
     when: When
     why: str = Field(min_length=1)
     expect: tuple[TurnExpectation, ...] = Field(min_length=1)
+    # where the sources disagree on Z.AI's answer: why (with the sources); the double answers what Z.AI
+    # documents and the cell says the real answer is unverified until a live run
+    unverified: str | None = Field(default=None, min_length=1)
 
 
 class NotFor(_Entry):
@@ -279,6 +289,10 @@ class Scenario(_Entry):
     not_for: tuple[NotFor, ...] = ()
     source: str = ""  # the doc or issue the scenario follows
     recorded: Recorded | None = None  # a recorded conversation: its turns are the recorded requests
+    # the request fields (dotted: `thinking.effort`) that carry a reasoning control the scenario steers
+    # with: checks/control.py says what of it reaches Z.AI through each path
+    control: tuple[str, ...] = ()
+    unverified: str | None = Field(default=None, min_length=1)  # as Case.unverified, for every cell
 
     @field_validator("params")
     @classmethod
@@ -345,17 +359,20 @@ class Scenario(_Entry):
         )
         return Scenario.model_validate(fields)
 
+    def case_for(self, endpoint: Endpoint, model: Model) -> Case | None:
+        """The first case whose `when` matches the cell, or None (the scenario's own `expect`)."""
+        return next((case for case in self.cases if case.when.matches(endpoint, model)), None)
+
     def expectations(self, endpoint: Endpoint, model: Model) -> tuple[tuple[TurnExpectation, ...], str | None]:
         """The expectation for a cell: the first matching case's (with its why), else `expect`."""
-        for case in self.cases:
-            when = case.when
-            if (
-                (when.endpoint is None or endpoint.id in when.endpoint)
-                and (when.model is None or model.id in when.model)
-                and (when.thinking is None or model.thinking in when.thinking)
-            ):
-                return case.expect, case.why
-        return self.expect, None
+        case = self.case_for(endpoint, model)
+        return (case.expect, case.why) if case is not None else (self.expect, None)
+
+    def unverified_answer(self, endpoint: Endpoint, model: Model) -> str | None:
+        """Why Z.AI's answer to this cell is unverified (sources disagree), or None: the first matching
+        case decides, as for the expectation."""
+        case = self.case_for(endpoint, model)
+        return case.unverified if case is not None else self.unverified
 
     def skip_reason(self, path: ClientPathSpec) -> str | None:
         for rule in self.not_for:

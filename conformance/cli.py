@@ -21,6 +21,7 @@ from conformance import __version__
 from conformance.fidelity.history import add_arguments as history_arguments
 from conformance.fidelity.measure import add_arguments as fidelity_arguments
 from conformance.options import add_cli_options, pytest_argv
+from conformance.report.reasoning import add_arguments as reasoning_arguments
 from conformance.workflows.conversations import add_arguments as conversations_arguments
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -387,6 +388,12 @@ def cmd_wire_history(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_reasoning(args: argparse.Namespace) -> int:
+    from conformance.report.reasoning import run
+
+    return run(args)
+
+
 def cmd_conversations(args: argparse.Namespace) -> int:
     from conformance.workflows.conversations import main as conversations_main
 
@@ -483,6 +490,9 @@ def build_parser() -> argparse.ArgumentParser:
     fidelity = sub.add_parser("fidelity", help="measure the double against every real recording in a corpus")
     fidelity_arguments(fidelity)
     fidelity.set_defaults(func=cmd_fidelity)
+    reasoning = sub.add_parser("reasoning", help="the reasoning-control matrix of a run, per path (Markdown)")
+    reasoning_arguments(reasoning)
+    reasoning.set_defaults(func=cmd_reasoning)
     history = sub.add_parser("wire-history", help="when Z.AI's wire changed, per model and recording date")
     history_arguments(history)
     history.set_defaults(func=cmd_wire_history)

@@ -90,8 +90,12 @@ def anthropic_request(catalogue: Catalogue, scenario: Scenario, model_id: str) -
     thinking = params.get("thinking") if isinstance(params.get("thinking"), dict) else {}
     if thinking.get("type") == "disabled":
         body["thinking"] = {"type": "disabled"}
+    elif thinking.get("type") == "adaptive" or "budget_tokens" in thinking:
+        body["thinking"] = copy.deepcopy(thinking)  # already in Anthropic's own shape
     elif "reasoning_effort" in params or "thinking" in params:
         body["thinking"] = {"type": "enabled", "budget_tokens": ANTHROPIC_THINKING_BUDGET}
+    if "output_config" in params:  # Anthropic's effort control
+        body["output_config"] = copy.deepcopy(params["output_config"])
     for name in ("temperature", "top_p"):
         if name in params:
             body[name] = params[name]

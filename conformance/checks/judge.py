@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.catalogue import Cell, Scenario, Tool, TurnExpectation
+from conformance.checks.control import answer_finding, check_control, request_object
 from conformance.checks.cost import check_cost
 from conformance.checks.errors import check_expected_error, classify
 from conformance.checks.operations import check_operation
@@ -99,11 +100,32 @@ def judge(
         if wanted.cost:
             findings += check_cost(turn, wire, cell.model)
     findings += _conversation_findings(observation, scenario, recorded_interactions, failure is not None)
+    findings += _control_findings(cell, observation)
     unused = _unused_interactions(observation, recorded_interactions, failure is not None)
     if failure is not None:
         verdict, why = failure
         return Judgement(verdict, (why, *reasons(findings)), tuple(findings), unused)
     return Judgement(combine(findings), tuple(reasons(findings)), tuple(findings), unused)
+
+
+def _control_findings(cell: Cell, observation: Observation) -> list[Finding]:
+    """A reasoning-control scenario names the control's fate on the wire and Z.AI's answer to it; any
+    cell whose real answer the sources dispute says so."""
+    scenario = cell.scenario
+    unverified = scenario.unverified_answer(cell.endpoint, cell.model)
+    if not scenario.control:
+        if unverified is None:
+            return []
+        return [Finding("zai_answer", Severity.INFO, f"Z.AI's real answer is unverified: {unverified}")]
+    first = observation.turns[0] if observation.turns else None
+    exchange = _exchange_for(observation.exchanges, first) if first is not None else None
+    sent = request_object(exchange.request_body) if exchange is not None else None
+    refusal = first.error.message[:160] if first is not None and first.error is not None and exchange is None else None
+    served = exchange is not None and exchange.outcome == "served"
+    return [
+        *check_control(scenario.control, scenario.params, sent, refusal),
+        *answer_finding(first if exchange is not None else None, unverified, served),
+    ]
 
 
 def _judge_operation(
