@@ -159,6 +159,7 @@ class TurnExpectation(_Entry):
     models_listed: tuple[str, ...] = ()  # operation models: ids the listing must contain
     embedding_dimensions: int | None = Field(default=None, gt=0)  # operation embeddings: each vector's length
     cost: bool = False  # the client's cost for the answer matches the catalogue's price for its usage
+    cost_map: bool = False  # the client's cost-map entry for the model matches the catalogue's limits and prices
 
     @model_validator(mode="after")
     def _error_alone(self) -> TurnExpectation:
@@ -292,6 +293,9 @@ class Scenario(_Entry):
     # the request fields (dotted: `thinking.effort`) that carry a reasoning control the scenario steers
     # with: checks/control.py says what of it reaches Z.AI through each path
     control: tuple[str, ...] = ()
+    # the verdict rests on how long Z.AI's generation keeps a stream silent: the double plays that silence
+    # where it answers in-process (served, replay); live, only Z.AI itself can (SKIPPED against others)
+    paced: bool = False
     unverified: str | None = Field(default=None, min_length=1)  # as Case.unverified, for every cell
 
     @field_validator("params")

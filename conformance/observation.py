@@ -160,6 +160,22 @@ class CostClaim:
 
 
 @dataclass
+class CostMapEntry:
+    """What a client's cost map says about the model a path calls, for the route it calls it by — the
+    context window, output limit and prices its users' trimming, budgets and spend tracking rest on — or
+    why the map has no entry. Read from the map the client release ships, not from an answer."""
+
+    client: str  # whose map, for the finding ("LiteLLM")
+    route: str  # the entry looked up, e.g. "zai/glm-5.2"
+    max_input_tokens: int | None = None
+    max_output_tokens: int | None = None
+    input_cost_per_token: float | None = None  # USD
+    output_cost_per_token: float | None = None
+    cache_read_input_token_cost: float | None = None  # None: cached input is billed as input
+    missing: str | None = None  # the map has no entry for the route: the client's words
+
+
+@dataclass
 class RouterFacts:
     """What a LiteLLM Router says about an answer: the deployment behind it, its model group, the
     fallbacks and retries it took, and whether its cache answered."""
@@ -192,6 +208,7 @@ class Turn:
     thinking_blocks: int | None = None  # how many thinking blocks an OpenAI-style client handed out
     signatures: list[str] | None = None  # the thinking blocks' signatures, as the client exposed them
     cost: CostClaim | None = None
+    cost_map: CostMapEntry | None = None  # the client's cost-map entry for the model (LiteLLM paths)
     models: list[str | None] | None = None  # a models listing: the ids the client exposed
     embedding_lengths: list[int] | None = None  # an embeddings answer: each vector's length
     router: RouterFacts | None = None

@@ -35,6 +35,21 @@ def _raw() -> dict[str, Any]:
     return yaml.safe_load((resources.files("conformance") / "data" / "zai_protocol.yaml").read_text())
 
 
+@dataclass(frozen=True)
+class GenerationRate:
+    """How fast GLM generates: the stand-in wire/pacing.py times streams with (data: `generation`)."""
+
+    tokens_per_second: float
+    chars_per_token: float
+    source: str
+
+
+@cache
+def generation_rate() -> GenerationRate:
+    data = _raw()["generation"]
+    return GenerationRate(float(data["tokens_per_second"]), float(data["chars_per_token"]), str(data["source"]))
+
+
 @cache
 def protocol_facts(name: str) -> ProtocolFacts:
     raw = _raw()["protocols"][name]

@@ -214,6 +214,12 @@ class CellRunner:
             return self._result(
                 cell, Verdict.SKIPPED, [f"{double_only}: this cell's evidence comes from the Z.AI double"]
             )
+        if cell.scenario.paced and not is_zai(base_url):
+            why = (
+                "a silence Z.AI's generation makes (modelled by the double in-process, wire/pacing.py); a server "
+                "other than Z.AI sends its answer at once, so a live run against it cannot show it"
+            )
+            return self._result(cell, Verdict.SKIPPED, [why])
         refused = self.refused_keys.get(cell.endpoint.id)
         if refused is not None and not provokes_key(cell):
             return self._result(cell, Verdict.SKIPPED, [f"not run: {refused}"])

@@ -155,13 +155,24 @@ def test_the_path_table_shows_each_paths_fate_and_where_it_differs_by_endpoint(c
     }
     scenarios = {s.id: s for s in catalogue.scenarios}
     table = path_table(outcomes(document, catalogue), scenarios).splitlines()
-    assert table[0] == "| control | openai-sdk | proxy-litellm | litellm-zai |"
+    assert table[0] == "| control | scenario | openai-sdk | proxy-litellm | litellm-zai |"
     assert table[2] == (
-        '| `reasoning_effort="medium"` | as written | as written (general); dropped (anthropic) | '
-        "refused by the client |"
+        '| `reasoning_effort="medium"` | reasoning-effort-medium | as written | '
+        "as written (general); dropped (anthropic) | refused by the client |"
     )
     assert len(table) == 3
 
 
 def test_the_table_says_when_no_control_cell_ran(catalogue):
     assert render({"cells": []}, catalogue).startswith("No reasoning-control cells ran")
+
+
+def test_an_openai_only_control_is_no_control_for_an_anthropic_style_client():
+    from conformance.checks.control import applies
+
+    assert applies(("reasoning_effort",), "openai")
+    assert not applies(("reasoning_effort",), "anthropic")  # the Anthropic SDK writes a thinking budget
+    assert not applies(("thinking.type", "thinking.effort"), "anthropic")
+    assert applies(("thinking.type", "thinking.budget_tokens"), "anthropic")
+    assert applies(("output_config.effort",), "anthropic")
+    assert not applies((), "openai")

@@ -4,6 +4,7 @@ nothing connected, and its faults played without a clock."""
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -93,3 +94,33 @@ def test_a_hung_stream_keeps_its_first_event_and_a_slow_answer_depends_only_on_t
 def test_a_reset_cannot_be_served_without_a_socket_and_says_so():
     with pytest.raises(ServedFaultUnsupported, match="needs a real socket"):
         as_response(_reply(reset=True), idle_s=2.0)
+
+
+def _chunk(delta: dict) -> bytes:
+    return b"data: " + json.dumps({"choices": [{"index": 0, "delta": delta}]}).encode() + b"\n\n"
+
+
+def _call_stream(arguments: str, fragments: int) -> list[bytes]:
+    """A tool call whose arguments come whole (fragments=1) or in equal fragments, after a word of text."""
+    size = -(-len(arguments) // fragments)
+    head = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "write_file", "arguments": ""}}
+    events = [_chunk({"content": "Writing "}), _chunk({"tool_calls": [head]})]
+    events += [
+        _chunk({"tool_calls": [{"index": 0, "function": {"arguments": arguments[i : i + size]}}]})
+        for i in range(0, len(arguments), size)
+    ]
+    return [*events, b"data: [DONE]\n\n"]
+
+
+def test_a_buffered_long_argument_is_a_silence_the_idle_limit_ends_and_a_streamed_one_is_not():
+    arguments = "x" * 24_000  # 6,000 tokens: 120 s at the modelled 50 tokens/s
+    buffered = as_response(Reply(200, {}, events=_call_stream(arguments, 1)), idle_s=90.0)
+    assert transport.is_fault(buffered)
+    fault = buffered["transport_fault"]
+    assert fault["phase"] == "mid-body" and fault["after_seconds"] == 90.0
+    assert fault["served"].startswith("the double sent no byte for 120 s after chunk 2")
+    assert buffered["body"]["string"].endswith(b'"arguments": ""}}]}}]}\n\n')  # what came before the silence
+    streamed = as_response(Reply(200, {}, events=_call_stream(arguments, 400)), idle_s=90.0)
+    assert not transport.is_fault(streamed)
+    # the same silence under a longer limit is only late
+    assert not transport.is_fault(as_response(Reply(200, {}, events=_call_stream(arguments, 1)), idle_s=121.0))

@@ -23,6 +23,9 @@ from conformance.verdict import Finding, Severity
 # where the user wrote it.
 REASONING_FIELDS = ("thinking", "reasoning_effort", "reasoning", "enable_thinking", "output_config")
 _ABSENT = object()
+# Controls only the OpenAI-style request can carry: an Anthropic-style client (the Anthropic SDK) writes
+# its reasoning as a thinking budget, so for it these are no control it was given.
+OPENAI_ONLY = frozenset({"reasoning_effort", "reasoning", "enable_thinking", "thinking.effort"})
 
 
 class Fate(StrEnum):
@@ -59,6 +62,15 @@ def request_object(text: str | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def applies(control: Sequence[str], api: str) -> bool:
+    """Whether a path whose own API is `api` can be given this control as written."""
+    return bool(control) and (api == "openai" or not any(_written_as(name) in OPENAI_ONLY for name in control))
+
+
+def _written_as(name: str) -> str:
+    return name if name == "thinking.effort" else name.split(".")[0]
 
 
 def control_fate(control: Sequence[str], written: dict[str, Any], sent: dict[str, Any] | None) -> ControlOutcome:

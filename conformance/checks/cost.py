@@ -21,7 +21,12 @@ def check_cost(turn: Turn, wire: WireAnswer | None, model: Model) -> list[Findin
 
 
 def _cost(turn: Turn, wire: WireAnswer | None, model: Model) -> Finding:
+    claim = turn.cost
     if model.price is None:
+        # No reference price, but a client that cannot price the answer at all is still a finding.
+        if claim is None or claim.amount is None:
+            why = (claim.error if claim is not None else None) or "the client gave no cost"
+            return Finding("cost", Severity.DEVIATION, f"no cost from the client ({why})")
         return Finding("cost", Severity.INFO, f"the catalogue has no price for {model.id}: nothing to compare")
     usage = wire.usage if wire is not None and wire.usage is not None else turn.usage
     if usage is None or None in (usage.prompt_tokens, usage.completion_tokens):
@@ -31,7 +36,6 @@ def _cost(turn: Turn, wire: WireAnswer | None, model: Model) -> Finding:
     tokens = f"{usage.prompt_tokens} in ({cached} cached) + {usage.completion_tokens} out"
     listed = f"${expected:.8f} at Z.AI's ${model.price.input}/${model.price.cached_input}/${model.price.output} per 1M"
     # Required wherever the scenario asks for a cost: a client that gave none is a finding.
-    claim = turn.cost
     claimed = claim.amount if claim is not None else None
     if claimed is None:
         why = (claim.error if claim is not None else None) or "the client gave no cost"

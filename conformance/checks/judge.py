@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.catalogue import Cell, Scenario, Tool, TurnExpectation
-from conformance.checks.control import answer_finding, check_control, request_object
+from conformance.checks.control import answer_finding, applies, check_control, request_object
 from conformance.checks.cost import check_cost
+from conformance.checks.cost_map import check_cost_map
 from conformance.checks.errors import check_expected_error, classify
 from conformance.checks.operations import check_operation
 from conformance.checks.request import check_request
@@ -99,8 +100,10 @@ def judge(
         findings += check_turn(wanted, turn, wire, tools, scenario.stream, cell.path.api)
         if wanted.cost:
             findings += check_cost(turn, wire, cell.model)
+        if wanted.cost_map:
+            findings += check_cost_map(turn, cell.model)
     findings += _conversation_findings(observation, scenario, recorded_interactions, failure is not None)
-    findings += _control_findings(cell, observation)
+    findings += _control_findings(cell, observation) + _served_faults(observation)
     unused = _unused_interactions(observation, recorded_interactions, failure is not None)
     if failure is not None:
         verdict, why = failure
@@ -108,12 +111,21 @@ def judge(
     return Judgement(combine(findings), tuple(reasons(findings)), tuple(findings), unused)
 
 
+def _served_faults(observation: Observation) -> list[Finding]:
+    """A transport fault the double played says why (a hang, a long generation without a byte)."""
+    return [
+        Finding("transport_fault", Severity.INFO, str(exchange.transport_fault["served"]))
+        for exchange in observation.exchanges
+        if exchange.transport_fault and exchange.transport_fault.get("served")
+    ]
+
+
 def _control_findings(cell: Cell, observation: Observation) -> list[Finding]:
     """A reasoning-control scenario names the control's fate on the wire and Z.AI's answer to it; any
     cell whose real answer the sources dispute says so."""
     scenario = cell.scenario
     unverified = scenario.unverified_answer(cell.endpoint, cell.model)
-    if not scenario.control:
+    if not applies(scenario.control, cell.path.api):
         if unverified is None:
             return []
         return [Finding("zai_answer", Severity.INFO, f"Z.AI's real answer is unverified: {unverified}")]

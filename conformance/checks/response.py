@@ -17,9 +17,10 @@ import jsonschema
 
 from conformance.catalogue import Tool, TurnExpectation
 from conformance.observation import BuiltMessage, ToolCall, Turn
-from conformance.protocol import neutral_finish
+from conformance.protocol import generation_rate, neutral_finish
 from conformance.verdict import Finding, Severity
 from conformance.wire import WireAnswer
+from conformance.wire.pacing import Pacing
 
 INFO, DEVIATION, FAIL = Severity.INFO, Severity.DEVIATION, Severity.FAIL
 
@@ -285,6 +286,32 @@ def _usage(expect: TurnExpectation, turn: Turn, wire: WireAnswer | None, _: Any)
     return findings
 
 
+def _argument_pacing(turn: Turn, pacing: Pacing, calls: int) -> list[Finding]:
+    """A streamed tool call's timing, from what Z.AI sent (wire/pacing.py models it: no clock is read),
+    and whether the path hands the arguments out as they come. `tool_stream` exists so that a client
+    sees a long argument grow; a path that gathers a call's fragments into one delta brings the silence
+    back. (`calls` is how many calls Z.AI sent: parallel calls sent whole are one chunk each.)"""
+    rate = generation_rate()
+    first = f"{pacing.first_argument_s:.1f} s" if pacing.first_argument_s is not None else "never"
+    facts = (
+        f"tool-call arguments: first byte at {first}, longest silence {pacing.longest_silence_s:.1f} s, "
+        f"in {pacing.argument_chunks} chunk(s) (modelled at {rate.tokens_per_second:g} tokens/s from the "
+        f"stream's own content)"
+    )
+    findings = [_f("tool_stream", INFO, facts)]
+    exposed = turn.stream.tool_call_deltas if turn.stream is not None else 0
+    if pacing.argument_chunks > calls and exposed <= len(turn.tool_calls):  # fragments, gathered into one
+        findings.append(
+            _f(
+                "tool_stream",
+                DEVIATION,
+                f"Z.AI streamed the arguments in {pacing.argument_chunks} chunks; the path handed out "
+                f"{exposed} tool-call delta(s): it buffers what tool_stream streams",
+            )
+        )
+    return findings
+
+
 def _stream(turn: Turn, wire: WireAnswer | None, api: str) -> list[Finding]:
     findings: list[Finding] = []
     facts = turn.stream
@@ -302,6 +329,8 @@ def _stream(turn: Turn, wire: WireAnswer | None, api: str) -> list[Finding]:
         )
     if api == "openai":
         findings += _usage_position(facts)
+    if wire is not None and wire.stream is not None and wire.stream.pacing is not None:
+        findings += _argument_pacing(turn, wire.stream.pacing, len(wire.tool_calls))
     if wire is not None and wire.stream is not None:
         sse = wire.stream
         if not sse.done:

@@ -165,11 +165,24 @@ def _value(schema: dict[str, Any], name: str) -> Any:
         return {key: _value(properties[key], key) for key in required if key in properties}
     if name in values["by_name"]:
         return values["by_name"][name]
+    if name in values["long_by_name"]:
+        return long_text(int(values["long_by_name"][name]["chars"]))
     if kind == "array":
         return [_value(schema.get("items") or {"type": "string"}, "")]
     if schema.get("enum"):
         return schema["enum"][0]
     return values["by_type"].get(kind if isinstance(kind, str) else "string", "example")
+
+
+def long_text(chars: int) -> str:
+    """A file's worth of numbered lines, `chars` long: what an agent writing a file sends as an argument."""
+    lines, size, number = [], 0, 1
+    while size < chars:
+        line = f"{number:05d} The quick brown fox jumps over the lazy dog.\n"
+        lines.append(line)
+        size += len(line)
+        number += 1
+    return "".join(lines)[:chars]
 
 
 def _text(ask: Ask, calls: list[PlannedCall]) -> str:

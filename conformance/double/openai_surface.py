@@ -207,6 +207,11 @@ def _reasoning_delta(shape: WireShape, piece: str) -> dict[str, Any]:
     return {"role": "assistant", "reasoning_content": piece}
 
 
+# A streamed argument's fragments: a short one in four, a long one (a file an agent writes) a few tokens at
+# a time, as the text streams — no recording shows a long argument under tool_stream (ZAI-FACTS §2.3).
+ARGUMENT_FRAGMENT_CHARS = 64
+
+
 def _call_chunks(chunk: Any, index: int, call: PlannedCall, fragments: bool, finish: bool) -> list[bytes]:
     """One whole call per chunk (with `finish_reason: "tool_calls"` on it when the era did that), or,
     with `tool_stream`, the call's name first and its arguments in fragments."""
@@ -219,7 +224,7 @@ def _call_chunks(chunk: Any, index: int, call: PlannedCall, fragments: bool, fin
         choice["delta"] = {"tool_calls": [{**whole, "function": function}]}
         return [chunk(choice)]
     arguments = call.arguments_json
-    size = max(1, math.ceil(len(arguments) / 4))
+    size = min(max(1, math.ceil(len(arguments) / 4)), ARGUMENT_FRAGMENT_CHARS)
     first = chunk({"index": 0, "delta": {"tool_calls": [{**whole, "function": {"name": call.name, "arguments": ""}}]}})
     rest = [
         chunk(

@@ -35,7 +35,17 @@ from pydantic import Field, model_validator
 
 from conformance.catalogue import ClientPathSpec, Scenario
 from conformance.litellm_globals import import_litellm, shipped_prices
-from conformance.observation import BuiltMessage, CostClaim, Envelope, ToolCall, Turn, Usage, field_of, plain
+from conformance.observation import (
+    BuiltMessage,
+    CostClaim,
+    CostMapEntry,
+    Envelope,
+    ToolCall,
+    Turn,
+    Usage,
+    field_of,
+    plain,
+)
 from conformance.paths.base import NO_CALL_OPTIONS, CallOptions, ClientPath, PathOptions, Target, embedding_turn
 from conformance.paths.openhands import OpenHandsSetup
 from conformance.paths.streaming import StreamAssembler, message_turn
@@ -177,6 +187,7 @@ class LiteLLMPath(ClientPath):
                 turn, message = stream_turn(assembler, body["messages"], thinking_blocks=self.thinking_blocks)
             else:
                 turn, message = answer_turn(index, litellm.completion(**kwargs), thinking_blocks=self.thinking_blocks)
+        turn.cost_map = cost_map_of(kwargs["model"], kwargs.get("custom_llm_provider"))
         return turn, self.setup.history(message)
 
     async def asend(self, index: int, body: dict[str, Any]) -> tuple[Turn, Any]:
@@ -191,6 +202,7 @@ class LiteLLMPath(ClientPath):
             else:
                 response = await litellm.acompletion(**kwargs)
                 turn, message = answer_turn(index, response, thinking_blocks=self.thinking_blocks)
+        turn.cost_map = cost_map_of(kwargs["model"], kwargs.get("custom_llm_provider"))
         return turn, self.setup.history(message)
 
 
@@ -267,3 +279,25 @@ def cost_of(response: Any) -> CostClaim:
             return CostClaim(amount=float(litellm.completion_cost(completion_response=response)))
         except Exception as exc:  # any failure to price is reported, not raised
             return CostClaim(error=" ".join(str(exc).split())[:300])
+
+
+def cost_map_of(model: str, provider: str | None) -> CostMapEntry:
+    """LiteLLM's cost-map entry for the model as this entry calls it (`get_model_info`, the documented
+    lookup, with the call's own model and custom_llm_provider), from the map this release ships. Its
+    limits and prices are what LiteLLM trims, caps and bills by; a route it does not know raises, and
+    that message is the finding."""
+    route = model if provider is None or model.startswith(f"{provider}/") else f"{provider}/{model}"
+    with shipped_prices() as litellm:
+        try:
+            info = litellm.get_model_info(model=model, custom_llm_provider=provider)
+        except Exception as exc:  # an unmapped route is reported, not raised
+            return CostMapEntry("LiteLLM", route, missing=" ".join(str(exc).split())[:200])
+    return CostMapEntry(
+        "LiteLLM",
+        route,
+        max_input_tokens=info.get("max_input_tokens"),
+        max_output_tokens=info.get("max_output_tokens") or info.get("max_tokens"),
+        input_cost_per_token=info.get("input_cost_per_token"),
+        output_cost_per_token=info.get("output_cost_per_token"),
+        cache_read_input_token_cost=info.get("cache_read_input_token_cost"),
+    )

@@ -173,14 +173,18 @@ class OpenHandsSetup:
         return OpenHandsLLMConfig.from_environment(environment)
 
     def intended(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The scenario with the configured sampling temperature and maximum output (OpenHands' own
-        defaults, such as top_p 1.0, are not the user's intent: the request checks report them)."""
+        """The scenario with the configured maximum output, and the configured temperature where the
+        scenario sets none. A scenario's own temperature stays the intent: OpenHands' agent cannot pass one
+        per call, so the request checks report its replacement by LLM_TEMPERATURE (OpenHands' own
+        defaults, such as top_p 1.0, are reported the same way)."""
         config = self.config(body["model"])
-        return {**body, "temperature": config.temperature, "max_tokens": config.max_output_tokens}
+        return {"temperature": config.temperature, **body, "max_tokens": config.max_output_tokens}
 
     def kwargs(self, body: dict[str, Any]) -> dict[str, Any]:
         config = self.config(body["model"])
-        per_call = {key: copy.deepcopy(value) for key, value in body.items() if key not in ("model", "max_tokens")}
+        # what OpenHands' agent passes per call: the conversation and tools, never its configured settings
+        configured = ("model", "max_tokens", "temperature")
+        per_call = {key: copy.deepcopy(value) for key, value in body.items() if key not in configured}
         if config.function_calling_active:
             per_call["messages"] = openhands_messages(body["messages"])
         # The harness's settings win: no retries, the run's idle timeout.

@@ -11,6 +11,9 @@ from the cell's idle limit, and played as a recorded fault is in replay (`transp
 - `hang`: a stream stops after its first event, a whole answer never starts → the client's timeout;
 - `slow=N`: the first byte waits N s → the client's timeout if N reaches its idle limit, else the
   answer as it would arrive (late, which the verdict does not depend on);
+- a stream whose generation leaves a silence as long as the idle limit (a large tool call buffered
+  without `tool_stream`, timed by wire/pacing.py from the stream's own content) → the client's timeout
+  after the chunks before the silence;
 so a busy machine can never turn a served cell into a HANG, nor a HANG into anything else.
 """
 
@@ -27,6 +30,8 @@ from conformance import __version__
 from conformance.catalogue import Catalogue
 from conformance.double.server import Double
 from conformance.double.wire import Reply
+from conformance.protocol import generation_rate
+from conformance.wire.pacing import pace_stream
 
 SERVED_BY = f"the zai-conformance {__version__} double, at run time"
 Answer = Callable[[Request], dict[str, Any]]
@@ -71,8 +76,28 @@ def as_response(reply: Reply, idle_s: float) -> dict[str, Any]:
         return _fault("first byte", idle_s)
     if transport.slow and transport.slow >= idle_s:
         return _fault("first byte", idle_s)
+    if reply.events is not None:
+        silent = _silence_over(reply.events, idle_s)
+        if silent is not None:  # generating a buffered call takes longer than the client waits for a byte
+            index, seconds = silent
+            rate = generation_rate().tokens_per_second
+            served = (
+                f"the double sent no byte for {seconds:.0f} s after chunk {index} (generation modelled at "
+                f"{rate:g} tokens/s, wire/pacing.py); the client's idle limit of {idle_s:g} s ends the call"
+            )
+            return _fault("mid-body", idle_s, status, headers, b"".join(reply.events[:index]), served)
     body = b"".join(reply.events) if reply.events is not None else (reply.body or b"")
     return {"status": status, "headers": headers, "body": {"string": body}}
+
+
+def _silence_over(events: list[bytes], idle_s: float) -> tuple[int, float] | None:
+    """The first event a client with this idle limit would not wait for, and the silence before it
+    (wire/pacing.py); or None. A stream too short to hold that much generation cannot have such a
+    silence: it is not parsed."""
+    rate = generation_rate()
+    if sum(len(event) for event in events) < idle_s * rate.tokens_per_second * rate.chars_per_token:
+        return None
+    return pace_stream(b"".join(events).decode("utf-8", "replace")).first_silence_over(idle_s)
 
 
 def _fault(
@@ -81,6 +106,7 @@ def _fault(
     received: dict[str, Any] | None = None,
     headers: dict[str, list[str]] | None = None,
     body: bytes = b"",
+    served: str = "the double stopped answering; the client's idle limit ends the call",
 ) -> dict[str, Any]:
     fault: dict[str, Any] = {
         "kind": "timeout",
@@ -88,7 +114,7 @@ def _fault(
         "after_seconds": idle_s,  # what the client waits before its idle limit ends the call
         "exception": "",  # the asking transport's own timeout is raised (transport.replay_error)
         "message": "",
-        "served": "the double stopped answering; the client's idle limit ends the call",
+        "served": served,
     }
     if received is not None:
         fault["received_status"] = received

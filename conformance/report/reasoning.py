@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.catalogue import Catalogue, Scenario, load_catalogue
-from conformance.checks.control import Fate, control_fate, lookup, request_object
+from conformance.checks.control import Fate, applies, control_fate, lookup, request_object
 from conformance.results import body_text, load_results
 
 BASELINE = "thinking-default"  # the same request without any control: what a live effect is measured against
@@ -47,23 +47,25 @@ class Outcome:
 def outcomes(document: dict[str, Any], catalogue: Catalogue) -> list[Outcome]:
     """Every cell of the run whose scenario steers reasoning, or is the baseline, read from its observation."""
     scenarios = {s.id: s for s in catalogue.scenarios}
+    apis = {path.id: path.api for path in catalogue.paths}
     found = []
     for cell in document.get("cells", []):
         scenario = scenarios.get(cell.get("scenario", ""))
         if scenario is None or not (scenario.control or scenario.id == BASELINE):
             continue
-        found.append(_outcome(cell, scenario))
+        found.append(_outcome(cell, scenario, apis.get(cell.get("path", ""), "openai")))
     return found
 
 
-def _outcome(cell: dict[str, Any], scenario: Scenario) -> Outcome:
+def _outcome(cell: dict[str, Any], scenario: Scenario, api: str) -> Outcome:
     observation = cell.get("observation") or {}
     exchanges = observation.get("exchanges") or []
     turns = observation.get("turns") or []
     turn = turns[0] if turns else {}
     sent = request_object(body_text(exchanges[0].get("request_body"))) if exchanges else None
     ran = cell.get("verdict") not in ("SKIPPED", "NOT_RECORDED")
-    fate = control_fate(scenario.control, scenario.params, sent).fate if ran and scenario.control else None
+    given = ran and applies(scenario.control, api)
+    fate = control_fate(scenario.control, scenario.params, sent).fate if given else None
     error = turn.get("error")
     if not exchanges:
         answer = "—"
@@ -96,11 +98,11 @@ def path_table(found: Iterable[Outcome], scenarios: dict[str, Scenario]) -> str:
         where = fates[(outcome.scenario, outcome.path)][outcome.fate.value]
         if outcome.endpoint not in where:
             where.append(outcome.endpoint)
-    rows = [_header("control", paths)]
+    rows = [_header("control | scenario", paths)]
     for scenario_id in _controls(scenarios):
         entries = [_fate_entry(fates.get((scenario_id, path))) for path in paths]
         if any(entry != "·" for entry in entries):
-            rows.append(_row(_shape(scenarios[scenario_id]), entries))
+            rows.append(_row(_label(scenarios[scenario_id]), entries))
     return "\n".join(rows)
 
 
@@ -122,11 +124,11 @@ def answer_table(found: Iterable[Outcome], scenarios: dict[str, Scenario], catal
         if scenarios[outcome.scenario].unverified_answer(endpoint, model):
             entry += " †"
         answers[(outcome.scenario, column)] = entry
-    rows = [_header("control", columns)]
+    rows = [_header("control | scenario", columns)]
     for scenario_id in _controls(scenarios):
         entries = [answers.get((scenario_id, column), "·") for column in columns]
         if any(entry != "·" for entry in entries):
-            rows.append(_row(_shape(scenarios[scenario_id]), entries))
+            rows.append(_row(_label(scenarios[scenario_id]), entries))
     return "\n".join(rows)
 
 
@@ -160,11 +162,14 @@ def render(document: dict[str, Any], catalogue: Catalogue) -> str:
 
 
 def _controls(scenarios: dict[str, Scenario]) -> list[str]:
-    return [sid for sid, scenario in scenarios.items() if scenario.control]
+    """The rows: each control scenario once (a streamed twin tells its scenario's story again)."""
+    return [sid for sid, scenario in scenarios.items() if scenario.control and scenario.stream_of is None]
 
 
-def _shape(scenario: Scenario) -> str:
-    return ", ".join(f"`{name}={json.dumps(lookup(scenario.params, name))}`" for name in scenario.control)
+def _label(scenario: Scenario) -> str:
+    """The control as written, and the scenario that writes it (two scenarios may write the same one)."""
+    shape = ", ".join(f"`{name}={json.dumps(lookup(scenario.params, name))}`" for name in scenario.control)
+    return f"{shape} | {scenario.id}"
 
 
 def _fate_entry(by_fate: dict[str, list[str]] | None) -> str:
@@ -176,7 +181,7 @@ def _fate_entry(by_fate: dict[str, list[str]] | None) -> str:
 
 
 def _header(first: str, columns: list[str]) -> str:
-    return _row(first, columns) + "\n" + _row("---", ["---"] * len(columns))
+    return _row(first, columns) + "\n" + _row("--- | ---", ["---"] * len(columns))
 
 
 def _row(first: str, entries: list[str]) -> str:

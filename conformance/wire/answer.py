@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from conformance.observation import ToolCall, Usage
+from conformance.wire.pacing import Pacing
 
 
 @dataclass
@@ -16,6 +17,7 @@ class WireStream:
     usage_chunk_choices: int | None = None
     finish_key_on_nonfinal: int = 0  # chunks before the finish chunk that carry a finish_reason key
     malformed: list[str] = field(default_factory=list)
+    pacing: Pacing | None = None  # when each chunk arrives, modelled from its content (OpenAI protocol)
 
 
 @dataclass

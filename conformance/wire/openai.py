@@ -11,6 +11,7 @@ from typing import Any
 
 from conformance.observation import ToolCall, Usage
 from conformance.wire.answer import WireAnswer, WireStream
+from conformance.wire.pacing import pace_chunks
 from conformance.wire.sse import read_events
 
 
@@ -72,6 +73,7 @@ def read_stream(status: int, body: str) -> WireAnswer:
     text: list[str] = []
     reasoning: list[str] = []
     calls: dict[int, dict[str, Any]] = {}
+    chunks: list[Any] = []
     for event in read_events(body):
         if not event.lines:
             continue  # an `event:` line without data carries no chunk
@@ -82,6 +84,7 @@ def read_stream(status: int, body: str) -> WireAnswer:
         if not isinstance(chunk, dict):
             facts.malformed.append(event.raw.strip()[:120])
             continue
+        chunks.append(chunk)
         index = facts.chunks
         facts.chunks += 1
         if index == 0:
@@ -118,4 +121,6 @@ def read_stream(status: int, body: str) -> WireAnswer:
     answer.text = "".join(text) if text else None
     answer.reasoning = "".join(reasoning) if reasoning else None
     answer.tool_calls = [ToolCall.parse(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items())]
+    if answer.tool_calls:  # the figures a streamed call is judged on (checks/response.py)
+        facts.pacing = pace_chunks(chunks)
     return answer

@@ -11,10 +11,14 @@ reports it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 DONE = "[DONE]"  # OpenAI's end-of-stream sentinel
+# SSE ends a line at CRLF, LF or CR only; str.splitlines() would also cut at U+2028, U+0085 and other
+# separators, which a JSON string may carry unescaped (found by the translation fuzzing)
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ def read_events(body: str) -> list[SseEvent]:
     events: list[SseEvent] = []
     name: str | None = None
     data: list[str] = []
-    for line in [*body.splitlines(), ""]:
+    for line in [*_LINE_END.split(body), ""]:
         if not line.strip():
             if name is not None or data:
                 events.append(_event(name, tuple(data)))
