@@ -176,3 +176,25 @@ def test_an_openai_only_control_is_no_control_for_an_anthropic_style_client():
     assert applies(("thinking.type", "thinking.budget_tokens"), "anthropic")
     assert applies(("output_config.effort",), "anthropic")
     assert not applies((), "openai")
+
+
+def test_on_real_evidence_the_answer_is_the_effect_against_the_baseline_dated(catalogue):
+    from conformance.report.reasoning import Outcome, answer_table
+
+    def outcome(scenario: str, tokens: int, path: str = "openai-sdk") -> Outcome:
+        return Outcome("general", "glm-5.2", path, scenario, Fate.AS_WRITTEN, "reasoned", "live", tokens, "2026-12-01")
+
+    scenarios = {s.id: s for s in catalogue.scenarios}
+    found = [
+        outcome("thinking-default", 400),
+        outcome("reasoning-effort-medium", 410),  # within ±20%: ignored
+        outcome("reasoning-effort-xhigh", 900),
+        outcome("reasoning-effort-max", 900, path="litellm-zai"),  # not the plain path: not in this table
+    ]
+    rows = answer_table(found, scenarios, catalogue).splitlines()
+    assert rows[0] == "| control | scenario | general/glm-5.2 |"
+    dated = "reasoning tokens, live 2026-12-01 |"
+    assert rows[2:] == [
+        f'| `reasoning_effort="medium"` | reasoning-effort-medium | ignored: 410 vs 400 {dated}',
+        f'| `reasoning_effort="xhigh"` | reasoning-effort-xhigh | honoured: 900 vs 400 {dated}',
+    ]

@@ -42,6 +42,7 @@ class Outcome:
     answer: str  # rejected (1210) | reasoned | no reasoning | — (nothing sent)
     evidence: str  # live | public | double | none
     reasoning_tokens: int | None
+    recorded: str | None = None  # the evidence's date: Z.AI's contract changed in 2026, an effect is dated
 
 
 def outcomes(document: dict[str, Any], catalogue: Catalogue) -> list[Outcome]:
@@ -74,6 +75,7 @@ def _outcome(cell: dict[str, Any], scenario: Scenario, api: str) -> Outcome:
     else:
         answer = "reasoned" if turn.get("reasoning") else "no reasoning"
     usage = turn.get("usage") or {}
+    evidence = cell.get("evidence") or {}
     return Outcome(
         cell["endpoint"],
         cell["model"],
@@ -81,8 +83,9 @@ def _outcome(cell: dict[str, Any], scenario: Scenario, api: str) -> Outcome:
         cell["scenario"],
         fate,
         answer,
-        (cell.get("evidence") or {}).get("kind") or "none",
+        evidence.get("kind") or "none",
         usage.get("reasoning_tokens"),
+        (evidence.get("provenance") or {}).get("recorded"),
     )
 
 
@@ -140,7 +143,8 @@ def _answer_entry(outcome: Outcome, baseline: Outcome | None) -> str:
     if with_it is None or not without:
         return entry
     effect = "ignored" if abs(with_it - without) <= IGNORED_WITHIN * without else "honoured"
-    return f"{effect}: {with_it} vs {without} reasoning tokens"
+    dated = f", {outcome.evidence} {outcome.recorded}" if outcome.recorded else f", {outcome.evidence}"
+    return f"{effect}: {with_it} vs {without} reasoning tokens{dated}"
 
 
 def render(document: dict[str, Any], catalogue: Catalogue) -> str:
