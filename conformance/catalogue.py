@@ -26,7 +26,7 @@ DEFAULT_CATALOGUE = resources.files("conformance") / "data" / "catalogue.yaml"
 DEFAULT_SOURCE = "conformance/data/catalogue.yaml"  # how a run names the packaged catalogue
 IMAGES = resources.files("conformance") / "data" / "images"
 
-Protocol = Literal["openai", "anthropic"]
+Protocol = Literal["openai", "anthropic", "responses"]
 Capability = Literal["tools", "thinking", "vision", "tool_stream", "reasoning_effort"]
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
@@ -45,6 +45,8 @@ class Endpoint(_Entry):
     base_url: str
     protocol: Protocol
     auth: Literal["bearer", "x-api-key"]
+    # only these models get cells here (default: all) — a door documented for a few models (Responses)
+    models: tuple[str, ...] | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -473,6 +475,8 @@ class Catalogue:
         for endpoint in self.endpoints:
             for model in self.models:
                 if model.endpoints is not None and endpoint.id not in model.endpoints:
+                    continue
+                if endpoint.models is not None and model.id not in endpoint.models:
                     continue
                 for path in self.paths:
                     if endpoint.protocol not in path.protocols:

@@ -206,6 +206,10 @@ def probe(endpoint: Endpoint, url: str, api_key: str, model: str) -> Check:
         target = url.rstrip("/") + "/v1/messages"
         headers = {"x-api-key": api_key, "anthropic-version": "2023-06-01"}
         body: dict[str, Any] = {"model": model, "max_tokens": 256, "messages": [{"role": "user", "content": PROMPT}]}
+    elif endpoint.protocol == "responses":
+        target = url.rstrip("/") + "/responses"
+        headers = {"Authorization": f"Bearer {api_key}"}
+        body = {"model": model, "input": PROMPT, "max_output_tokens": 256}
     else:
         target = url.rstrip("/") + "/chat/completions"
         headers = {"Authorization": f"Bearer {api_key}"}

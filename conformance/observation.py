@@ -54,6 +54,19 @@ class Usage:
         )
 
     @classmethod
+    def from_responses(cls, usage: Any) -> Usage | None:
+        """OpenAI Responses usage in chat terms: prompt = input, completion = output (reasoning included)."""
+        if usage is None:
+            return None
+        return cls(
+            prompt_tokens=field_of(usage, "input_tokens"),
+            completion_tokens=field_of(usage, "output_tokens"),
+            total_tokens=field_of(usage, "total_tokens"),
+            reasoning_tokens=field_of(field_of(usage, "output_tokens_details"), "reasoning_tokens"),
+            cached_tokens=field_of(field_of(usage, "input_tokens_details"), "cached_tokens"),
+        )
+
+    @classmethod
     def from_anthropic(cls, usage: Any) -> Usage | None:
         """Anthropic usage in OpenAI terms: prompt = input + cache reads (Z.AI's input_tokens exclude
         them, as Anthropic's do), completion = output, and the total both protocols mean."""

@@ -145,15 +145,55 @@ def request_for(catalogue: Catalogue, scenario: Scenario, model_id: str, protoco
         return {}  # a GET: no body
     if scenario.operation == "embeddings":
         return {"model": model_id, **copy.deepcopy(scenario.params)}
-    render = anthropic_request if protocol == "anthropic" else openai_request
+    render = {"anthropic": anthropic_request, "responses": responses_request}.get(protocol, openai_request)
     return render(catalogue, scenario, model_id)
+
+
+# The Responses API's names for the chat parameters a scenario uses (OpenAI's Responses reference);
+# parameters with no counterpart there (stream_options, stop) are left out.
+RESPONSES_PARAMS = {"max_tokens": "max_output_tokens", "temperature": "temperature", "top_p": "top_p"}
+
+
+def responses_request(catalogue: Catalogue, scenario: Scenario, model_id: str) -> dict[str, Any]:
+    """The same question as an OpenAI Responses request (Z.AI's `/api/v1/responses`): the system prompt
+    as `instructions`, the conversation as input items, tools flattened (`{type, name, description,
+    parameters}`), `reasoning.effort` for `reasoning_effort`."""
+    body: dict[str, Any] = {"model": model_id, "input": []}
+    system = "\n".join(m.content for m in scenario.messages if m.role == "system")
+    if system:
+        body["instructions"] = system
+    for message in _messages(scenario):
+        if message.role == "system":
+            continue
+        kind = "output_text" if message.role == "assistant" else "input_text"
+        content: list[dict[str, Any]] = [{"type": kind, "text": message.content}]
+        if message.image is not None:
+            url = f"data:{_media_type(message.image)};base64,{_image_base64(message.image)}"
+            content.insert(0, {"type": "input_image", "image_url": url})
+        body["input"].append({"role": message.role, "content": content})
+    if scenario.tools:
+        body["tools"] = [{"type": "function", **t["function"]} for t in tool_definitions(catalogue, scenario)]
+    choice = scenario.tool_choice
+    if isinstance(choice, dict):
+        body["tool_choice"] = {"type": "function", "name": choice["function"]["name"]}
+    elif choice is not None:
+        body["tool_choice"] = choice
+    for name, value in scenario.params.items():
+        if name in RESPONSES_PARAMS:
+            body[RESPONSES_PARAMS[name]] = copy.deepcopy(value)
+        elif name == "reasoning_effort":
+            body["reasoning"] = {"effort": value}
+    if scenario.stream:
+        body["stream"] = True
+    return body
 
 
 def tool_result_messages(
     scenario: Scenario, tool_calls: list[dict[str, Any]], api: str = "openai"
 ) -> list[dict[str, Any]]:
     """Answer each tool call of the previous turn with the scenario's recorded result, in call order:
-    one `tool` message per call (OpenAI), or one user message of tool_result blocks (Anthropic)."""
+    one `tool` message per call (OpenAI), one user message of tool_result blocks (Anthropic), or one
+    `function_call_output` item per call (Responses)."""
     results = []
     for call in tool_calls:
         name = call.get("function", {}).get("name")
@@ -162,6 +202,8 @@ def tool_result_messages(
     if api == "anthropic":
         blocks = [{"type": "tool_result", "tool_use_id": call_id, "content": content} for call_id, content in results]
         return [{"role": "user", "content": blocks}]
+    if api == "responses":
+        return [{"type": "function_call_output", "call_id": call_id, "output": content} for call_id, content in results]
     return [{"role": "tool", "tool_call_id": call_id, "content": content} for call_id, content in results]
 
 

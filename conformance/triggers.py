@@ -93,6 +93,8 @@ def requested_calls(headers: Mapping[str, str]) -> tuple[str, ...] | None:
 INVALID = "invalid"  # a key containing it is refused (401/1002)
 CODING_PLAN_PREFIX = "double-coding-"  # a Coding Plan key: refused on the general endpoint
 PAYG_PREFIX = "double-payg-"  # a pay-as-you-go key: refused on the coding and Anthropic endpoints
+# The Responses endpoint (`responses`, /api/v1) refuses neither plan: Z.AI documents it for coding tools
+# (docs.z.ai/devpack/tool/others, VicBilibily/GCMP#369) on a base URL of its own (ZAI-FACTS §9.4).
 PLAN_REFUSED_ON = {CODING_PLAN_PREFIX: frozenset({"general"}), PAYG_PREFIX: frozenset({"coding", "anthropic"})}
 
 

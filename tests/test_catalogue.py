@@ -93,13 +93,17 @@ def _ids(catalogue: Catalogue, scenario: str | None = None) -> set[str]:
 # --- the packaged catalogue ---------------------------------------------------------------------
 
 
-def test_packaged_catalogue_has_the_three_endpoints(catalogue: Catalogue):
+def test_packaged_catalogue_has_the_four_endpoints(catalogue: Catalogue):
     endpoints = {e.id: (e.base_url, e.protocol, e.auth) for e in catalogue.endpoints}
     assert endpoints == {
         "general": ("https://api.z.ai/api/paas/v4", "openai", "bearer"),
         "coding": ("https://api.z.ai/api/coding/paas/v4", "openai", "bearer"),
         "anthropic": ("https://api.z.ai/api/anthropic", "anthropic", "x-api-key"),
+        "responses": ("https://api.z.ai/api/v1", "responses", "bearer"),
     }
+    # the Responses API is documented for coding tools, said to behave with glm-5.3 only: its models alone
+    responses = {c.model.id for c in catalogue.cells if c.endpoint.id == "responses"}
+    assert responses == {"glm-5.3", "glm-5.3-flash"}
 
 
 def test_packaged_catalogue_has_the_documented_models(catalogue: Catalogue):
@@ -301,7 +305,8 @@ PACKAGED_SCENARIOS = (
     "reasoning-effort-none", "reasoning-effort-minimal", "reasoning-effort-medium", "reasoning-effort-xhigh",
     "reasoning-effort-max", "reasoning-effort-invalid", "reasoning-thinking-effort", "reasoning-nested-effort",
     "reasoning-enable-thinking-false", "reasoning-budget-tokens", "reasoning-adaptive",
-    "reasoning-output-config-effort", "tool-large-argument-tool-stream", "tool-large-argument-buffered",
+    "reasoning-output-config-effort", "responses-history", "tool-large-argument-tool-stream",
+    "tool-large-argument-buffered",
     "models-list", "embeddings", "cost", "cost-map", "router-fallback", "router-cache", "router-rate-limit", "vision",
     "vision-stream", "sampling-low", "sampling-high", "temperature-out-of-range", "top-p-out-of-range",
     "max-tokens-length", "stop-word", "stop-words", "json-object", "json-schema", "do-sample-false",

@@ -44,8 +44,9 @@ def test_a_coding_plan_key_works_on_its_endpoints_and_is_told_about_the_other(do
 def test_a_wrong_key_fails_everywhere_with_the_fix(double):
     checks = diagnose(load_catalogue(), "invalid-key-123456", "env", double.base_urls, path_patterns=["openai-sdk"])
     endpoints = [c for c in checks if c.subject.startswith("endpoint ")]
-    assert len(endpoints) == 3 and all(c.ok is False and "wrong or expired" in c.fix for c in endpoints)
-    assert render(checks).endswith("3 problem(s) to fix")
+    assert len(endpoints) == 4 and all(c.ok is False and "wrong or expired" in c.fix for c in endpoints)
+    assert "endpoint responses" in {c.subject.split(" (")[0] for c in endpoints}  # probed with POST /responses
+    assert render(checks).endswith("4 problem(s) to fix")
 
 
 def test_an_unavailable_model_is_named(double):

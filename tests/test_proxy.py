@@ -113,9 +113,14 @@ def test_config_mirrors_the_guide(catalogue: Catalogue, monkeypatch: pytest.Monk
     }
     assert routes["general/glm-4.5-air"]["model"] == "zai/glm-4.5-air"
     assert routes["general/glm-4.5-air"]["api_base"] == "https://api.z.ai/api/paas/v4"
-    expected = {proxy_model_name(e, m.id) for e in catalogue.endpoints for m in catalogue.models}
+    expected = {proxy_model_name(c.endpoint, c.model.id) for c in catalogue.cells}  # every pair the cells use
     assert set(routes) == expected and len(config["model_list"]) == len(expected)
-    assert config["general_settings"] == {"master_key": MASTER_KEY}
+    assert routes["responses/glm-5.3"] == {  # the Responses API: LiteLLM's openai/ route posts to /responses
+        "model": "openai/glm-5.3",
+        "api_base": "https://api.z.ai/api/v1",
+        "api_key": "os.environ/ZAI_API_KEY",
+    }
+    assert config["general_settings"] == {"master_key": MASTER_KEY, "disable_model_info_refresh": True}
     assert config["litellm_settings"] == {"drop_params": True}
 
     written = write_config(config, tmp_path)
@@ -315,7 +320,7 @@ def test_models_lists_the_configured_names(proxy: server.ProxyServer, catalogue:
     listed = [model.id for model in openai_client(proxy).models.list()]
     assert sorted(listed) == sorted(proxy.model_names())
     assert {"glm-4.6", "coding/glm-4.6", "general/glm-4.5-air"} <= set(listed)
-    assert len(listed) == len(catalogue.endpoints) * len(catalogue.models)
+    assert len(listed) == len({(c.endpoint.id, c.model.id) for c in catalogue.cells})
 
 
 def test_upstream_error_is_relayed_without_its_business_code(

@@ -114,6 +114,10 @@ def _params(sent: dict[str, Any], intended: dict[str, Any], turn: int, protocol:
             if turn == 0 and _messages(sent.get("messages")) != _messages(value):
                 findings.append(Finding("request_messages", FAIL, "the messages sent are not the scenario's messages"))
             continue
+        if key == "input":  # the Responses API's conversation: input items, compared as sent
+            if turn == 0 and sent.get("input") != value:
+                findings.append(Finding("request_messages", FAIL, "the input items sent are not the scenario's"))
+            continue
         if key not in sent:
             findings.append(Finding("request_params", DEVIATION, f"the path dropped {key}={_short(value)}"))
         elif key == "tools":
@@ -241,6 +245,11 @@ def _system_text(system: Any) -> str:
 
 def _history_prefix(sent: dict[str, Any], intended: dict[str, Any]) -> list[Finding]:
     """A follow-up turn must carry the conversation so far unchanged, then the answer and results."""
+    if "input" in intended:  # Responses: the input items so far, as sent the first time
+        original, history = intended.get("input") or [], sent.get("input") or []
+        if not isinstance(original, list) or history[: len(original)] != original:
+            return [Finding("history", FAIL, "the follow-up turn does not start with the original input unchanged")]
+        return []
     original = intended.get("messages") or []
     history = sent.get("messages") or []
     if _messages(history[: len(original)]) != _messages(original):

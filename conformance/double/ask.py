@@ -1,8 +1,8 @@
 """The question a request asks, independent of its protocol.
 
-Both surfaces (OpenAI chat completions, Anthropic messages) parse their body into an `Ask`; one
-planner decides the answer; each surface renders it in its own wire format. That is what keeps the
-two surfaces consistent with each other and with the catalogue.
+Every surface (OpenAI chat completions, Anthropic messages, OpenAI Responses) parses its body into an
+`Ask`; one planner decides the answer; each surface renders it in its own wire format. That is what
+keeps the surfaces consistent with each other and with the catalogue.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ class AskTool:
 
 @dataclass
 class Ask:
-    surface: str  # openai | anthropic
-    endpoint: str  # general | coding | anthropic
+    surface: str  # openai | anthropic | responses
+    endpoint: str  # general | coding | anthropic | responses
     model_name: str
     model: Model | None  # None: not in the catalogue (→ 1211)
     messages: list[AskMessage]

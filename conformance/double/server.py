@@ -1,10 +1,10 @@
-"""The double's HTTP server: a real server on a loopback port that speaks Z.AI's three surfaces.
+"""The double's HTTP server: a real server on a loopback port that speaks Z.AI's surfaces.
 
 Routes follow the catalogue's endpoint base paths, so the double answers at the same paths Z.AI
-does (`/api/paas/v4/chat/completions`, `/api/coding/paas/v4/…`, `/api/anthropic/v1/messages`), and a
-client needs only its host changed. Streams go out with chunked transfer encoding, one SSE event per
-write, so clients see them arrive as they would from Z.AI — and the transport faults (a hang, a slow
-first byte, a reset) act on real sockets.
+does (`/api/paas/v4/chat/completions`, `/api/coding/paas/v4/…`, `/api/anthropic/v1/messages`,
+`/api/v1/responses`), and a client needs only its host changed. Streams go out with chunked transfer
+encoding, one SSE event per write, so clients see them arrive as they would from Z.AI — and the
+transport faults (a hang, a slow first byte, a reset) act on real sockets.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.catalogue import Catalogue, load_catalogue
-from conformance.double import anthropic_surface, openai_surface
+from conformance.double import anthropic_surface, openai_surface, responses_surface
 from conformance.double.answers import plan
 from conformance.double.eras import UnknownEra, WireEra, era_named
 from conformance.double.faults import transport_of
@@ -42,6 +42,15 @@ client that never closes its socket cannot pin the double for longer than this. 
 TICK = 0.25
 """Seconds between looks at the stop flag while a request waits for its client to leave. Stopping
 frees held requests within this; a wake-up pipe would be one more descriptor to outlive them."""
+
+RESPONSES_BASE = "/api/v1"
+"""Where Z.AI serves OpenAI's Responses API (`POST /api/v1/responses`, ZAI-FACTS §9.4). Served whether or
+not the catalogue lists the endpoint yet; a catalogue endpoint of protocol `responses` takes its place."""
+RESPONSES_ENDPOINT = "responses"
+"""The endpoint id its requests carry. No plan refuses it (triggers.PLAN_REFUSED_ON names no such
+endpoint): Z.AI documents the Responses API for coding tools on docs.z.ai/devpack/tool/others
+(VicBilibily/GCMP#369, 2026-08-15), and its base URL is neither the coding nor the pay-as-you-go one,
+so the double accepts Coding Plan and pay-as-you-go keys alike there."""
 
 _PEER_CLOSED = getattr(select, "POLLRDHUP", 0)  # Linux: the client's FIN, even behind unread bytes
 
@@ -87,11 +96,10 @@ class Double:
     def __init__(self, catalogue: Catalogue, era: str | None = None) -> None:
         self.catalogue = catalogue
         self.era: WireEra = era_named(era)
-        self.bases = sorted(
-            ((urlsplit(e.base_url).path.rstrip("/"), e.id, e.protocol) for e in catalogue.endpoints),
-            key=lambda base: len(base[0]),
-            reverse=True,
-        )
+        bases = [(urlsplit(e.base_url).path.rstrip("/"), e.id, str(e.protocol)) for e in catalogue.endpoints]
+        if not any(protocol == "responses" for _, _, protocol in bases):
+            bases.append((RESPONSES_BASE, RESPONSES_ENDPOINT, "responses"))
+        self.bases = sorted(bases, key=lambda base: len(base[0]), reverse=True)
 
     def route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
         location, _, query = path.partition("?")
@@ -102,7 +110,10 @@ class Double:
         return Reply(404, {"Content-Type": "application/json"}, body=b'{"error":{"code":"404","message":"Not Found"}}')
 
     def _dispatch(self, request: DoubleRequest, protocol: str) -> Reply:
-        if protocol == "anthropic":
+        if protocol == "responses":
+            if request.method == "POST" and request.route == "/responses":
+                return self._answer(request, responses_surface)
+        elif protocol == "anthropic":
             if request.method == "POST" and request.route == "/v1/messages":
                 return self._answer(request, anthropic_surface)
             if request.method == "GET" and request.route == "/v1/models":
@@ -285,6 +296,12 @@ class DoubleServer:
     def base_urls(self) -> dict[str, str]:
         return {e.id: self.root_url + urlsplit(e.base_url).path.rstrip("/") for e in self.catalogue.endpoints}
 
+    @property
+    def responses_url(self) -> str:
+        """The Responses API's base URL (append `/responses`), listed in the catalogue or not."""
+        base = next(path for path, _, protocol in self._server.double.bases if protocol == "responses")
+        return self.root_url + base
+
     def stop(self) -> None:
         self._server.stopping.set()
         self._server.shutdown()
@@ -350,7 +367,8 @@ def serve_forever(port: int, host: str = "127.0.0.1", max_hang: float = MAX_HANG
     double = start(port, host, verbose=True, max_hang=max_hang, era=era)
     era_name = double.era.name
     print(f"zai-conformance double listening on {double.root_url} (synthetic answers, not Z.AI; wire era {era_name})")
-    for endpoint, url in double.base_urls.items():
+    urls = double.base_urls
+    for endpoint, url in {**urls, RESPONSES_ENDPOINT: urls.get(RESPONSES_ENDPOINT, double.responses_url)}.items():
         print(f"  {endpoint:<10} {url}")
     print("Point a client at one of these, e.g. --base-url coding=<url>; Ctrl-C stops.", flush=True)
     try:

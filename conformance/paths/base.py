@@ -79,6 +79,9 @@ class Conversation:
         if not calls:
             return False  # nothing to answer: the checks will say the tool call is missing
         results = tool_result_messages(self.scenario, calls, self.api)
+        if self.api == "responses":  # input items: the answer's own output items, then the results
+            self._body = {**self._body, "input": [*self._body["input"], *assistant_message, *results]}
+            return True
         history = [*self._body["messages"], assistant_message, *results]
         self._body = {**self._body, "messages": history}
         return True

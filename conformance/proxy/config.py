@@ -37,8 +37,11 @@ def proxy_model_name(endpoint: Endpoint, model_id: str) -> str:
 
 
 def upstream_model(endpoint: Endpoint, model_id: str) -> str:
-    """The LiteLLM model string a route calls upstream with."""
-    return f"anthropic/{model_id}" if endpoint.protocol == "anthropic" else f"zai/{model_id}"
+    """The LiteLLM model string a route calls upstream with: anthropic/ on the Anthropic endpoint, zai/ on
+    the chat endpoints, and openai/ on the Responses API (zai/ has no Responses transformation; openai/
+    posts to `<api_base>/responses`)."""
+    prefix = {"anthropic": "anthropic", "responses": "openai"}.get(endpoint.protocol, "zai")
+    return f"{prefix}/{model_id}"
 
 
 def base_urls_for(catalogue: Catalogue, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -48,12 +51,14 @@ def base_urls_for(catalogue: Catalogue, overrides: Mapping[str, str] | None = No
 
 
 def model_list(catalogue: Catalogue, base_urls: Mapping[str, str]) -> list[dict[str, Any]]:
-    """One route per endpoint × model the catalogue pairs (a model restricted to some endpoints gets
-    routes on those only)."""
+    """One route per endpoint × model the catalogue pairs (a model restricted to some endpoints, or an
+    endpoint to some models, gets routes on those only)."""
     routes = []
     for endpoint in catalogue.endpoints:
         for model in catalogue.models:
             if model.endpoints is not None and endpoint.id not in model.endpoints:
+                continue
+            if endpoint.models is not None and model.id not in endpoint.models:
                 continue
             routes.append(
                 {
@@ -72,9 +77,10 @@ def build_config(catalogue: Catalogue, base_urls: Mapping[str, str] | None = Non
     """The whole config document: routes, the master key, `drop_params` (the guide's three parts)."""
     return {
         "model_list": model_list(catalogue, base_urls_for(catalogue, base_urls)),
-        # The proxy also schedules a model-info refresh job at start; it only queries OpenAI-like
-        # providers (hosted_vllm, openai, openai_like), so with zai/ and anthropic/ routes it sends nothing.
-        "general_settings": {"master_key": MASTER_KEY},
+        # The proxy also schedules a model-info refresh job at start, which queries OpenAI-like providers'
+        # GET /models — the Responses API's openai/ routes included: a request no cell made, recorded into
+        # whichever cell ran first. Off (`disable_model_info_refresh`, read by LiteLLM from 1.108).
+        "general_settings": {"master_key": MASTER_KEY, "disable_model_info_refresh": True},
         "litellm_settings": {"drop_params": True},
     }
 

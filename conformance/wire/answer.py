@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from conformance.observation import ToolCall, Usage
 from conformance.wire.pacing import Pacing
@@ -39,3 +41,14 @@ class WireAnswer:
     # gateway's HTML 502, whose text no client is expected to repeat
     error_envelope: bool = False
     signatures: list[str] = field(default_factory=list)  # thinking-block signatures (Anthropic protocol)
+
+
+def json_object(status: int, body: str) -> dict[str, Any] | WireAnswer:
+    """A whole answer's body as the JSON object it should be — or the answer that says it is not one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return WireAnswer(status=status, error_message=f"response body is not JSON: {body[:200]!r}")
+    if not isinstance(data, dict):
+        return WireAnswer(status=status, error_message=f"response body is not a JSON object: {body[:200]!r}")
+    return data

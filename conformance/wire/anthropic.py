@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from conformance.observation import ToolCall, Usage
-from conformance.wire.answer import WireAnswer, WireStream
+from conformance.wire.answer import WireAnswer, WireStream, json_object
 from conformance.wire.openai import error_answer
 from conformance.wire.sse import read_events
 
@@ -22,12 +22,9 @@ def read(status: int, body: str, streamed: bool) -> WireAnswer:
         return error_answer(status, body)
     if streamed:
         return _stream(status, body)
-    try:
-        message = json.loads(body)
-    except ValueError:
-        return WireAnswer(status=status, error_message=f"response body is not JSON: {body[:200]!r}")
-    if not isinstance(message, dict):
-        return WireAnswer(status=status, error_message=f"response body is not a JSON object: {body[:200]!r}")
+    message = json_object(status, body)
+    if isinstance(message, WireAnswer):
+        return message
     answer = WireAnswer(status=status, top_level_keys=sorted(message), id=message.get("id"), model=message.get("model"))
     _blocks(answer, message.get("content") or [])
     answer.finish_reason = message.get("stop_reason")

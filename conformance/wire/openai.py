@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from conformance.observation import ToolCall, Usage
-from conformance.wire.answer import WireAnswer, WireStream
+from conformance.wire.answer import WireAnswer, WireStream, json_object
 from conformance.wire.pacing import pace_chunks
 from conformance.wire.sse import read_events
 
@@ -32,15 +32,10 @@ def error_answer(status: int, body: str) -> WireAnswer:
 
 
 def read_json(status: int, body: str) -> WireAnswer:
+    data = json_object(status, body)
+    if isinstance(data, WireAnswer):
+        return data
     answer = WireAnswer(status=status)
-    try:
-        data = json.loads(body)
-    except ValueError:
-        answer.error_message = f"response body is not JSON: {body[:200]!r}"
-        return answer
-    if not isinstance(data, dict):
-        answer.error_message = f"response body is not a JSON object: {body[:200]!r}"
-        return answer
     answer.top_level_keys = sorted(data)
     _identity(answer, data)
     choice = (data.get("choices") or [{}])[0]
