@@ -234,12 +234,13 @@ def _seconds(text: str) -> float:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from conformance.catalogue import load_catalogue
-    from conformance.doctor import as_json, diagnose, render
-    from conformance.envfile import read_env_file, target_from
+    from conformance.doctor import as_json, config_checks, diagnose, render
+    from conformance.envfile import read_configuration, target_from
     from conformance.session import UsageError, parse_base_urls
 
     catalogue = load_catalogue(args.catalogue)
-    target = target_from(read_env_file(args.env_file), catalogue) if args.env_file else None
+    variables, agent = read_configuration(args.env_file, catalogue) if args.env_file else ({}, None)
+    target = target_from(variables, catalogue) if args.env_file else None
     base_urls = parse_base_urls(args.base_url, catalogue, os.environ)
     if target is not None and target.base_url and target.endpoint not in base_urls:
         base_urls[target.endpoint] = target.base_url
@@ -251,6 +252,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         raise UsageError(f"--model {model}: not in the catalogue")
     endpoints = args.endpoint or ([target.endpoint] if target is not None and target.endpoint else None)
     checks = diagnose(catalogue, key, source, base_urls, model, endpoints, args.path, every_model=args.models)
+    if agent is not None:
+        checks = [*config_checks(agent), *checks]
     print(as_json(checks) if args.json else render(checks))
     return 1 if any(check.ok is False for check in checks) else 0
 
@@ -467,7 +470,12 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser(
         "doctor", help="check a setup end to end: key, endpoint/plan match, model, one round trip per path"
     )
-    doctor.add_argument("--env-file", metavar="FILE", help="a .env with ZAI_API_KEY / ZAI_BASE_URL / GLM_MODEL")
+    doctor.add_argument(
+        "--env-file",
+        metavar="FILE",
+        help="a .env with ZAI_API_KEY / ZAI_BASE_URL / GLM_MODEL, or an agent's own file: OpenHands or Codex "
+        "config.toml, Claude Code settings.json, a LiteLLM proxy config, Agent Zero model_providers.yaml",
+    )
     doctor.add_argument("--base-url", action="append", default=[], metavar="ENDPOINT=URL")
     doctor.add_argument("--model", help="the model to try (default glm-4.5-air, on both plans)")
     doctor.add_argument("--endpoint", action="append", default=[], help="only this endpoint; repeatable")

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from conformance.agent_configs import AgentConfig
 from conformance.catalogue import Catalogue, Endpoint
 from conformance.runner import CellRunner, RunSettings
 from conformance.secrets import SCRUBBER
@@ -117,8 +118,19 @@ def plan_checks(url: str, api_key: str) -> list[Check]:
     subject = f"plan ({SCRUBBER.url(url)})"
     try:
         response = httpx.get(url, headers={"Authorization": f"Bearer {api_key}"}, timeout=TIMEOUT)
+    except httpx.HTTPError as exc:  # unreachable is not "no plan": say which
+        why = SCRUBBER.text(str(exc)) or type(exc).__name__
+        return [
+            Check(
+                subject,
+                None,
+                f"the quota endpoint cannot be reached ({why}): the key's plan is unknown",
+                "check your network; without it doctor cannot tell a Coding Plan key from a pay-as-you-go one",
+            )
+        ]
+    try:
         data = response.json().get("data") if response.status_code == 200 else None
-    except (httpx.HTTPError, ValueError, AttributeError):
+    except (ValueError, AttributeError):
         data = None
     name = next((str(data[k]).strip() for k in PLAN_KEYS if isinstance(data, dict) and data.get(k)), None)
     if not isinstance(data, dict) or not name:
@@ -314,3 +326,18 @@ def render(checks: list[Check]) -> str:
 
 def as_json(checks: list[Check]) -> str:
     return json.dumps([check.__dict__ for check in checks], indent=2)
+
+
+def config_checks(config: AgentConfig) -> list[Check]:
+    """An agent's own file, entry by entry: where it sends, and what is wrong, in plain words."""
+    checks = []
+    for entry in config.entries:
+        where = f"{entry.base_url or 'no base URL'}" + (f", model {entry.model}" if entry.model else "")
+        subject = f"{config.kind} {entry.name}"
+        if entry.problems:
+            checks += [Check(subject, False, f"{where}: {problem}") for problem in entry.problems]
+        else:
+            checks.append(Check(subject, True, where + (f", key from {entry.key_from}" if entry.key_from else "")))
+    if not config.entries:
+        checks.append(Check(f"{config.kind} {config.path}", False, "no entry names a Z.AI base URL"))
+    return checks

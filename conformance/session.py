@@ -19,7 +19,7 @@ from typing import Any
 from conformance import __version__
 from conformance.catalogue import Catalogue, Cell, load_catalogue
 from conformance.clients.sets import SET_ENV, SET_TITLE_ENV
-from conformance.envfile import EnvFileError, EnvTarget, read_env_file, target_from
+from conformance.envfile import EnvFileError, EnvTarget, read_configuration, target_from
 from conformance.equivalence import equivalence_summary
 from conformance.expectations import Expectations
 from conformance.recording import netguard, tls
@@ -186,7 +186,11 @@ class ConformanceSession:
     ) -> ConformanceSession:
         environ = os.environ if environ is None else environ
         loaded = load_catalogue(catalogue)
-        target = target_from(read_env_file(env_file), loaded) if env_file else EnvTarget()
+        variables, agent = read_configuration(env_file, loaded) if env_file else ({}, None)
+        if agent is not None and not variables:
+            why = "; ".join(agent.problems) or "it names no Z.AI base URL"
+            raise EnvFileError(f"--env-file {env_file}: no entry of this {agent.kind} file reaches Z.AI ({why})")
+        target = target_from(variables, loaded) if env_file else EnvTarget()
         urls = parse_base_urls(base_urls or [], loaded, environ)
         if target.base_url and target.endpoint not in urls:
             urls[target.endpoint] = target.base_url
@@ -206,6 +210,8 @@ class ConformanceSession:
         cells = cells or target.cell_patterns()
         if env_file:
             environment_used = {"env_file": str(env_file), "used": target.used}
+            if agent is not None:  # an agent's own file: which kind, and what is wrong with it
+                environment_used.update(agent=agent.kind, problems=agent.problems)
         reports_dir = Path(reports or "reports")
         session = cls(settings, loaded, Expectations.load(expectations), reports_dir, cells)
         session.configuration = environment_used if env_file else None

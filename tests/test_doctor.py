@@ -151,7 +151,8 @@ def test_a_key_without_a_plan_is_not_a_problem(plan_server):
     [check] = plan_checks(f"{root}/api/monitor/usage/quota/limit", "double-key-1")
     assert check.ok is None and "names no plan" in check.detail and "pay-as-you-go" in check.fix
     [unreachable] = plan_checks("http://127.0.0.1:9/api/monitor/usage/quota/limit", "double-key-1")
-    assert unreachable.ok is None and "names no plan" in unreachable.detail
+    assert unreachable.ok is None and "cannot be reached" in unreachable.detail  # not read as "no plan"
+    assert "plan is unknown" in unreachable.detail and "double-key-1" not in unreachable.detail
 
 
 def test_every_model_asked_once_names_those_the_plan_leaves_out(plan_server):
