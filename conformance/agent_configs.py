@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from conformance.catalogue import Catalogue
-from conformance.envfile import PROVIDER_PREFIXES
+from conformance.envfile import PROVIDER_PREFIXES, EnvFileError, read_env_file
 
 ZAI_HOSTS = ("api.z.ai",)  # Z.AI's API host (ZAI-FACTS §1); anything else is someone else's server
 CLAUDE_MODEL_VARIABLES = (
@@ -105,6 +105,20 @@ def read_agent_config(path: str | Path, catalogue: Catalogue, environ: Mapping[s
     for entry in entries:
         entry.problems += problems_of(entry, catalogue)
     return AgentConfig(kind, str(file), entries)
+
+
+def read_configuration(path: str | Path, catalogue: Catalogue) -> tuple[dict[str, str], AgentConfig | None]:
+    """The variables of a `.env` (envfile.py), or of an agent's own file (OpenHands, Codex, Claude
+    Code, a LiteLLM proxy, Agent Zero) with what it reads there, problems included."""
+    if not is_agent_config(path):
+        return read_env_file(path), None
+    if not Path(path).is_file():
+        raise EnvFileError(f"--env-file {path}: no such file")
+    try:
+        config = read_agent_config(path, catalogue)
+    except AgentConfigError as exc:
+        raise EnvFileError(f"--env-file {exc}") from None
+    return config.variables(), config
 
 
 def _parse(file: Path, text: str) -> Any:

@@ -233,9 +233,10 @@ def _seconds(text: str) -> float:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from conformance.agent_configs import read_configuration
     from conformance.catalogue import load_catalogue
     from conformance.doctor import as_json, config_checks, diagnose, render
-    from conformance.envfile import read_configuration, target_from
+    from conformance.envfile import target_from
     from conformance.session import UsageError, parse_base_urls
 
     catalogue = load_catalogue(args.catalogue)

@@ -1,7 +1,8 @@
 """Build a run's target from the configuration files the integration guides document.
 
 (An agent's own file — OpenHands' config.toml, Codex's, Claude Code's settings.json, a LiteLLM proxy
-config, Agent Zero's model_providers.yaml — is read by agent_configs.py into the same variables.)
+config, Agent Zero's model_providers.yaml — is read by agent_configs.py into the same variables:
+agent_configs.read_configuration takes either.)
 
 Two shapes are read, from a `.env` file (python-dotenv, as the LiteLLM guide's standalone project
 does) or from the environment:
@@ -18,15 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 from conformance.catalogue import Catalogue, Endpoint
-
-if TYPE_CHECKING:
-    from conformance.agent_configs import AgentConfig
 
 PROVIDER_PREFIXES = ("zai/", "openai/", "anthropic/", "litellm_proxy/", "hosted_vllm/")
 
@@ -55,22 +52,6 @@ def read_env_file(path: str | Path) -> dict[str, str]:
     if not file.is_file():
         raise EnvFileError(f"--env-file {file}: no such file")
     return {key: value for key, value in dotenv_values(file).items() if value is not None}
-
-
-def read_configuration(path: str | Path, catalogue: Catalogue) -> tuple[dict[str, str], AgentConfig | None]:
-    """The variables of a `.env`, or of an agent's own file (agent_configs.py: OpenHands, Codex, Claude
-    Code, a LiteLLM proxy, Agent Zero) with what it reads there, problems included."""
-    from conformance.agent_configs import AgentConfigError, is_agent_config, read_agent_config
-
-    if not is_agent_config(path):
-        return read_env_file(path), None
-    if not Path(path).is_file():
-        raise EnvFileError(f"--env-file {path}: no such file")
-    try:
-        config = read_agent_config(path, catalogue)
-    except AgentConfigError as exc:
-        raise EnvFileError(f"--env-file {exc}") from None
-    return config.variables(), config
 
 
 def target_from(variables: Mapping[str, str], catalogue: Catalogue) -> EnvTarget:

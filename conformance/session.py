@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
+from conformance.agent_configs import read_configuration
 from conformance.catalogue import Catalogue, Cell, load_catalogue
 from conformance.clients.sets import SET_ENV, SET_TITLE_ENV
-from conformance.envfile import EnvFileError, EnvTarget, read_configuration, target_from
+from conformance.envfile import EnvFileError, EnvTarget, target_from
 from conformance.equivalence import equivalence_summary
 from conformance.expectations import Expectations
 from conformance.recording import netguard, tls

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance.agent_configs import AgentConfigError, read_agent_config
+from conformance.agent_configs import AgentConfigError, read_agent_config, read_configuration
 from conformance.catalogue import load_catalogue
 from conformance.doctor import config_checks
-from conformance.envfile import EnvFileError, read_configuration
+from conformance.envfile import EnvFileError
 from conformance.session import ConformanceSession
 
 KEY = "zaiconf-agent-key-0007"
