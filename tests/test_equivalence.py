@@ -8,23 +8,15 @@ from typing import Any
 from conformance.catalogue import Catalogue
 from conformance.equivalence import equivalence_summary, stream_equivalence
 from conformance.results import gather
+from tests.support.cells import cell_record
 
 TWINS = {"chat-stream": "chat", "tool-stream": "tool"}
 
 
 def _cell(cell_id: str, kind: str = "double", verdict: str = "PASS", **turn: Any) -> dict[str, Any]:
     base = {"text": "Olá!", "reasoning": "hmm", "finish_reason": "stop", "usage": {"total_tokens": 3}, "tool_calls": []}
-    endpoint, model, path, scenario = cell_id.split("/")
-    return {
-        "cell": cell_id,
-        "endpoint": endpoint,
-        "model": model,
-        "path": path,
-        "scenario": scenario,
-        "verdict": verdict,
-        "evidence": {"kind": kind},
-        "observation": {"turns": [{**base, **turn}], "exchanges": []},
-    }
+    observation = {"turns": [{**base, **turn}], "exchanges": []}
+    return cell_record(cell_id, verdict, evidence={"kind": kind}, observation=observation)
 
 
 def test_the_same_answer_both_ways_is_the_same():

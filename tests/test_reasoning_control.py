@@ -16,6 +16,7 @@ from conformance.observation import ErrorInfo, Exchange, Observation, Turn
 from conformance.report.reasoning import outcomes, path_table, render
 from conformance.scenario import request_for
 from conformance.verdict import Severity
+from tests.support.cells import cell_record
 
 EFFORT = {"max_tokens": 4000, "reasoning_effort": "medium"}
 
@@ -128,18 +129,9 @@ def test_where_the_sources_disagree_a_case_marks_the_answer_unverified_and_docum
 
 
 def _result(cell_id: str, sent: dict[str, Any] | None, verdict: str = "PASS") -> dict[str, Any]:
-    endpoint, model, path, scenario = cell_id.split("/")
     exchanges = [{"request_body": json.dumps(sent)}] if sent is not None else []
-    return {
-        "cell": cell_id,
-        "endpoint": endpoint,
-        "model": model,
-        "path": path,
-        "scenario": scenario,
-        "verdict": verdict,
-        "evidence": {"kind": "double"},
-        "observation": {"exchanges": exchanges, "turns": [{"reasoning": "…"}]},
-    }
+    observation = {"exchanges": exchanges, "turns": [{"reasoning": "…"}]}
+    return cell_record(cell_id, verdict, evidence={"kind": "double"}, observation=observation)
 
 
 def test_the_path_table_shows_each_paths_fate_and_where_it_differs_by_endpoint(catalogue):

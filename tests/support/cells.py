@@ -20,3 +20,17 @@ def cell_result(cell_id: str, verdict: Verdict, reasons: list[str] | None = None
         reasons=reasons or [],
         **fields,
     )
+
+
+def cell_record(cell_id: str, verdict: str = "PASS", **fields: Any) -> dict[str, Any]:
+    """A cell as results.json holds it: the id's four parts, the verdict, and whatever the test adds."""
+    endpoint, model, path, scenario = cell_id.split("/")
+    return {
+        "cell": cell_id,
+        "endpoint": endpoint,
+        "model": model,
+        "path": path,
+        "scenario": scenario,
+        "verdict": verdict,
+        **fields,
+    }
