@@ -573,9 +573,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from conformance.catalogue import CatalogueError
     from conformance.expectations import ExpectationsError
+    from conformance.gc_guard import collect_off_thread
     from conformance.session import USAGE_ERRORS
 
     args = build_parser().parse_args(argv)
+    collect_off_thread()  # see conformance.gc_guard: the clients' finalisers must not run inside a set
     try:
         return args.func(args)
     except (CatalogueError, ExpectationsError, *USAGE_ERRORS) as exc:

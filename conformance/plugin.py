@@ -21,6 +21,7 @@ import pytest
 
 from conformance.catalogue import CatalogueError
 from conformance.expectations import ExpectationsError
+from conformance.gc_guard import collect_off_thread
 from conformance.options import add_pytest_options, any_given, session_kwargs
 from conformance.results import CellResult
 from conformance.session import USAGE_ERRORS, ConformanceSession, new_run_id, outcome_message
@@ -93,7 +94,10 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Check conformance options up front, so a typo is a one-line usage error, not a collection
-    traceback. Without any --zai-* option the session is only built if a suite asks for cells."""
+    traceback. Without any --zai-* option the session is only built if a suite asks for cells.
+    Garbage is collected on the harness's own thread from here on (`conformance.gc_guard`: a CPython
+    bug otherwise lets LiteLLM's stream finaliser crash a worker)."""
+    collect_off_thread()
     if any_given(config.getoption):
         session = _session(config)
         if session.patterns and not session.selected_cells():
