@@ -259,6 +259,16 @@ class Recorded(_Entry):
         return ref
 
 
+class AgentTask(_Entry):
+    """A small task an agent CLI does in a throw-away workspace (paths/agent.py). Only reading the file
+    tells the answer, and only calling a tool writes the file, so a finished task proves the tool round
+    trips worked through the agent, not just that a request went out."""
+
+    files: dict[str, str] = Field(min_length=1)  # the workspace before the agent starts: name → text
+    answer_contains: str = Field(min_length=1)  # the agent's last answer must say it
+    creates: tuple[str, ...] = ()  # files the agent must have written
+
+
 class Scenario(_Entry):
     id: str = Field(pattern=_ID)
     title: str
@@ -299,6 +309,7 @@ class Scenario(_Entry):
     # where it answers in-process (served, replay); live, only Z.AI itself can (SKIPPED against others)
     paced: bool = False
     unverified: str | None = Field(default=None, min_length=1)  # as Case.unverified, for every cell
+    agent: AgentTask | None = None  # a task for an agent CLI's path; its prompt is the agent's (data/agents.yaml)
 
     @field_validator("params")
     @classmethod

@@ -201,6 +201,22 @@ class RouterFacts:
 
 
 @dataclass
+class AgentRun:
+    """An agent CLI's run, seen from outside it: the program, how it ended, how many requests it sent
+    through the relay, and what its task left in the workspace. The agent's own answer is the turn's
+    `text` and the failure it reported the turn's `error`."""
+
+    agent: str
+    version: str | None
+    exit_code: int | None  # None: stopped by the harness after `stopped_after_s` (the run's limit)
+    requests: int
+    steps: int | None = None  # model turns, where the agent counts them
+    created: list[str] = field(default_factory=list)  # the task's files that exist afterwards
+    stderr: str | None = None  # the end of what it printed on stderr, scrubbed
+    stopped_after_s: float | None = None
+
+
+@dataclass
 class Turn:
     """One API call as the client exposed it. Each fact a check reads is a typed field; `None` means the
     client did not expose it (which fact a path must expose is each check's decision, documented there)."""
@@ -225,6 +241,7 @@ class Turn:
     models: list[str | None] | None = None  # a models listing: the ids the client exposed
     embedding_lengths: list[int] | None = None  # an embeddings answer: each vector's length
     router: RouterFacts | None = None
+    agent: AgentRun | None = None  # an agent CLI's whole run (paths/agent.py): one turn stands for it
     extras: dict[str, Any] = field(default_factory=dict)  # more of what the path saw, for display: no check reads it
 
 

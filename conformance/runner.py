@@ -143,9 +143,13 @@ class CellRunner:
     def _run(self, cell: Cell) -> CellResult:
         if cell.not_applicable:
             return self._result(cell, Verdict.SKIPPED, [f"not applicable: {cell.not_applicable}"])
+        adapter = load_adapter(cell.path)
+        missing = adapter.unavailable(cell.path)
+        if missing is not None:
+            return self._result(cell, Verdict.SKIPPED, [f"not run on this machine: {missing}"])
         if self.settings.live:
             return self._live(cell)
-        evidence = self.store.find(cell)
+        evidence = self.store.find(cell) if adapter.replays_evidence else None
         if evidence is None:
             return self._served(cell)
         try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.catalogue import Cell, Scenario, Tool, TurnExpectation
+from conformance.checks.agent import check_agent
 from conformance.checks.control import answer_finding, applies, check_control, request_object
 from conformance.checks.cost import check_cost
 from conformance.checks.cost_map import check_cost_map
@@ -57,6 +58,8 @@ def judge(
     expect, why = scenario.expectations(cell.endpoint, cell.model)
     if scenario.operation != "chat":
         return _judge_operation(cell, observation, intended, expect[0], base_url)
+    if scenario.agent is not None:
+        return _judge_agent(cell, observation)
     findings: list[Finding] = [Finding("expectation", Severity.INFO, why)] if why else []
     failure: tuple[Verdict, str] | None = None
     wire = None
@@ -109,6 +112,23 @@ def judge(
         verdict, why = failure
         return Judgement(verdict, (why, *reasons(findings)), tuple(findings), unused)
     return Judgement(combine(findings), tuple(reasons(findings)), tuple(findings), unused)
+
+
+def _judge_agent(cell: Cell, observation: Observation) -> Judgement:
+    """An agent's run: a replay miss is NOT_RECORDED, a failure it reported is classified like a client's
+    error, and otherwise the task and the requests decide (checks/agent.py). The agent writes its own
+    requests, so they are not compared with the scenario's."""
+    missed = next((e for e in observation.exchanges if e.outcome == "miss"), None)
+    if missed is not None:
+        return Judgement(Verdict.NOT_RECORDED, (f"replay miss: {missed.miss}",))
+    task = cell.scenario.agent
+    assert task is not None
+    turn = observation.turns[0]
+    findings = check_agent(task, turn, observation.exchanges) + _served_faults(observation)
+    if turn.error is not None:
+        verdict, why = classify(turn.error, sent=bool(observation.exchanges))
+        return Judgement(verdict, (why, *reasons(findings)), tuple(findings))
+    return Judgement(combine(findings), tuple(reasons(findings)), tuple(findings))
 
 
 def _served_faults(observation: Observation) -> list[Finding]:

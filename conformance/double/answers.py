@@ -132,15 +132,15 @@ def declines_thinking(ask: Ask) -> bool:
 def _calls(ask: Ask) -> list[PlannedCall]:
     by_name = {tool.name: tool for tool in ask.tools}
     if ask.calls_asked is not None:  # X-Double-Calls: the caller chose, the server checked they are offered
-        return [PlannedCall(name, arguments(by_name[name])) for name in ask.calls_asked]
+        return [PlannedCall(name, arguments(by_name[name], ask.last_user_text)) for name in ask.calls_asked]
     if not ask.tools or ask.tool_choice == "none" or ask.answering_tool_results:
         return []
     if ask.tool_choice in by_name:
-        return [PlannedCall(ask.tool_choice, arguments(by_name[ask.tool_choice]))]
+        return [PlannedCall(ask.tool_choice, arguments(by_name[ask.tool_choice], ask.last_user_text))]
     named = [tool for tool in ask.tools if names(ask.last_user_text, tool.name)]
     if not named and ask.tool_choice == "required":
         named = ask.tools[:1]
-    return [PlannedCall(tool.name, arguments(tool)) for tool in named]
+    return [PlannedCall(tool.name, arguments(tool, ask.last_user_text)) for tool in named]
 
 
 def names(text: str, tool: str) -> bool:
@@ -151,18 +151,43 @@ def names(text: str, tool: str) -> bool:
     return bool(tool) and re.search(rf"(?<!\w){re.escape(tool)}(?!\w)", text, re.IGNORECASE) is not None
 
 
-def arguments(tool: AskTool) -> dict[str, Any]:
-    value = _value(tool.schema, "")
+def arguments(tool: AskTool, asked: str = "") -> dict[str, Any]:
+    """The call's arguments: what the user spelled out for them in `asked` (their last message), else
+    the data's values (data/double.yaml)."""
+    value = _value(tool.schema, "", spelled_out(asked, tool.name))
     return value if isinstance(value, dict) else {}
 
 
-def _value(schema: dict[str, Any], name: str) -> Any:
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/[\w.@+-]+(?:/[\w.@+-]+)+")
+_QUOTED_COMMAND = re.compile(r"`([^`\n]+)`")
+
+
+def spelled_out(asked: str, tool: str) -> dict[str, str]:
+    """Argument values a user writes into their request, as a model takes them: a file's absolute path
+    (the first one after the tool's name, else the first one at all) and a command in backticks. An
+    agent's tools want exactly these — Claude Code's Read and opencode's read an absolute `file_path` /
+    `filePath`, Codex's exec_command a `cmd` — and made-up values would only fail in the agent."""
+    kinds = double_data()["spelled_out"]
+    found: dict[str, str] = {}
+    mention = re.search(rf"(?<!\w){re.escape(tool)}(?!\w)", asked, re.IGNORECASE) if tool else None
+    paths = _ABSOLUTE_PATH.findall(asked[mention.end() :] if mention else "") or _ABSOLUTE_PATH.findall(asked)
+    if paths:
+        found.update(dict.fromkeys(kinds["path"], paths[0].rstrip(".,;:")))  # a sentence's full stop is not the path's
+    command = _QUOTED_COMMAND.search(asked)
+    if command:
+        found.update(dict.fromkeys(kinds["command"], command.group(1)))
+    return found
+
+
+def _value(schema: dict[str, Any], name: str, spelled: dict[str, str] | None = None) -> Any:
     values = double_data()["argument_values"]
     kind = schema.get("type")
     if kind == "object":
         properties = schema.get("properties") or {}
         required = schema.get("required") or list(properties)
-        return {key: _value(properties[key], key) for key in required if key in properties}
+        return {key: _value(properties[key], key, spelled) for key in required if key in properties}
+    if spelled and name in spelled and kind in (None, "string"):
+        return spelled[name]
     if name in values["by_name"]:
         return values["by_name"][name]
     if name in values["long_by_name"]:

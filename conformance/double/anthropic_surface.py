@@ -47,7 +47,7 @@ from typing import Any
 
 from conformance.catalogue import Catalogue, Model
 from conformance.double.answers import Answer, PlannedCall, double_data, pieces
-from conformance.double.ask import Ask, AskMessage, AskTool
+from conformance.double.ask import Ask, AskMessage, AskTool, users_words
 from conformance.double.ids import call_id_streamed, message_id, request_id, signature
 from conformance.double.refusals import Refusal, refusal
 from conformance.double.wire import DoubleRequest, Reply
@@ -164,7 +164,7 @@ def _messages(message: dict[str, Any]) -> list[AskMessage]:
         for b in blocks
         if b.get("type") == "tool_result"
     ]
-    text = _text(blocks)
+    text = users_words(_text(blocks)) if role == "user" else _text(blocks)
     calls = [str(b.get("name") or "") for b in blocks if b.get("type") == "tool_use"]
     if results and not text and not calls:
         return results

@@ -7,11 +7,20 @@ keeps the surfaces consistent with each other and with the catalogue.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.catalogue import Model
 from conformance.double.eras import WireEra, newest
+
+_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
+
+
+def users_words(text: str) -> str:
+    """A user turn without the `<system-reminder>` blocks an agent (Claude Code) writes into it: those
+    are the agent's notes to the model, not what the user asks, so they name no tool to call."""
+    return _REMINDER.sub("", text).strip() if "<system-reminder>" in text else text
 
 
 @dataclass

@@ -105,6 +105,10 @@ class ClientPath(ABC):
     own configuration (`config`, the catalogue entry's `options` read by the adapter's `Options`)."""
 
     Options: ClassVar[type[PathOptions]] = PathOptions
+    # Whether a recording of this path can be replayed: its requests come out the same for the same cell.
+    # An agent's carry its own session ids and temporary paths, so its cells are served by the double
+    # offline and their live recordings stay a record (paths/agent.py).
+    replays_evidence: ClassVar[bool] = True
 
     def __init__(self, spec: ClientPathSpec, target: Target, *, options: CallOptions = NO_CALL_OPTIONS) -> None:
         self.spec = spec
@@ -125,6 +129,12 @@ class ClientPath(ABC):
                 f"{'.'.join(str(part) for part in error['loc']) or 'options'}: {error['msg']}" for error in exc.errors()
             )
             raise PathOptionsError(f"path {spec.id!r}: options do not fit {spec.adapter}: {problems}") from None
+
+    @classmethod
+    def unavailable(cls, spec: ClientPathSpec) -> str | None:
+        """Why this path cannot run on this machine at all (a program that is not installed), or None.
+        Library paths are installed with the harness; an agent's CLI may not be (paths/agent.py)."""
+        return None
 
     @classmethod
     def build(
