@@ -14,6 +14,7 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -716,3 +717,26 @@ def _turn_problems(scenario: Scenario, tools: Mapping[str, Tool]) -> list[str]:
             if expectation.json_schema is not None and expectation.json_schema not in tools:
                 problems.append(f"{field}.json_schema': unknown tool {expectation.json_schema!r}")
     return problems
+
+
+class EndpointUnknown(LookupError):
+    """A base URL that matches no catalogue endpoint: a path that routes by endpoint (the proxy, an
+    agent's provider) cannot tell which to use."""
+
+
+def endpoint_for(catalogue: Catalogue, base_url: str) -> Endpoint:
+    """The catalogue endpoint a (possibly overridden) base URL stands for: the same URL, or — for a
+    double or a gateway on another host — the same URL path (`/api/coding/paas/v4` is coding)."""
+    wanted = base_url.rstrip("/")
+    for endpoint in catalogue.endpoints:
+        if endpoint.base_url == wanted:
+            return endpoint
+    path = urlsplit(wanted).path.rstrip("/")
+    for endpoint in catalogue.endpoints:
+        if urlsplit(endpoint.base_url).path.rstrip("/") == path:
+            return endpoint
+    known = ", ".join(f"{e.id} ({urlsplit(e.base_url).path})" for e in catalogue.endpoints)
+    raise EndpointUnknown(
+        f"base URL {base_url!r} is none of the catalogue's endpoints and its path matches none of theirs "
+        f"({known}); the proxy and agent paths need an override that keeps the endpoint's path"
+    )

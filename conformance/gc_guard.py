@@ -27,6 +27,7 @@ import threading
 import time
 
 THREAD_NAME = "zai-gc"
+OFF_ENV = "ZAI_GC_ON_THREAD"  # "0": collect the usual way (to measure what this costs, benchmarks/)
 POLL_SECONDS = 0.01  # how often the counts are read: at most this much garbage-making between looks
 FULL_COLLECTION_SHARE = 0.05  # a full collection takes at most about this share of the thread's time
 
@@ -37,13 +38,14 @@ _thread: threading.Thread | None = None
 def collect_off_thread() -> bool:
     """Move collection onto the harness's own thread (once per process; later calls do nothing).
     Returns whether this call did it. Left alone where collection is already off (a user's
-    `gc.disable()` or a zero threshold): the process then keeps the choice it made."""
+    `gc.disable()` or a zero threshold): the process then keeps the choice it made; and with
+    ZAI_GC_ON_THREAD=0 in the environment."""
     global _thread
     with _lock:
         if _thread is not None and _thread.is_alive():
             return False
         thresholds = gc.get_threshold()
-        if not gc.isenabled() or thresholds[0] == 0:
+        if not gc.isenabled() or thresholds[0] == 0 or os.environ.get(OFF_ENV) == "0":
             return False
         gc.disable()
         _thread = threading.Thread(target=_collect, args=(thresholds,), name=THREAD_NAME, daemon=True)

@@ -162,7 +162,16 @@ def test_a_refused_request_is_a_deviation_even_when_the_agent_went_on() -> None:
     refused = _exchange({"model": "glm-5.3"}, 400, json.dumps({"error": {"code": "1214", "message": "bad role"}}))
     findings = check_agent(TASK, _turn("ZEBRA-42", ["answer.txt"]), [refused, _exchange({"model": "glm-5.3"})])
     deviations = [f.message for f in findings if f.severity is Severity.DEVIATION]
-    assert deviations == ["request 1 (POST /api/anthropic/v1/messages) was refused: HTTP 400, code 1214: bad role"]
+    assert deviations == ["request 1 refused: HTTP 400, code 1214: bad role"]
+
+
+def test_a_refusal_sent_again_and_again_is_counted_as_retried() -> None:
+    refused = _exchange({"model": "glm-5.3"}, 429, json.dumps({"error": {"code": "1113", "message": "no plan"}}))
+    findings = check_agent(TASK, _turn(None, []), [refused] * 3)
+    deviations = [f.message for f in findings if f.severity is Severity.DEVIATION]
+    assert deviations == [
+        "3 requests (1–3) refused: HTTP 429, code 1113: no plan; sent 3 times, retried as if it could pass"
+    ]
 
 
 def test_what_an_agent_sends_is_summed_up_from_its_requests() -> None:

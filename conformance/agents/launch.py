@@ -47,6 +47,7 @@ def run_task(
     spec: AgentSpec,
     *,
     relay: str,
+    endpoint: str,
     key: str,
     model: str,
     files: dict[str, str],
@@ -62,7 +63,14 @@ def run_task(
         home.mkdir()
         for name, text in files.items():
             (workspace / name).write_text(text, encoding="utf-8")
-        values = {"relay": relay, "key": key, "model": model, "workspace": str(workspace), "home": str(home)}
+        values = {
+            "relay": relay,
+            "key": key,
+            "model": model,
+            "workspace": str(workspace),
+            "home": str(home),
+            "provider": spec.providers.get(endpoint, ""),
+        }
         values["prompt"] = spec.prompt.format(**values)
         for target, template in spec.files.items():
             path = Path(target.format(**values))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENTS_DIR_ENV = "ZAI_AGENTS_DIR"
@@ -43,6 +43,7 @@ class AgentSpec(BaseModel):
     docs: str
     known_good: str
     binary_from: str | None = None  # the package downloads its program from here at install time
+    providers: dict[str, str] = Field(default_factory=dict)  # the agent's provider name per endpoint
 
 
 @cache

@@ -11,6 +11,7 @@ requests such as titles): they are the agent's choices, not faults, unless the e
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +20,8 @@ from conformance.catalogue import AgentTask
 from conformance.observation import Exchange, Turn
 from conformance.verdict import Finding, Severity
 
+_QUOTED_CODE = re.compile(r"\[(\d{4})\]")
+_REQUEST_ID = re.compile(r"\[[0-9a-f]{16,}\]")
 CONTROLS = ("thinking", "reasoning_effort", "reasoning", "output_config", "context_management", "tool_stream")
 
 
@@ -53,27 +56,41 @@ def _task(task: AgentTask, turn: Turn) -> list[Finding]:
 
 
 def _refusals(exchanges: list[Exchange]) -> list[Finding]:
-    """An answer that refused one of the agent's requests. The agent may have gone on (a failed side
-    request, a retry): the refusal is still a deviation from a clean run."""
-    findings = []
+    """Answers that refused the agent's requests, one finding per kind of refusal with the requests it
+    hit. The agent may have gone on (a failed side request): a refusal is still a deviation from a clean
+    run. The same refusal again is the agent retrying it, which the finding counts."""
+    refused: dict[tuple[int, str, str], list[int]] = {}
     for number, exchange in enumerate(exchanges, 1):
         if exchange.status is None or exchange.status < 400:
             continue
         error = _json(exchange.response_body).get("error")
         detail = error if isinstance(error, dict) else {}
-        code = detail.get("code")
         message = str(detail.get("message") or (exchange.response_body or "")[:160])
+        quoted = _QUOTED_CODE.match(message)  # the Anthropic surface puts the code in the message: [1113][…]
+        code = str(detail.get("code") or (quoted.group(1) if quoted else ""))
+        message = _REQUEST_ID.sub("", message)[:200]  # one request id per answer: not part of the refusal
+        refused.setdefault((exchange.status, code, message), []).append(number)
+    findings = []
+    for (status, code, message), numbers in refused.items():
+        which = f"request {numbers[0]}" if len(numbers) == 1 else f"{len(numbers)} requests ({_spans(numbers)})"
+        retried = f"; sent {len(numbers)} times, retried as if it could pass" if len(numbers) > 1 else ""
         findings.append(
             Finding(
                 "agent_refused",
                 Severity.DEVIATION,
-                f"request {number} ({_where(exchange)}) was refused: HTTP {exchange.status}"
-                + (f", code {code}" if code else "")
-                + f": {message[:200]}",
+                f"{which} refused: HTTP {status}" + (f", code {code}" if code else "") + f": {message}{retried}",
                 side="request",
             )
         )
     return findings
+
+
+def _spans(numbers: list[int]) -> str:
+    return (
+        f"{numbers[0]}–{numbers[-1]}"
+        if numbers == list(range(numbers[0], numbers[-1] + 1))
+        else ", ".join(map(str, numbers))
+    )
 
 
 def sends(exchanges: list[Exchange]) -> str:

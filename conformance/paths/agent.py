@@ -19,12 +19,16 @@ from typing import Any, ClassVar
 from conformance.agents.launch import run_task
 from conformance.agents.relay import Relay
 from conformance.agents.specs import AgentSpec, agents, unavailable
-from conformance.catalogue import ClientPathSpec, Scenario
+from conformance.catalogue import Catalogue, ClientPathSpec, Scenario, endpoint_for
 from conformance.observation import ErrorInfo, Turn
-from conformance.paths.base import ClientPath, PathOptions
+from conformance.paths.base import NO_CALL_OPTIONS, CallOptions, ClientPath, PathOptions, Target
 from conformance.secrets import SCRUBBER
 
-LIMIT_FACTOR = 20  # an agent's run may last this many idle limits before it is stopped as stuck
+# An agent's run may last this long before it is stopped as stuck: twenty idle limits, and never under ten
+# minutes — agents back off between retries (Claude Code spends three minutes retrying a 429 before it
+# gives up), and that is behaviour to observe, not to cut short.
+LIMIT_FACTOR = 20
+LIMIT_FLOOR_S = 600.0
 _STATUS = re.compile(r"\b([45]\d\d)\b")
 _CODE = re.compile(r"\b(1[0-9]{3})\b")
 
@@ -36,6 +40,16 @@ class AgentOptions(PathOptions):
 class AgentPath(ClientPath):
     Options: ClassVar[type[PathOptions]] = AgentOptions
     replays_evidence: ClassVar[bool] = False
+
+    def __init__(self, spec: ClientPathSpec, target: Target, *, endpoint: str, options: CallOptions) -> None:
+        super().__init__(spec, target, options=options)
+        self.endpoint = endpoint  # the catalogue endpoint the target stands for: an agent's provider follows it
+
+    @classmethod
+    def build(
+        cls, spec: ClientPathSpec, target: Target, *, catalogue: Catalogue, options: CallOptions = NO_CALL_OPTIONS
+    ) -> AgentPath:
+        return cls(spec, target, endpoint=endpoint_for(catalogue, target.base_url).id, options=options)
 
     @classmethod
     def unavailable(cls, spec: ClientPathSpec) -> str | None:
@@ -56,11 +70,12 @@ class AgentPath(ClientPath):
             outcome = run_task(
                 self.agent,
                 relay=relay.base_url,
+                endpoint=self.endpoint,
                 key=self.target.api_key,
                 model=first_request["model"],
                 files=dict(task.files),
                 creates=task.creates,
-                limit_s=self.target.idle_timeout * LIMIT_FACTOR,
+                limit_s=max(LIMIT_FLOOR_S, self.target.idle_timeout * LIMIT_FACTOR),
                 requests=lambda: relay.requests,
             )
         output, facts = outcome.output, outcome.facts

@@ -24,11 +24,10 @@ import logging
 import re
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from conformance.catalogue import Catalogue, ClientPathSpec, Endpoint, Scenario
+from conformance.catalogue import Catalogue, ClientPathSpec, Endpoint, Scenario, endpoint_for
 from conformance.observation import ErrorInfo, Turn
 from conformance.paths.base import (
     NO_CALL_OPTIONS,
@@ -70,28 +69,6 @@ def relayed_error(info: ErrorInfo) -> ErrorInfo:
 def describe_proxy_error(exc: BaseException) -> ErrorInfo:
     """A client exception raised on an answer of the proxy (see `relayed_error`)."""
     return relayed_error(describe_exception(exc))
-
-
-class EndpointUnknown(LookupError):
-    """A base URL that matches no catalogue endpoint: the proxy cannot tell which route to use."""
-
-
-def endpoint_for(catalogue: Catalogue, base_url: str) -> Endpoint:
-    """The catalogue endpoint a (possibly overridden) base URL stands for: the same URL, or — for a
-    double or a gateway on another host — the same URL path (`/api/coding/paas/v4` is coding)."""
-    wanted = base_url.rstrip("/")
-    for endpoint in catalogue.endpoints:
-        if endpoint.base_url == wanted:
-            return endpoint
-    path = urlsplit(wanted).path.rstrip("/")
-    for endpoint in catalogue.endpoints:
-        if urlsplit(endpoint.base_url).path.rstrip("/") == path:
-            return endpoint
-    known = ", ".join(f"{e.id} ({urlsplit(e.base_url).path})" for e in catalogue.endpoints)
-    raise EndpointUnknown(
-        f"base URL {base_url!r} is none of the catalogue's endpoints and its path matches none of theirs "
-        f"({known}); the proxy paths need an override that keeps the endpoint's path"
-    )
 
 
 def _without_strict(body: dict[str, Any]) -> dict[str, Any]:
