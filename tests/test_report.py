@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import copy
 import gzip
+import html
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -799,3 +800,29 @@ def test_a_report_of_a_run_directory_compares_its_streamed_cells_by_the_run_cata
     assert (expected["pairs"], expected["same"]) == (1, 0)  # openai-sdk: chat PASS with chat-stream FAIL
     assert [p["stream_cell"] for p in expected["differing"]] == ["coding/glm-4.5/openai-sdk/chat-stream"]
     assert "Streamed vs non-streamed: 1 pair(s) compared" in (out / "index.html").read_text(encoding="utf-8")
+
+
+# --- the agents' section --------------------------------------------------------------------------
+
+
+def test_the_agents_section_gives_the_configuration_to_copy_and_what_the_cells_found() -> None:
+    sends = {"check": "agent_sends", "severity": "info", "message": "sends 2 request(s): 2× POST /responses"}
+    cells = [
+        cell("responses/glm-5.3/agent-codex/agent-task", findings=[sends]),
+        cell(
+            "coding/glm-5.3/agent-crush/agent-task",
+            "SKIPPED",
+            reasons=["not run on this machine: crush's npm package carries no program"],
+            expected=None,
+        ),
+    ]
+    page = render_html(gather(RUN, cells))
+    section = page[page.index('<section class="agents"') :]
+    section = html.unescape(section[: section.index("</section>")])
+    assert 'wire_api = "responses"' in section and 'base_url = "https://api.z.ai/api/v1"' in section
+    assert "<strong>What it sends:</strong> 2 request(s): 2× POST /responses" in section
+    assert "carries no program" in section and "Claude Code" not in section  # only agents with cells
+
+
+def test_a_run_without_agent_cells_has_no_agents_section(document: dict[str, Any]) -> None:
+    assert '<section class="agents"' not in render_html(document)

@@ -42,6 +42,7 @@ class AgentSpec(BaseModel):
     prompt: str
     docs: str
     known_good: str
+    wrong: tuple[str, ...] = ()  # common wrong configurations and what they get (the report's words)
     binary_from: str | None = None  # the package downloads its program from here at install time
     providers: dict[str, str] = Field(default_factory=dict)  # the agent's provider name per endpoint
 

@@ -28,6 +28,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from conformance.report.agents import agent_views
 from conformance.results import body_size, body_text
 from conformance.verdict import Verdict
 
@@ -147,6 +148,7 @@ def render_html(document: dict[str, Any]) -> str:
             unexpected=[cell_view(cell) for cell in document["cells"] if cell.get("as_expected") is False],
             evidence_warnings=[cell_view(cell) for cell in document["cells"] if _evidence_warnings(cell)],
             equivalence=document.get("equivalence"),
+            agents=agent_views(document),
             endpoints=endpoint_views(document),
             empty_endpoints=empty_endpoints(document),
             verdict_names=[verdict.value for verdict in Verdict],
