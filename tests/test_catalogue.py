@@ -306,7 +306,7 @@ PACKAGED_SCENARIOS = (
     "reasoning-effort-max", "reasoning-effort-invalid", "reasoning-thinking-effort", "reasoning-nested-effort",
     "reasoning-enable-thinking-false", "reasoning-budget-tokens", "reasoning-adaptive",
     "reasoning-output-config-effort", "responses-history", "responses-error-invalid-key",
-    "responses-error-unknown-model", "agent-task", "tool-large-argument-tool-stream",
+    "responses-error-unknown-model", "agent-task", "agent-wrong-plan", "tool-large-argument-tool-stream",
     "tool-large-argument-buffered",
     "models-list", "embeddings", "cost", "cost-map", "router-fallback", "router-cache", "router-rate-limit", "vision",
     "vision-stream", "sampling-low", "sampling-high", "temperature-out-of-range", "top-p-out-of-range",

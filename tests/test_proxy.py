@@ -26,9 +26,9 @@ import pytest
 import yaml
 from vcr.request import Request
 
-from conformance.catalogue import Catalogue, load_catalogue
+from conformance.catalogue import Catalogue, EndpointUnknown, endpoint_for, load_catalogue
 from conformance.double.server import DoubleServer, running
-from conformance.paths.proxy import EndpointUnknown, describe_proxy_error, endpoint_for
+from conformance.paths.proxy import describe_proxy_error
 from conformance.proxy import server
 from conformance.proxy.config import KEY_ENV, MASTER_KEY, build_config, proxy_model_name, write_config
 from conformance.recording import netguard, recorder
