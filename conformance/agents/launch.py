@@ -29,6 +29,7 @@ from conformance.agents.outputs import AgentOutput, read_output
 from conformance.agents.specs import AgentSpec, installed_version, program
 from conformance.observation import AgentRun
 from conformance.secrets import SCRUBBER
+from conformance.triggers import with_marker
 
 CLOSED_PORT_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens there on these machines
 STDERR_TAIL = 2000
@@ -54,8 +55,11 @@ def run_task(
     creates: tuple[str, ...],
     limit_s: float,
     requests: Callable[[], int],  # the relay's count so far
+    fault: str | None = None,
 ) -> AgentTaskRun:
-    """Lay out the workspace (`files`), configure and run the agent, and report."""
+    """Lay out the workspace (`files`), configure and run the agent, and report. `fault`: a double fault
+    the scenario provokes, as a marker at the end of the prompt (the agent carries it to the double as
+    any client carries the marker in its last user message)."""
     root = Path(tempfile.mkdtemp(prefix="zai_agent_"))
     workspace, home = root / "workspace", root / "home"
     try:
@@ -71,7 +75,8 @@ def run_task(
             "home": str(home),
             "provider": spec.providers.get(endpoint, ""),
         }
-        values["prompt"] = spec.prompt.format(**values)
+        prompt = spec.prompt.format(**values)
+        values["prompt"] = with_marker(prompt, fault) if fault else prompt
         for target, template in spec.files.items():
             path = Path(target.format(**values))
             path.parent.mkdir(parents=True, exist_ok=True)

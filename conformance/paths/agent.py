@@ -67,8 +67,11 @@ class AgentPath(ClientPath):
             self.target.base_url, idle_timeout=self.target.idle_timeout, connect_timeout=self.target.connect_timeout
         )
         with relay:
+            provoke = scenario.provoke
+            fault = provoke.fault if provoke is not None and provoke.via == "marker" else None
             outcome = run_task(
                 self.agent,
+                fault=fault,
                 relay=relay.base_url,
                 endpoint=self.endpoint,
                 key=self.target.api_key,
