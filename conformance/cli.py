@@ -76,7 +76,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     code = pytest.main(argv + list(args.pytest_args))
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
         return 2  # pytest has printed the reason
+    if args.summary_md:
+        _summary(Path(args.reports or "reports"), Path(args.summary_md))
     return 0 if code == pytest.ExitCode.OK else 1
+
+
+def _summary(reports: Path, target: Path, document: dict | None = None) -> None:
+    """Write the Markdown summary of the run whose results are in `reports` (or of `document`)."""
+    from conformance.results import load_results
+    from conformance.workflows.summary import write_summary
+
+    try:
+        write_summary(document or load_results(reports / "results.json"), reports, target)
+    except (OSError, ValueError) as exc:
+        print(f"zai-conformance: no summary written to {target}: {exc}", file=sys.stderr)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -127,6 +140,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"zai-conformance report: {exc}", file=sys.stderr)
         return 2
     print(f"report: {written['html']}" + (f" ({len(loaded)} shards combined)" if combined else ""))
+    if args.summary_md:
+        _summary(out, Path(args.summary_md), document)
     return 1 if any(not bad.torn for bad in bad_lines) else 0
 
 
@@ -417,6 +432,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes that run the cells (pytest-xdist): default auto — one per core in replay, 1 live",
     )
+    run.add_argument(
+        "--summary-md",
+        metavar="FILE",
+        help="also write a Markdown summary there (e.g. $GITHUB_STEP_SUMMARY): counts, unexpected cells, changes "
+        "since the previous run in the reports folder, paths × features; under GitHub Actions, unexpected cells "
+        "as annotations",
+    )
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)
 
@@ -428,6 +450,12 @@ def build_parser() -> argparse.ArgumentParser:
         "several: the shards of one run (`run --shard I/N`), combined into one report",
     )
     report.add_argument("--out", default="reports", help="output directory (default: reports)")
+    report.add_argument(
+        "--summary-md",
+        metavar="FILE",
+        help="also write a Markdown summary there (e.g. $GITHUB_STEP_SUMMARY): counts, unexpected cells, changes "
+        "since the previous run in <out>/runs, paths × features; under GitHub Actions, unexpected cells as annotations",
+    )
     report.set_defaults(func=cmd_report)
 
     imp = sub.add_parser(

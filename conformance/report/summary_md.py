@@ -1,0 +1,145 @@
+"""The run in Markdown, for where CI users look (`$GITHUB_STEP_SUMMARY`), and unexpected cells as
+GitHub annotations.
+
+Pure: a results document (and the previous run's, when there is one) in, text out. What it says, in
+order: the counts and where the bytes came from; the unexpected verdicts; what changed since the previous
+run; and the paths against the feature families, each entry the share of judged cells that PASS.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from conformance.features import families, family_of
+from conformance.workflows.diff import diff_documents
+
+LIMIT = 50  # rows of a list before "and N more"
+UNJUDGED = ("SKIPPED", "NOT_RECORDED")
+
+
+def render_summary_md(
+    document: dict[str, Any], previous: dict[str, Any] | None = None, previous_name: str | None = None
+) -> str:
+    run, summary = document["run"], document["summary"]
+    lines = [f"## zai-conformance: {run.get('mode', 'run')} {run.get('id', '')}", ""]
+    verdicts = " · ".join(f"{verdict} {count}" for verdict, count in summary["verdicts"].items() if count)
+    evidence = summary["evidence"]
+    lines += [
+        f"**{summary['cells']} cells**: {verdicts or 'none'}",
+        "",
+        f"Evidence: {evidence['live']} live, {evidence['public']} public (real Z.AI bytes), {evidence['double']} "
+        f"double (synthetic), {evidence['none']} none; real bytes behind {summary['real_share']:.0%} of the cells "
+        "with evidence.",
+        "",
+    ]
+    lines += _unexpected(document["cells"])
+    lines += _changes(document, previous, previous_name)
+    lines += _features(document["cells"])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _unexpected(cells: list[dict[str, Any]]) -> list[str]:
+    unexpected = [cell for cell in cells if cell.get("as_expected") is False]
+    if not unexpected:
+        return ["### Unexpected verdicts: none", "", "Every judged cell matches its expectation.", ""]
+    lines = [
+        f"### Unexpected verdicts: {len(unexpected)}",
+        "",
+        "| cell | verdict | expected | why |",
+        "| --- | --- | --- | --- |",
+    ]
+    for cell in unexpected[:LIMIT]:
+        expected = (cell.get("expected") or {}).get("verdict", "PASS")
+        lines.append(f"| `{cell['cell']}` | {cell['verdict']} | {expected} | {_cell_text(_first_reason(cell))} |")
+    return [*lines, *_more(len(unexpected)), ""]
+
+
+def _changes(document: dict[str, Any], previous: dict[str, Any] | None, name: str | None) -> list[str]:
+    if previous is None:
+        return ["### Changes since the previous run", "", "No previous run to compare with.", ""]
+    diff = diff_documents(previous, document, name or "previous", "this run")
+    failing, passing, evidence = [], [], []
+    for change in diff.changed:
+        verdicts = change.verdicts
+        if verdicts is not None and verdicts[0] == "PASS":
+            failing.append(f"`{change.cell}`: PASS → {verdicts[1]}")
+        elif verdicts is not None and verdicts[1] == "PASS":
+            passing.append(f"`{change.cell}`: {verdicts[0]} → PASS")
+        kinds = next((c for c in change.changes if c.field == "evidence"), None)
+        if kinds is not None:
+            evidence.append(f"`{change.cell}`: {kinds.old or 'none'} → {kinds.new or 'none'}")
+    lines = [
+        f"### Changes since the previous run ({name or 'previous'})",
+        "",
+        f"{diff.compared} cells compared, {len(diff.changed)} changed, {len(diff.added)} new, "
+        f"{len(diff.removed)} gone.",
+        "",
+    ]
+    for title, items in (("Newly failing", failing), ("Newly passing", passing), ("Evidence changed", evidence)):
+        if items:
+            lines += [
+                f"**{title}** ({len(items)}):",
+                "",
+                *(f"- {item}" for item in items[:LIMIT]),
+                *_more(len(items)),
+                "",
+            ]
+    return lines
+
+
+def _features(cells: list[dict[str, Any]]) -> list[str]:
+    """Path × feature: judged cells that PASS / judged cells, over every endpoint and model."""
+    table: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for cell in cells:
+        if cell["verdict"] in UNJUDGED:
+            continue
+        counts = table[cell["path"]][family_of(cell["scenario"]).id]
+        counts[0] += cell["verdict"] == "PASS"
+        counts[1] += 1
+    if not table:
+        return []
+    shown = [family for family in families() if any(family.id in row for row in table.values())]
+    lines = [
+        "### Paths × features (judged cells that PASS / judged cells)",
+        "",
+        "| path | " + " | ".join(family.title for family in shown) + " |",
+        "| --- |" + " --- |" * len(shown),
+    ]
+    for path, row in table.items():
+        entries = [f"{row[f.id][0]}/{row[f.id][1]}" if f.id in row else "—" for f in shown]
+        lines.append(f"| `{path}` | " + " | ".join(entries) + " |")
+    return [*lines, ""]
+
+
+def annotations(document: dict[str, Any]) -> list[str]:
+    """One GitHub Actions workflow command per unexpected cell (shown on the run's page and the PR)."""
+    out = []
+    for cell in document["cells"]:
+        if cell.get("as_expected") is not False:
+            continue
+        expected = (cell.get("expected") or {}).get("verdict", "PASS")
+        title = _property(f"zai-conformance {cell['cell']}")
+        message = _data(f"{cell['verdict']}, expected {expected}: {_first_reason(cell)}")
+        out.append(f"::error title={title}::{message}")
+    return out
+
+
+def _first_reason(cell: dict[str, Any]) -> str:
+    return (cell.get("reasons") or [""])[0]
+
+
+def _cell_text(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")[:300]
+
+
+def _more(count: int) -> list[str]:
+    return [f"- … and {count - LIMIT} more (the HTML report lists every one)"] if count > LIMIT else []
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
