@@ -73,7 +73,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     argv += pytest_argv(args)
     if args.live and not os.environ.get("ZAI_API_KEY"):
         print("zai-conformance: ZAI_API_KEY is not set: every live cell will be SKIPPED.", file=sys.stderr)
-    code = pytest.main(argv + list(args.pytest_args))
+    from conformance.progress import Progress
+
+    code = pytest.main(argv + list(args.pytest_args), plugins=[Progress()])
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
         return 2  # pytest has printed the reason
     if args.summary_md:

@@ -23,6 +23,7 @@ from conformance.catalogue import CatalogueError
 from conformance.expectations import ExpectationsError
 from conformance.gc_guard import collect_off_thread
 from conformance.options import add_pytest_options, any_given, session_kwargs
+from conformance.progress import is_cell
 from conformance.results import CellResult
 from conformance.session import USAGE_ERRORS, ConformanceSession, new_run_id, outcome_message
 
@@ -70,7 +71,7 @@ def pytest_configure_node(node: Any) -> None:
 def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     """xdist controller: a worker collected cells, so this run writes reports — take the folder now,
     before any cell runs (a second run on the same folder is one usage error, not lost reports)."""
-    if not any(_is_cell_test(test_id) for test_id in ids):
+    if not any(is_cell(test_id) for test_id in ids):
         return
     session = _session(node.config)
     if session.worker is None and not session.started:
@@ -78,10 +79,6 @@ def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
             session.begin_gathering(_controller_run_id(node.config))
         except USAGE_ERRORS as exc:
             pytest.exit(f"zai-conformance: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
-
-
-def _is_cell_test(test_id: str) -> bool:
-    return test_id.split("[", 1)[0].endswith("::test_cell")
 
 
 @pytest.hookimpl(optionalhook=True)
