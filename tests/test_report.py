@@ -509,7 +509,8 @@ def test_junit_failure_says_what_was_expected(document: dict[str, Any]) -> None:
     case = root.find(".//testcase[@classname='zai.coding.glm-4_5.litellm-zai'][@name='chat']")
     assert case is not None and case.get("time") == "0.013"
     failure = case.find("failure")
-    assert failure is not None and failure.get("message") == "unexpected DEVIATION, expected PASS"
+    message = failure.get("message") if failure is not None else ""
+    assert message.startswith("coding/glm-4.5/litellm-zai/chat: unexpected DEVIATION, expected PASS — ")
     assert SCRIPT_BREAK in failure.text and "*/*/litellm-zai/*" in failure.text  # escaped by ET, parsed back
     properties = {p.get("name"): p.get("value") for p in case.iter("property")}
     assert properties["verdict"] == "DEVIATION" and properties["evidence"] == "live"

@@ -54,7 +54,10 @@ def testcase(cell: dict[str, Any]) -> ET.Element:
     reasons = "\n".join(cell.get("reasons") or ())
     if cell.get("as_expected") is False:
         expected = cell.get("expected") or {}
-        message = f"unexpected {cell['verdict']}, expected {expected.get('verdict')}"
+        # the whole cell in the message: a CI dashboard often shows only this line
+        first = (cell.get("reasons") or [""])[0]
+        message = f"{cell['cell']}: unexpected {cell['verdict']}, expected {expected.get('verdict')}"
+        message += f" — {first[:200]}" if first else ""
         failure = ET.SubElement(case, "failure", message=_text(message), type=cell["verdict"])
         failure.text = _text("\n".join(filter(None, [reasons, _expectation(expected)])))
     elif cell["verdict"] in NOT_RUN:
