@@ -26,6 +26,7 @@ from conformance.observation import Exchange, Observation, Turn
 from conformance.report import write_reports
 from conformance.report.html import PAGE_REQUEST_BODY_LIMIT, render_html
 from conformance.report.junit import render_junit
+from conformance.report.summary import endpoint_summaries
 from conformance.results import gather
 from conformance.verdict import Finding, Severity, Verdict
 from tests.support.cells import cell_result
@@ -827,3 +828,27 @@ def test_the_agents_section_gives_the_configuration_to_copy_and_what_the_cells_f
 
 def test_a_run_without_agent_cells_has_no_agents_section(document: dict[str, Any]) -> None:
     assert '<section class="agents"' not in render_html(document)
+
+
+# --- the summary: paths × features -------------------------------------------------------------------
+
+
+def test_the_summary_puts_paths_against_features_per_endpoint() -> None:
+    cells = [
+        cell("coding/glm-4.6/openai-sdk/chat"),
+        cell("coding/glm-4.6/openai-sdk/tool", "FAIL", expected="FAIL"),
+        cell("coding/glm-4.6/openai-sdk/tool-stream"),
+        cell("coding/glm-4.6/litellm-zai/embeddings", "SKIPPED", expected=None),
+        cell("anthropic/glm-4.6/anthropic-sdk/chat"),
+    ]
+    document = gather(RUN, cells)
+    coding, anthropic = endpoint_summaries(document)
+    assert [f.id for f in coding.families] == ["chat", "tools", "operations"]
+    rows = dict(coding.rows)
+    chat, tools, operations = rows["openai-sdk"]
+    assert (chat.text, chat.state, tools.text, tools.state, operations) == ("1/1", "all", "1/2", "some", None)
+    assert rows["litellm-zai"][2].state == "unjudged" and rows["litellm-zai"][2].text == "–"
+    assert tools.title == "PASS 1, FAIL 1; evidence: none 2"
+    assert anthropic.endpoint == "anthropic" and dict(anthropic.rows)["anthropic-sdk"][0].text == "1/1"
+    page = html.unescape(render_html(document))
+    assert '<td class="s" data-state="some" title="PASS 1, FAIL 1; evidence: none 2">1/2</td>' in page

@@ -29,6 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from conformance.report.agents import agent_views
+from conformance.report.summary import endpoint_summaries
 from conformance.results import body_size, body_text
 from conformance.verdict import Verdict
 
@@ -149,6 +150,7 @@ def render_html(document: dict[str, Any]) -> str:
             evidence_warnings=[cell_view(cell) for cell in document["cells"] if _evidence_warnings(cell)],
             equivalence=document.get("equivalence"),
             agents=agent_views(document),
+            summaries=endpoint_summaries(document),
             endpoints=endpoint_views(document),
             empty_endpoints=empty_endpoints(document),
             verdict_names=[verdict.value for verdict in Verdict],

@@ -1,0 +1,77 @@
+"""The report's summary, first on the page: per endpoint, client paths against feature families, each
+entry the share of judged cells that PASS with the verdict mix and the evidence behind it.
+
+Pure: a results document in, views out. A person answers "does streaming work through the proxy on
+the coding endpoint?" here before opening any matrix; the entry's text says the share (colour only
+repeats it) and its tooltip the full mix.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.features import Family, families, family_of
+from conformance.verdict import Verdict
+
+UNJUDGED = (Verdict.SKIPPED.value, Verdict.NOT_RECORDED.value)
+
+
+@dataclass(frozen=True)
+class SummaryEntry:
+    passed: int
+    judged: int
+    verdicts: tuple[tuple[str, int], ...]  # every cell of the entry, in the vocabulary's order
+    evidence: tuple[tuple[str, int], ...]  # live / public / double / none
+
+    @property
+    def text(self) -> str:
+        return f"{self.passed}/{self.judged}" if self.judged else "–"
+
+    @property
+    def state(self) -> str:
+        """all | some | none | unjudged: which of the judged cells PASS (the entry's colour)."""
+        if not self.judged:
+            return "unjudged"
+        return "all" if self.passed == self.judged else "some" if self.passed else "none"
+
+    @property
+    def title(self) -> str:
+        mix = ", ".join(f"{verdict} {count}" for verdict, count in self.verdicts)
+        bytes_ = ", ".join(f"{kind} {count}" for kind, count in self.evidence)
+        return f"{mix}; evidence: {bytes_}"
+
+
+@dataclass(frozen=True)
+class EndpointSummary:
+    endpoint: str
+    families: tuple[Family, ...]
+    rows: tuple[tuple[str, tuple[SummaryEntry | None, ...]], ...]  # path → one entry per family
+
+
+def endpoint_summaries(document: dict[str, Any]) -> list[EndpointSummary]:
+    grouped: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = {}
+    for cell in document["cells"]:
+        family = family_of(cell["scenario"]).id
+        grouped.setdefault(cell["endpoint"], {}).setdefault(cell["path"], {}).setdefault(family, []).append(cell)
+    summaries = []
+    for endpoint, paths in grouped.items():
+        shown = tuple(f for f in families() if any(f.id in row for row in paths.values()))
+        rows = tuple(
+            (path, tuple(_entry(row[f.id]) if f.id in row else None for f in shown)) for path, row in paths.items()
+        )
+        summaries.append(EndpointSummary(endpoint, shown, rows))
+    return summaries
+
+
+def _entry(cells: list[dict[str, Any]]) -> SummaryEntry:
+    verdicts = Counter(cell["verdict"] for cell in cells)
+    judged = [cell for cell in cells if cell["verdict"] not in UNJUDGED]
+    evidence = Counter((cell.get("evidence") or {}).get("kind") or "none" for cell in cells)
+    return SummaryEntry(
+        passed=sum(1 for cell in judged if cell["verdict"] == Verdict.PASS.value),
+        judged=len(judged),
+        verdicts=tuple((v.value, verdicts[v.value]) for v in Verdict if verdicts[v.value]),
+        evidence=tuple((kind, evidence[kind]) for kind in ("live", "public", "double", "none") if evidence[kind]),
+    )
