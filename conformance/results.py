@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import zlib
 from collections import Counter
@@ -41,6 +42,7 @@ from conformance.verdict import Finding, Verdict
 
 SCHEMA = "zai-conformance/results/1"
 KEEP_RUNS = 10  # run directories kept under reports/runs (each holds every cell's bodies)
+FACTS_FILE = "facts.json"  # a finished run's verdicts, reasons and evidence kinds: what a later run compares with
 # Not clients of Z.AI but the harness's own machinery, recorded with every run whatever the catalogue's
 # paths use: the HTTP stacks the recorder hooks (conformance/recording/transport.py) and the replay and
 # test machinery, whose versions change what is recorded and how a replay is matched. The clients a
@@ -237,6 +239,7 @@ class ResultsWriter:
         write_text(self.run_dir / "run.json", json.dumps(run, indent=2))
         document = gather(run, self.cells, equivalence)
         write_json(self.reports_dir / "results.json", document)
+        write_text(self.run_dir / FACTS_FILE, json.dumps(facts_of(document), ensure_ascii=False))
         return document
 
 
@@ -427,6 +430,41 @@ def load_run_dir(path: Path) -> tuple[dict[str, Any], list[BadLine]]:
     if bad:
         run["warnings"] = [*run.get("warnings", []), *map(str, bad)]
     return gather(run, cells), bad
+
+
+def facts_of(document: dict[str, Any]) -> dict[str, Any]:
+    """What comparing runs needs of one (conformance.workflows.diff): each cell's verdict, reasons and
+    evidence kind — a few hundred KB where the run's cells file holds every body."""
+    cells = [
+        {
+            "cell": cell["cell"],
+            "verdict": cell["verdict"],
+            "reasons": cell.get("reasons") or [],
+            "evidence": {"kind": cell["evidence"]["kind"]} if cell.get("evidence") else None,
+        }
+        for cell in document["cells"]
+    ]
+    return {"run": {"id": document["run"].get("id")}, "cells": cells}
+
+
+def previous_run(runs_dir: Path, current: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The newest run under `runs_dir` older than `current` (run ids start with their UTC start time), as
+    its facts (or its gathered cells, for a run that never finished); one that cannot be read is passed
+    over with a warning on stderr."""
+    if not runs_dir.is_dir():
+        return None, None
+    older = sorted((path for path in runs_dir.iterdir() if path.is_dir() and path.name < current), reverse=True)
+    for path in older:
+        try:
+            facts = path / FACTS_FILE
+            if facts.is_file():
+                return json.loads(facts.read_text(encoding="utf-8")), path.name
+            return load_run_dir(path)[0], path.name
+        except (OSError, ValueError) as exc:
+            print(
+                f"zai-conformance: the earlier run {path} cannot be read ({exc}); trying an older one", file=sys.stderr
+            )
+    return None, None
 
 
 def load_results(path: Path) -> dict[str, Any]:

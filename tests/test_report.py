@@ -27,7 +27,7 @@ from conformance.report import write_reports
 from conformance.report.html import PAGE_REQUEST_BODY_LIMIT, render_html
 from conformance.report.junit import render_junit
 from conformance.report.summary import endpoint_summaries
-from conformance.results import gather
+from conformance.results import facts_of, gather
 from conformance.verdict import Finding, Severity, Verdict
 from tests.support.cells import cell_result
 
@@ -708,11 +708,11 @@ def test_a_report_that_fails_to_write_leaves_the_previous_one_whole(
     write_reports(document, tmp_path)
     before = {name: (tmp_path / name).read_bytes() for name in ("index.html", "junit.xml")}
     unencodable = "<!doctype html>" + "x" * 100_000 + "\ud800"  # fails mid-write: a lone surrogate
-    monkeypatch.setattr(html, "render_html", lambda document: unencodable)
+    monkeypatch.setattr(html, "render_html", lambda document, changes=None: unencodable)
     with pytest.raises(UnicodeEncodeError):
         write_reports(document, tmp_path)
     monkeypatch.setattr(junit, "render_junit", lambda document: unencodable)
-    monkeypatch.setattr(html, "render_html", lambda document: "<!doctype html>new")
+    monkeypatch.setattr(html, "render_html", lambda document, changes=None: "<!doctype html>new")
     with pytest.raises(UnicodeEncodeError):
         write_reports(document, tmp_path)
     assert (tmp_path / "index.html").read_text(encoding="utf-8") == "<!doctype html>new"
@@ -852,3 +852,18 @@ def test_the_summary_puts_paths_against_features_per_endpoint() -> None:
     assert anthropic.endpoint == "anthropic" and dict(anthropic.rows)["anthropic-sdk"][0].text == "1/1"
     page = html.unescape(render_html(document))
     assert '<td class="s" data-state="some" title="PASS 1, FAIL 1; evidence: none 2">1/2</td>' in page
+
+
+def test_the_report_says_what_changed_since_the_previous_run(tmp_path: Path) -> None:
+    old = gather({**RUN, "id": "20260101T000000Z-replay-0"}, [cell("coding/glm-4.6/openai-sdk/chat")])
+    previous = tmp_path / "runs" / "20260101T000000Z-replay-0"
+    previous.mkdir(parents=True)
+    (previous / "facts.json").write_text(json.dumps(facts_of(old)))
+    new = gather(RUN, [cell("coding/glm-4.6/openai-sdk/chat", "FAIL", expected="FAIL")])
+    page = html.unescape(write_reports(new, tmp_path)["html"].read_text())
+    assert "Against 20260101T000000Z-replay-0: 1 cells compared, 1 changed, 0 new, 0 gone." in re.sub(
+        r"<[^>]+>", "", page
+    )
+    assert "coding/glm-4.6/openai-sdk/chat</a>: PASS → FAIL" in page
+    alone = html.unescape(render_html(new))
+    assert "No previous run in this reports folder to compare with" in alone

@@ -14,9 +14,8 @@ from conformance.cli import main
 from conformance.expectations import Expected
 from conformance.features import OTHER, family_of
 from conformance.report.summary_md import annotations, render_summary_md
-from conformance.results import gather, write_json
+from conformance.results import gather, previous_run, write_json
 from conformance.verdict import Verdict
-from conformance.workflows.summary import previous_run
 from tests.support.cells import cell_result
 
 RUN: dict[str, Any] = {"id": "20261130T120000Z-replay-2", "mode": "replay", "started_at": "2026-11-30T12:00:00Z"}

@@ -29,6 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from conformance.report.agents import agent_views
+from conformance.report.changes import Changes
 from conformance.report.summary import endpoint_summaries
 from conformance.results import body_size, body_text
 from conformance.verdict import Verdict
@@ -135,8 +136,9 @@ class EndpointView:
         return _ordered_counts(totals)
 
 
-def render_html(document: dict[str, Any]) -> str:
-    """reports/index.html for a results document (conformance.results.gather())."""
+def render_html(document: dict[str, Any], changes: Changes | None = None) -> str:
+    """reports/index.html for a results document (conformance.results.gather()); `changes`: what changed
+    since the previous run (conformance.report.changes), shown under the summary."""
     script, style = static_text("report.js"), static_text("report.css")
     return (
         templates()
@@ -151,6 +153,7 @@ def render_html(document: dict[str, Any]) -> str:
             equivalence=document.get("equivalence"),
             agents=agent_views(document),
             summaries=endpoint_summaries(document),
+            changes=changes,
             endpoints=endpoint_views(document),
             empty_endpoints=empty_endpoints(document),
             verdict_names=[verdict.value for verdict in Verdict],

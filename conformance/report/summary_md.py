@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from conformance.features import families, family_of
-from conformance.workflows.diff import diff_documents
+from conformance.report.changes import changes_since
 
 LIMIT = 50  # rows of a list before "and N more"
 UNJUDGED = ("SKIPPED", "NOT_RECORDED")
@@ -58,33 +58,21 @@ def _unexpected(cells: list[dict[str, Any]]) -> list[str]:
 def _changes(document: dict[str, Any], previous: dict[str, Any] | None, name: str | None) -> list[str]:
     if previous is None:
         return ["### Changes since the previous run", "", "No previous run to compare with.", ""]
-    diff = diff_documents(previous, document, name or "previous", "this run")
-    failing, passing, evidence = [], [], []
-    for change in diff.changed:
-        verdicts = change.verdicts
-        if verdicts is not None and verdicts[0] == "PASS":
-            failing.append(f"`{change.cell}`: PASS → {verdicts[1]}")
-        elif verdicts is not None and verdicts[1] == "PASS":
-            passing.append(f"`{change.cell}`: {verdicts[0]} → PASS")
-        kinds = next((c for c in change.changes if c.field == "evidence"), None)
-        if kinds is not None:
-            evidence.append(f"`{change.cell}`: {kinds.old or 'none'} → {kinds.new or 'none'}")
+    changes = changes_since(previous, document, name or "previous")
     lines = [
-        f"### Changes since the previous run ({name or 'previous'})",
+        f"### Changes since the previous run ({changes.previous})",
         "",
-        f"{diff.compared} cells compared, {len(diff.changed)} changed, {len(diff.added)} new, "
-        f"{len(diff.removed)} gone.",
+        f"{changes.compared} cells compared, {changes.changed} changed, {changes.added} new, {changes.removed} gone.",
         "",
     ]
-    for title, items in (("Newly failing", failing), ("Newly passing", passing), ("Evidence changed", evidence)):
+    for title, items in (
+        ("Newly failing", changes.failing),
+        ("Newly passing", changes.passing),
+        ("Evidence changed", changes.evidence),
+    ):
         if items:
-            lines += [
-                f"**{title}** ({len(items)}):",
-                "",
-                *(f"- {item}" for item in items[:LIMIT]),
-                *_more(len(items)),
-                "",
-            ]
+            listed = [f"- `{item.cell}`: {item.old} → {item.new}" for item in items[:LIMIT]]
+            lines += [f"**{title}** ({len(items)}):", "", *listed, *_more(len(items)), ""]
     return lines
 
 
