@@ -19,12 +19,15 @@ import pytest
 
 from conformance.catalogue import load_catalogue
 from conformance.expectations import Expectations
+from conformance.paths.base import load_adapter
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_KEY = "zaiconf-live-e2e-FAKE-key-5e1f"
 # Every scenario on one endpoint; on the coding endpoint (its own base URL and routing) an answer, a stream,
 # parallel tools and reasoning are enough — the scenarios themselves do not change with the endpoint.
 PACED = "a silence Z.AI's generation makes"  # how a paced cell live against the double is skipped
+# cells that never run, whatever the mode: not applicable, or a program this machine lacks (an agent's CLI)
+NOT_RUN = ("not applicable: ", "not run on this machine: ")
 SELECTION = [
     "general/glm-5.3/*",
     *(f"coding/glm-4.7-flash/*/{name}" for name in ("chat", "tool-stream", "parallel-tools", "thinking-stream")),
@@ -71,8 +74,8 @@ def test_every_cell_is_recorded_and_judged_as_expected(live_run) -> None:
     unexpected = []
     for cell_id, cell in cells.items():
         reason = (cell["reasons"] or [""])[0]
-        if reason.startswith(("not applicable: ", PACED)):
-            # not applicable, or a paced scenario: a silence only Z.AI (or the double in-process) makes
+        if reason.startswith((*NOT_RUN, PACED)):
+            # not run at all, or a paced scenario: a silence only Z.AI (or the double in-process) makes
             assert cell["verdict"] == "SKIPPED" and cell["evidence"] is None, cell_id
             assert not reason.startswith(PACED) or load_catalogue().scenario(cell["scenario"]).paced, cell_id
             continue
@@ -115,8 +118,17 @@ def test_replaying_the_live_recordings_gives_the_same_verdicts(live_run, zai_dou
     before = {c["cell"]: c["verdict"] for c in recorded["cells"] if c["cell"] not in paced}
     after = {c["cell"]: c["verdict"] for c in replayed["cells"] if c["cell"] not in paced}
     assert after == before
+    # an agent's live recording is kept as a record, not replayed (its requests carry session ids and temporary
+    # paths): replay has the double answer the agent again
+    catalogue = load_catalogue()
+    agents = {
+        c["cell"]
+        for c in recorded["cells"]
+        if c["verdict"] != "SKIPPED" and not load_adapter(catalogue.path(c["path"])).replays_evidence
+    }
+    assert agents, "the selection holds an agent's cells"
     served = [c for c in replayed["cells"] if c["verdict"] != "SKIPPED" and c["evidence"]["kind"] != "live"]
-    assert {c["cell"] for c in served} == paced and all(c["evidence"]["kind"] == "double" for c in served)
+    assert {c["cell"] for c in served} == paced | agents and all(c["evidence"]["kind"] == "double" for c in served)
     assert code == 0, output[-3000:]  # fails also where the verdicts are not the expected ones (the test above)
 
 
@@ -124,7 +136,7 @@ def test_without_a_key_every_live_cell_is_skipped_with_the_reason(tmp_path, zai_
     code, results, output = _run(tmp_path, zai_double, key=None)
     assert code == 0, output[-3000:]
     assert {c["verdict"] for c in results["cells"]} == {"SKIPPED"}
-    reasons = {c["reasons"][0] for c in results["cells"] if not c["reasons"][0].startswith("not applicable: ")}
+    reasons = {c["reasons"][0] for c in results["cells"] if not c["reasons"][0].startswith(NOT_RUN)}
     assert reasons == {"live mode needs ZAI_API_KEY; it is not set"}
     assert len(results["cells"]) == len(_selected())
     assert not (tmp_path / "cassettes").exists()
