@@ -8,8 +8,8 @@ import json
 import pytest
 
 from conformance.cli import main
+from conformance.comparison import diff_documents
 from conformance.results import gather
-from conformance.workflows.diff import diff_documents
 
 
 def _cell(cell: str, verdict: str = "PASS", reasons: list[str] | None = None, kind: str | None = "public") -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.workflows.diff import diff_documents
+from conformance.comparison import diff_documents
 
 
 @dataclass(frozen=True)
