@@ -29,7 +29,9 @@ PACED = "a silence Z.AI's generation makes"  # how a paced cell live against the
 # cells that never run, whatever the mode: not applicable, or a program this machine lacks (an agent's CLI)
 NOT_RUN = ("not applicable: ", "not run on this machine: ")
 SELECTION = [
-    "general/glm-5.3/*",
+    # every path on glm-5.3 but the agents, and one agent cell: their refusal cells wait out the agents' retries
+    "general/glm-5.3/[!a]*",
+    "general/glm-5.3/agent-*/agent-task",
     *(f"coding/glm-4.7-flash/*/{name}" for name in ("chat", "tool-stream", "parallel-tools", "thinking-stream")),
 ]
 
