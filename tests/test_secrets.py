@@ -162,7 +162,8 @@ URL_SECRETS = [
 
 
 def test_the_run_header_is_scrubbed_in_every_write(tmp_path):
-    """run.json is written when the run starts and again when it finishes; results.json carries it."""
+    """run.json is written when the run starts and again when it finishes; results.json carries it, and
+    facts.json (what the next run compares with) its id."""
     aimed = f"http://{URL_USER}:{URL_PASSWORD}@127.0.0.1:9/api/coding/paas/v4?key={URL_KEY}&token={URL_TOKEN}"
     writer = ResultsWriter(tmp_path, {"id": "r1", "mode": "live", "base_urls": {"coding": aimed}})
     started = (writer.run_dir / "run.json").read_text(encoding="utf-8")
@@ -175,7 +176,7 @@ def test_the_run_header_is_scrubbed_in_every_write(tmp_path):
     assert document["run"]["network"]["refused"] == [
         "GET http://<redacted>@127.0.0.1:9/api/coding/paas/v4?key=<redacted>&token=<redacted> refused"
     ]
-    assert len(written) == 3
+    assert len(written) == 4
     assert [text for text in written for value in (URL_PASSWORD, URL_KEY, URL_TOKEN) if value in text] == []
 
 
