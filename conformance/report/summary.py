@@ -43,26 +43,34 @@ class SummaryEntry:
         return f"{mix}; evidence: {bytes_}"
 
 
+Row = tuple[str, tuple[SummaryEntry | None, ...]]  # a path, and its entry per family shown
+
+
 @dataclass(frozen=True)
 class EndpointSummary:
     endpoint: str
     families: tuple[Family, ...]
-    rows: tuple[tuple[str, tuple[SummaryEntry | None, ...]], ...]  # path → one entry per family
+    rows: tuple[Row, ...]
+
+
+def path_features(cells: list[dict[str, Any]]) -> tuple[tuple[Family, ...], tuple[Row, ...]]:
+    """Paths against the feature families their cells fall in: the families shown (in the data's order)
+    and one row per path (in the order paths first appear), None where the path has no cell."""
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for cell in cells:
+        grouped.setdefault(cell["path"], {}).setdefault(family_of(cell["scenario"]).id, []).append(cell)
+    shown = tuple(f for f in families() if any(f.id in row for row in grouped.values()))
+    rows = tuple(
+        (path, tuple(_entry(row[f.id]) if f.id in row else None for f in shown)) for path, row in grouped.items()
+    )
+    return shown, rows
 
 
 def endpoint_summaries(document: dict[str, Any]) -> list[EndpointSummary]:
-    grouped: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = {}
+    by_endpoint: dict[str, list[dict[str, Any]]] = {}
     for cell in document["cells"]:
-        family = family_of(cell["scenario"]).id
-        grouped.setdefault(cell["endpoint"], {}).setdefault(cell["path"], {}).setdefault(family, []).append(cell)
-    summaries = []
-    for endpoint, paths in grouped.items():
-        shown = tuple(f for f in families() if any(f.id in row for row in paths.values()))
-        rows = tuple(
-            (path, tuple(_entry(row[f.id]) if f.id in row else None for f in shown)) for path, row in paths.items()
-        )
-        summaries.append(EndpointSummary(endpoint, shown, rows))
-    return summaries
+        by_endpoint.setdefault(cell["endpoint"], []).append(cell)
+    return [EndpointSummary(endpoint, *path_features(cells)) for endpoint, cells in by_endpoint.items()]
 
 
 def _entry(cells: list[dict[str, Any]]) -> SummaryEntry:

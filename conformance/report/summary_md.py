@@ -8,14 +8,12 @@ run; and the paths against the feature families, each entry the share of judged 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
-from conformance.features import families, family_of
 from conformance.report.changes import changes_since
+from conformance.report.summary import path_features
 
 LIMIT = 50  # rows of a list before "and N more"
-UNJUDGED = ("SKIPPED", "NOT_RECORDED")
 
 
 def render_summary_md(
@@ -77,26 +75,19 @@ def _changes(document: dict[str, Any], previous: dict[str, Any] | None, name: st
 
 
 def _features(cells: list[dict[str, Any]]) -> list[str]:
-    """Path × feature: judged cells that PASS / judged cells, over every endpoint and model."""
-    table: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for cell in cells:
-        if cell["verdict"] in UNJUDGED:
-            continue
-        counts = table[cell["path"]][family_of(cell["scenario"]).id]
-        counts[0] += cell["verdict"] == "PASS"
-        counts[1] += 1
-    if not table:
+    """Path × feature over every endpoint and model (the report's summary, conformance.report.summary,
+    gives it per endpoint): judged cells that PASS / judged cells."""
+    shown, rows = path_features(cells)
+    if not rows:
         return []
-    shown = [family for family in families() if any(family.id in row for row in table.values())]
     lines = [
         "### Paths × features (judged cells that PASS / judged cells)",
         "",
         "| path | " + " | ".join(family.title for family in shown) + " |",
         "| --- |" + " --- |" * len(shown),
     ]
-    for path, row in table.items():
-        entries = [f"{row[f.id][0]}/{row[f.id][1]}" if f.id in row else "—" for f in shown]
-        lines.append(f"| `{path}` | " + " | ".join(entries) + " |")
+    for path, entries in rows:
+        lines.append(f"| `{path}` | " + " | ".join(entry.text if entry else "—" for entry in entries) + " |")
     return [*lines, ""]
 
 
