@@ -32,6 +32,13 @@ def open_fds() -> int:
     return len(os.listdir(FD_DIR))
 
 
+def started_since(before: set[threading.Thread]) -> list[threading.Thread]:
+    """Threads alive now that were not before: the double's handlers. Counting every thread of the
+    process would also count threads an earlier test left to end on their own (a relay's, LiteLLM's),
+    which may end in the middle of this one."""
+    return [thread for thread in threading.enumerate() if thread not in before]
+
+
 def eventually(condition: Callable[[], bool]) -> bool:
     """Poll `condition` until it holds or the deadline passes: the double releases in the background."""
     deadline = time.monotonic() + DEADLINE
@@ -88,19 +95,19 @@ def double() -> Iterator[DoubleServer]:
 
 @needs_proc_fd
 def test_hung_and_slow_requests_are_released_when_their_clients_go(double: DoubleServer) -> None:
-    threads, fds = threading.active_count(), open_fds()
+    threads, fds = set(threading.enumerate()), open_fds()
     clients = [request(double, with_marker("hi", "hang"), stream=True) for _ in range(100)]
     for client in clients:
         first_chunk(client)
     clients += [request(double, "hi", stream=False, fault="hang") for _ in range(25)]
     clients += [request(double, with_marker("hi", "slow=600"), stream=False) for _ in range(25)]
-    assert eventually(lambda: threading.active_count() >= threads + HUNG), "every request is held by the double"
+    assert eventually(lambda: len(started_since(threads)) >= HUNG), "every request is held by the double"
 
     for client in clients:
         client.close()
 
-    assert eventually(lambda: threading.active_count() <= threads), (
-        f"{threading.active_count() - threads} handler threads still pinned after their clients left"
+    assert eventually(lambda: not started_since(threads)), (
+        f"{len(started_since(threads))} handler threads still pinned after their clients left"
     )
     assert eventually(lambda: open_fds() <= fds), f"{open_fds() - fds} descriptors still open"
 
@@ -108,7 +115,7 @@ def test_hung_and_slow_requests_are_released_when_their_clients_go(double: Doubl
 @needs_proc_fd
 def test_a_client_that_never_leaves_is_released_after_the_maximum_hang() -> None:
     with running(max_hang=0.5) as double:
-        threads, fds = threading.active_count(), open_fds()
+        threads, fds = set(threading.enumerate()), open_fds()
         stream = request(double, with_marker("hi", "hang"), stream=True)
         head = first_chunk(stream)
         answer = request(double, "hi", stream=False, fault="hang")
@@ -119,18 +126,18 @@ def test_a_client_that_never_leaves_is_released_after_the_maximum_hang() -> None
         assert until_closed(answer) == b"" and until_closed(slow) == b""  # no answer, just a close
         for client in (stream, answer, slow):
             client.close()
-        assert eventually(lambda: threading.active_count() <= threads)
+        assert eventually(lambda: not started_since(threads))
         assert eventually(lambda: open_fds() <= fds)
 
 
 def test_stopping_the_double_releases_the_requests_it_holds() -> None:
-    threads = threading.active_count()
+    threads = set(threading.enumerate())
     with running() as double:
         clients = [request(double, with_marker("hi", "hang"), stream=True) for _ in range(20)]
         for client in clients:
             first_chunk(client)
     try:
-        assert eventually(lambda: threading.active_count() <= threads)
+        assert eventually(lambda: not started_since(threads))
     finally:
         for client in clients:
             client.close()
