@@ -80,7 +80,7 @@ def unavailable(spec: AgentSpec) -> str | None:
     if version != spec.version:
         pinned = f"the catalogue pins {spec.version}"
         return f"{spec.title}: {spec.package} {version} is installed, {pinned}; run scripts/bootstrap"
-    if spec.binary_from is not None and not _runs(program(spec), spec):
+    if spec.binary_from is not None and not _has_program(spec):
         return (
             f"{spec.title}'s npm package ({spec.package} {spec.version}) carries no program: its install "
             f"script downloads it from {spec.binary_from}, outside the npm registry — not run by "
@@ -92,7 +92,7 @@ def unavailable(spec: AgentSpec) -> str | None:
     return None
 
 
-def _runs(path: Path, spec: AgentSpec) -> bool:
+def _has_program(spec: AgentSpec) -> bool:
     """Whether the package's own program is in place (crush's launcher looks for it next to itself)."""
     package = agents_dir() / "node_modules" / spec.package
-    return path.exists() and any((package / name).is_file() for name in (spec.bin, "bin/" + spec.bin))
+    return program(spec).exists() and any((package / name).is_file() for name in (spec.bin, "bin/" + spec.bin))
