@@ -65,6 +65,7 @@ def run_task(
     try:
         workspace.mkdir()
         home.mkdir()
+        (root / "tmp").mkdir()
         for name, text in files.items():
             (workspace / name).write_text(text, encoding="utf-8")
         values = {
@@ -129,6 +130,9 @@ def _environment(spec: AgentSpec, values: dict[str, str], home: Path) -> dict[st
         XDG_DATA_HOME=str(home / ".local" / "share"),
         XDG_CACHE_HOME=str(home / ".cache"),
         XDG_STATE_HOME=str(home / ".local" / "state"),
+        # the agent's temporary files go with the run: opencode (a Bun program) unpacks a 5.5 MB native
+        # library into the temporary folder at every start and never removes it
+        TMPDIR=str(home.parent / "tmp"),
         HTTP_PROXY=CLOSED_PORT_PROXY,
         HTTPS_PROXY=CLOSED_PORT_PROXY,
         http_proxy=CLOSED_PORT_PROXY,
