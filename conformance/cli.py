@@ -279,13 +279,22 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     import json
 
-    from conformance.workflows.diff import diff_paths, render
+    from conformance.comparison import diff_documents
+    from conformance.workflows.diff import load_pair, render, write_page
 
     try:
-        diff = diff_paths(Path(args.old), Path(args.new))
+        old, new = load_pair(Path(args.old), Path(args.new))
+        diff = diff_documents(old, new, str(Path(args.old)), str(Path(args.new)))
     except (OSError, ValueError, KeyError) as exc:
         print(f"zai-conformance diff: cannot read the results: {exc}", file=sys.stderr)
         return 2
+    if args.html:
+        try:
+            page = write_page(diff, old, new, Path(args.html))
+        except OSError as exc:
+            print(f"zai-conformance diff: cannot write the page: {exc}", file=sys.stderr)
+            return 2
+        print(f"zai-conformance diff: page {page}", file=sys.stderr)
     print(json.dumps(diff.to_dict(), indent=2, ensure_ascii=False) if args.json else render(diff, args.limit))
     return 1 if diff.any else 0
 
@@ -543,6 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("new", help="results.json or reports/runs/<id> of the later run")
     diff.add_argument("--json", action="store_true", help="machine-readable output")
     diff.add_argument("--limit", type=int, default=50, help="cells listed per kind of change (default 50)")
+    diff.add_argument("--html", metavar="FILE", help="also write the diff as a self-contained page, by kind of change")
     diff.set_defaults(func=cmd_diff)
 
     matrix = sub.add_parser(

@@ -86,3 +86,42 @@ def diff_documents(
         removed=tuple(sorted(before.keys() - after.keys())),
         changed=tuple(changed),
     )
+
+
+# The kinds of change a reader sorts a diff by, most urgent first: a cell that broke is news whatever
+# else moved with it, so a cell is filed under its verdict's movement before its evidence or reasons.
+NEWLY_FAILING = "newly failing"
+NEWLY_PASSING = "newly passing"
+VERDICT_CHANGED = "verdict changed otherwise"
+EVIDENCE_CHANGED = "evidence changed"
+REASONS_CHANGED = "reasons changed"
+CHANGE_KINDS = (NEWLY_FAILING, NEWLY_PASSING, VERDICT_CHANGED, EVIDENCE_CHANGED, REASONS_CHANGED)
+
+HOLDING = ("PASS", "DEVIATION")  # a cell that works: what "newly failing" starts from
+NOT_JUDGED = ("SKIPPED", "NOT_RECORDED")  # not a judgement of the path: never "newly failing"
+
+
+def verdict_movement(old: str | None, new: str | None) -> str:
+    """Which way a verdict moved. Newly failing: it held (PASS / DEVIATION) and is now anything worse
+    that is still a judgement (DEVIATION after PASS, FAIL, HANG, BLOCKED…); losing the evidence (now
+    NOT_RECORDED) or being skipped says nothing about the path, so it is "changed otherwise"."""
+    if new == "PASS" and old != "PASS":
+        return NEWLY_PASSING
+    if old in HOLDING and new is not None and new not in NOT_JUDGED and _rank(new) > _rank(old):
+        return NEWLY_FAILING
+    return VERDICT_CHANGED
+
+
+def change_kind(change: CellChange) -> str:
+    """The one kind a changed cell is filed under: its verdict's movement, else its evidence, else its
+    reasons."""
+    verdicts = change.verdicts
+    if verdicts is not None:
+        return verdict_movement(*verdicts)
+    if any(item.field == "evidence" for item in change.changes):
+        return EVIDENCE_CHANGED
+    return REASONS_CHANGED
+
+
+def _rank(verdict: str | None) -> int:
+    return HOLDING.index(verdict) if verdict in HOLDING else len(HOLDING)

@@ -13,10 +13,12 @@ from conformance.catalogue import load_catalogue
 from conformance.cli import main
 from conformance.clients import registry
 from conformance.clients.sets import ClientSet, ClientSetError, load_sets, parse_spec
+from conformance.report.matrix import render_matrix
 from conformance.results import gather
 from conformance.workflows.bisect import Probe, bisect
 from conformance.workflows.matrix import sensitive_patterns
 from conformance.workflows.merge import SetRun, merge
+from tests.support.pages import assert_script_free_and_pinned
 
 
 def _page(*files: tuple[str, object]) -> dict:
@@ -204,3 +206,71 @@ def test_the_merge_command_writes_one_report(tmp_path, capsys):
     assert "litellm</strong> 1.106.2 → 1.110.2" in html and cell in html
     assert json.loads((tmp_path / "out" / "matrix.json").read_text())["changes"][0]["to"] == "PASS"
     assert "1 verdict change(s)" in capsys.readouterr().out
+
+
+def _three_sets(verdicts: list[dict[str, str]]) -> dict:
+    names = ("litellm-1.106", "litellm-1.108", "default")
+    versions = ("1.106.2", "1.108.0", "1.110.2")
+    return merge(
+        [
+            SetRun(name, _set_document({"litellm": version}, cells))
+            for name, version, cells in zip(names, versions, verdicts, strict=True)
+        ]
+    )
+
+
+def test_the_sets_page_shows_each_cells_verdict_per_set_side_by_side():
+    moved, gone, steady = (
+        "coding/glm-4.6/litellm-zai/thinking-disabled",
+        "coding/glm-4.6/litellm-zai/tools",
+        "coding/glm-4.6/openai-sdk/chat",
+    )
+    other = "general/glm-5.3/litellm-zai/chat"
+    document = _three_sets(
+        [
+            {moved: "FAIL", gone: "PASS", steady: "PASS", other: "DEVIATION"},
+            {moved: "DEVIATION", gone: "PASS", steady: "PASS", other: "PASS"},
+            {moved: "PASS", steady: "PASS", other: "PASS"},
+        ]
+    )
+    text = render_matrix(document)
+    page = assert_script_free_and_pinned(text)
+    assert page.cells_in("block") == [moved, gone, other]  # one row each, in its endpoint/model block
+    assert page.row_text(moved) == "litellm-zai thinking-disabled FAIL DEVIATION PASS"  # set by set, in order
+    assert page.row_text(gone) == "litellm-zai tools PASS PASS —"  # not run under one set: said, not folded
+    assert page.row_text(other) == "litellm-zai chat DEVIATION PASS PASS"
+    assert "coding / glm-4.6 — 3 cell(s): 2 differ across the sets, 1 the same under every set" in text
+    assert "general / glm-5.3 — 1 cell(s): 1 differ across the sets, 0 the same under every set" in text
+    assert "litellm</strong> 1.106.2 → 1.108.0" in text  # what changed between adjacent sets stays
+    assert text.count('<tr data-cell="') == 3
+
+
+def test_the_sets_page_folds_the_cells_that_are_the_same_under_every_set():
+    """Several sets × 12,000 cells: the cells that do not move fold into one line per path and verdict
+    inside a closed <details>, so the page holds a few rows, not one per cell."""
+    same = {
+        f"coding/glm-4.6/path-{p}/scenario-{s}": "FAIL" if s % 10 == 0 else "PASS" for p in range(6) for s in range(300)
+    }
+    moved = "coding/glm-4.6/path-0/thinking"
+    document = _three_sets([{**same, moved: "FAIL"}, {**same, moved: "FAIL"}, {**same, moved: "PASS"}])
+    text = render_matrix(document)
+    page = assert_script_free_and_pinned(text)
+    assert page.cells_in("block") == [moved]
+    assert "1800 cell(s) with the same verdict under every set" in text
+    same_details = [attrs for tag, attrs in page.attributes if tag == "details" and attrs.get("class") == "same"]
+    assert len(same_details) == 1 and "open" not in same_details[0]
+    side_by_side = text[text.index("<h2>Every cell, set by set</h2>") :]
+    assert side_by_side.count("<tr") == 2 + 13  # the moved cell (and a head), 6 paths × PASS / FAIL (and a head)
+    assert "<code>scenario-299</code>" in text  # folded, not dropped
+    assert text.count("<code>path-3</code>") == 2  # path-3: one line for PASS, one for FAIL
+
+
+def test_the_sets_page_keeps_hostile_names_as_text():
+    hostile = 'coding/<img src=x onerror=alert(1)>/openai-sdk/"><script>alert(2)'
+    document = _three_sets([{hostile: "PASS"}, {hostile: "FAIL"}, {hostile: "FAIL"}])
+    document["sets"][0]["name"] = "<b>set</b>"
+    text = render_matrix(document)
+    page = assert_script_free_and_pinned(text)
+    for markup in ("<img", "<script", "<b>"):
+        assert markup not in text, markup
+    assert page.cells_in("block") == [hostile]

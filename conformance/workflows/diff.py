@@ -3,7 +3,8 @@
 Either side is a results.json or a run folder (reports/runs/<id>, finished or not). A cell is the
 same cell when its id is; it changed when its verdict, its reasons or the kind of its evidence did.
 Used between runs by users ("what did my upgrade change?") and between commits by developers
-("did this refactoring change any verdict?"); the exit code says whether anything changed.
+("did this refactoring change any verdict?"); the exit code says whether anything changed. With
+--html the same diff is also written as a page (conformance.report.diff_page), filed by kind of change.
 """
 
 from __future__ import annotations
@@ -12,13 +13,23 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conformance.comparison import ResultsDiff, diff_documents
+from conformance.comparison import ResultsDiff
 
 
-def diff_paths(old: Path, new: Path) -> ResultsDiff:
+def load_pair(old: Path, new: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both sides' documents: the page needs each cell's own facts, not only what changed."""
     from conformance.results import load_results
 
-    return diff_documents(load_results(old), load_results(new), str(old), str(new))
+    return load_results(old), load_results(new)
+
+
+def write_page(diff: ResultsDiff, old: dict[str, Any], new: dict[str, Any], out: Path) -> Path:
+    """The diff as a self-contained HTML page at `out` (written whole or not at all)."""
+    from conformance.report.diff_page import diff_page, render_diff_page
+    from conformance.results import write_text
+
+    write_text(out, render_diff_page(diff_page(diff, old, new)))
+    return out
 
 
 def render(diff: ResultsDiff, limit: int | None = None) -> str:
