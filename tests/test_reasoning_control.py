@@ -155,6 +155,17 @@ def test_the_path_table_shows_each_paths_fate_and_where_it_differs_by_endpoint(c
     assert len(table) == 3
 
 
+def test_a_request_body_stored_once_in_the_documents_bodies_is_read_from_there(catalogue):
+    """gather() keeps a body over 1 KiB once, under `bodies`, and the exchange names it by reference: the
+    control is still read from it, not taken for refused by the client."""
+    sent = {"model": "glm-5.2", "reasoning_effort": "medium", "messages": [{"role": "user", "content": "x" * 2048}]}
+    cell = _result("general/glm-5.2/openai-sdk/reasoning-effort-medium", None)
+    cell["observation"]["exchanges"] = [{"request_body_ref": "b1"}]
+    document = {"cells": [cell], "bodies": {"b1": json.dumps(sent)}}
+    (outcome,) = outcomes(document, catalogue)
+    assert outcome.fate is Fate.AS_WRITTEN
+
+
 def test_the_table_says_when_no_control_cell_ran(catalogue):
     assert render({"cells": []}, catalogue).startswith("No reasoning-control cells ran")
 

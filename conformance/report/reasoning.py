@@ -22,7 +22,7 @@ from typing import Any
 
 from conformance.catalogue import Catalogue, Scenario, load_catalogue
 from conformance.checks.control import Fate, applies, control_fate, lookup, request_object
-from conformance.results import body_text, load_results
+from conformance.results import load_results, unpack_body
 
 BASELINE = "thinking-default"  # the same request without any control: what a live effect is measured against
 # the plain client of each endpoint: its answers are Z.AI's (or the double's), untouched by a translation
@@ -54,16 +54,17 @@ def outcomes(document: dict[str, Any], catalogue: Catalogue) -> list[Outcome]:
         scenario = scenarios.get(cell.get("scenario", ""))
         if scenario is None or not (scenario.control or scenario.id == BASELINE):
             continue
-        found.append(_outcome(cell, scenario, apis.get(cell.get("path", ""), "openai")))
+        found.append(_outcome(document, cell, scenario, apis.get(cell.get("path", ""), "openai")))
     return found
 
 
-def _outcome(cell: dict[str, Any], scenario: Scenario, api: str) -> Outcome:
+def _outcome(document: dict[str, Any], cell: dict[str, Any], scenario: Scenario, api: str) -> Outcome:
+    """`document`: the request body may live in its `bodies` (a body over 1 KiB is stored once there)."""
     observation = cell.get("observation") or {}
     exchanges = observation.get("exchanges") or []
     turns = observation.get("turns") or []
     turn = turns[0] if turns else {}
-    sent = request_object(body_text(exchanges[0].get("request_body"))) if exchanges else None
+    sent = request_object(unpack_body(document, exchanges[0], "request_body")) if exchanges else None
     ran = cell.get("verdict") not in ("SKIPPED", "NOT_RECORDED")
     given = ran and applies(scenario.control, api)
     fate = control_fate(scenario.control, scenario.params, sent).fate if given else None
