@@ -13,7 +13,7 @@ import html
 import json
 import re
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,11 @@ from conformance.equivalence import equivalence_summary
 from conformance.expectations import Expected
 from conformance.observation import Exchange, Observation, Turn
 from conformance.report import write_reports
-from conformance.report.html import PAGE_REQUEST_BODY_LIMIT, render_html
+from conformance.report.drilldown import PAGE_BODY_LIMIT
+from conformance.report.html import render_html
 from conformance.report.junit import render_junit
 from conformance.report.summary import endpoint_summaries
-from conformance.results import facts_of, gather
+from conformance.results import body_text, facts_of, gather
 from conformance.verdict import Finding, Severity, Verdict
 from tests.support.cells import cell_result
 
@@ -230,74 +231,152 @@ def page(document: dict[str, Any]) -> str:
     return render_html(document)
 
 
-class MatrixCells(HTMLParser):
-    """Collects each matrix <td> (attributes and text) by cell id."""
+def _blob(page: str, element_id: str) -> Any:
+    pattern = rf'<script type="application/octet-stream" id="{element_id}" data-encoding="gzip\+base64">(.*?)</script>'
+    match = re.search(pattern, page, re.S)
+    assert match, f"no embedded data block {element_id}"
+    assert re.fullmatch(r"[A-Za-z0-9+/=]*", match.group(1)), "a data block must be pure base64"
+    return json.loads(gzip.decompress(base64.b64decode(match.group(1))))
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.cells: dict[str, dict[str, Any]] = {}
-        self._current: dict[str, Any] | None = None
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag == "td" and (attributes.get("id") or "").startswith("cell="):
-            self._current = {"attrs": attributes, "text": ""}
-            self.cells[attributes["id"].removeprefix("cell=")] = self._current
+def page_index(page: str) -> dict[str, Any]:
+    """The compact index the page draws its matrices from (conformance.report.page_index)."""
+    return _blob(page, "report-index")
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "td":
-            self._current = None
 
-    def handle_data(self, data: str) -> None:
-        if self._current is not None:
-            self._current["text"] += data
+def cell_ids(index: dict[str, Any]) -> list[str]:
+    """Each cell's id, as report.js makes it from the index."""
+    cells, blocks = index["cells"], index["blocks"]
+    return [
+        "/".join(
+            (
+                index["endpoints"][blocks[b]["endpoint"]],
+                index["models"][blocks[b]["model"]],
+                index["paths"][p],
+                index["scenarios"][s],
+            )
+        )
+        for b, p, s in zip(cells["b"], cells["p"], cells["s"], strict=True)
+    ]
 
 
 def matrix(page: str) -> dict[str, dict[str, Any]]:
-    parser = MatrixCells()
-    parser.feed(page)
-    return parser.cells
+    """What report.js draws for each cell: verdict, evidence kind and badge, unexpected mark, reasons."""
+    index = page_index(page)
+    cells = index["cells"]
+    return {
+        cell_id: {
+            "verdict": index["verdicts"][cells["v"][i]],
+            "evidence": index["kinds"][cells["k"][i]],
+            "label": index["labels"][cells["l"][i]],
+            "note": index["notes"][cells["n"][i]] if cells["n"][i] >= 0 else "",
+            "unexpected": cells["a"][i] == 0,
+            "expected": index["verdicts"][cells["x"][i]] if cells["x"][i] >= 0 else None,
+            "reasons": [index["reasons"][r] for r in cells["r"][i]],
+            "block": index["blocks"][cells["b"][i]],
+        }
+        for i, cell_id in enumerate(cell_ids(index))
+    }
 
 
-def embedded(page: str) -> Any:
-    pattern = r'<script type="application/octet-stream" id="report-data" data-encoding="gzip\+base64">(.*?)</script>'
-    match = re.search(pattern, page, re.S)
-    assert match, "no embedded data block"
-    assert re.fullmatch(r"[A-Za-z0-9+/=]*", match.group(1)), "the data block must be pure base64"
-    return json.loads(gzip.decompress(base64.b64decode(match.group(1))))
+def _nested(columns: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    items = [
+        {key: values[at] for key, values in columns["c"].items() if values[at] is not None}
+        for at in range(sum(columns["n"]))
+    ]
+    out, at = [], 0
+    for count in columns["n"]:
+        out.append(items[at : at + count])
+        at += count
+    return out
+
+
+def drill_down(page: str) -> dict[str, dict[str, Any]]:
+    """Every cell's drill-down record, unpacked as report.js unpackBlock does (its Python mirror)."""
+    index = page_index(page)
+    ids = cell_ids(index)
+    records: dict[str, dict[str, Any]] = {}
+    shared = _blob(page, "drill-shared")
+    for b in range(len(index["blocks"])):
+        payload = _blob(page, f"drill-{b}")
+        findings, turns, exchanges = (_nested(payload[key]) for key in ("findings", "turns", "exchanges"))
+        for j, i in enumerate(payload["cells"]):
+            record = {key: column[j] for key, column in payload["fields"].items() if column[j] is not None}
+            for key in ("expected", "evidence"):
+                if key in record:
+                    record[key] = copy.deepcopy(shared[record[key]])
+            if (record.get("evidence") or {}).pop("names", None):
+                names = dict(zip(("endpoint", "model", "path", "scenario"), ids[i].split("/"), strict=True))
+                record["evidence"] = {**record["evidence"], "provenance": {**record["evidence"]["provenance"], **names}}
+            for exchange in exchanges[j]:
+                for key in ("request_headers", "response_headers"):
+                    if key in exchange:
+                        exchange[key] = dict(shared[at] for at in exchange[key])
+                for key in ("request_body", "response_body"):
+                    if f"{key}_at" in exchange:
+                        exchange[key] = payload["bodies"][exchange.pop(f"{key}_at")]
+            rest = record.get("observation")
+            record["observation"] = None if rest is None else {**rest, "turns": turns[j], "exchanges": exchanges[j]}
+            record["findings"] = findings[j]
+            records[ids[i]] = record
+    return records
+
+
+def without_nulls(value: Any) -> Any:
+    """A record as the page carries it: a key whose value is null is not written."""
+    if isinstance(value, dict):
+        return {key: without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [without_nulls(item) for item in value]
+    return value
+
+
+def as_on_page(document: dict[str, Any], cell: dict[str, Any]) -> dict[str, Any]:
+    """A document cell as its drill-down record should read: the index carries its names, verdict and
+    reasons; each exchange's bodies are resolved to text (conformance.results.unpack_body)."""
+    from conformance.report.drilldown import INDEXED
+
+    record = {key: value for key, value in cell.items() if key not in INDEXED}
+    observation = copy.deepcopy(record.get("observation"))
+    for exchange in (observation or {}).get("exchanges") or []:
+        for key in ("request_body", "response_body"):
+            if exchange.get(f"{key}_ref"):
+                text = body_text(document["bodies"][exchange.pop(f"{key}_ref")])
+                exchange[key if len(text) <= PAGE_BODY_LIMIT else f"{key}_left_out"] = (
+                    text if len(text) <= PAGE_BODY_LIMIT else len(text)
+                )
+    return without_nulls({**record, "observation": observation, "findings": cell.get("findings") or []})
 
 
 # --- HTML -----------------------------------------------------------------------------------------
 
 
-def test_every_cell_has_a_matrix_entry_and_a_stable_link(document: dict[str, Any], page: str) -> None:
+def test_every_cell_is_in_the_index_with_a_stable_link(document: dict[str, Any], page: str) -> None:
     found = matrix(page)
-    assert set(found) == {c["cell"] for c in document["cells"]}
-    for cell_id in found:
-        assert f'href="#cell={cell_id}"' in page
+    assert list(found) == [c["cell"] for c in document["cells"]]
+    assert 'return "#cell=" + id.split("/").map(encodeURIComponent).join("/");' in page  # report.js links each
 
 
 def test_verdict_badges_name_the_verdict(document: dict[str, Any], page: str) -> None:
-    for cell_id, td in matrix(page).items():
-        verdict = next(c["verdict"] for c in document["cells"] if c["cell"] == cell_id)
-        assert td["attrs"]["data-verdict"] == verdict
-        assert verdict.replace("_", " ") in td["text"]
-    for verdict in Verdict:
+    found = matrix(page)
+    for c in document["cells"]:
+        assert found[c["cell"]]["verdict"] == c["verdict"]
+    for verdict in Verdict:  # the legend shows each badge as report.js draws it: its text says the verdict
         assert f'<span class="badge v-{verdict.value}">{verdict.value.replace("_", " ")}</span>' in page
+    assert 'el("span", { class: "badge v-" + verdict }, String(verdict).replace(/_/g, " "))' in page
 
 
-def test_reasons_read_without_the_script(page: str) -> None:
-    td = matrix(page)["coding/glm-4.5/openai-sdk/chat-stream"]
-    assert "stream never ended" in td["attrs"]["title"]
-    assert "stream never ended" in td["text"]
+def test_every_reason_is_in_the_index_for_the_tooltip_and_the_search(page: str) -> None:
+    found = matrix(page)
+    assert found["coding/glm-4.5/openai-sdk/chat-stream"]["reasons"] == ["stream never ended"]
+    assert found["coding/glm-4.5/litellm-zai/chat"]["reasons"] == [SCRIPT_BREAK, IMG_ONERROR]
 
 
 def test_unexpected_is_marked_only_where_the_verdict_differs(page: str) -> None:
     found = matrix(page)
-    marked = {cell_id for cell_id, td in found.items() if "data-unexpected" in td["attrs"]}
+    marked = {cell_id for cell_id, cell in found.items() if cell["unexpected"]}
     assert marked == {"coding/glm-4.5/litellm-zai/chat"}
-    assert "UNEXPECTED · expected PASS" in found["coding/glm-4.5/litellm-zai/chat"]["text"]
-    assert sum("UNEXPECTED" in td["text"] for td in found.values()) == 1
+    assert found["coding/glm-4.5/litellm-zai/chat"]["expected"] == "PASS"
     assert "1 unexpected verdict(s)" in page
 
 
@@ -309,6 +388,19 @@ def test_header_states_where_the_bytes_came_from(page: str) -> None:
     ) in page
     assert "loopback-only guard on; it refused nothing" in page
     assert "openai&nbsp;2.54.0" in page and "zai-conformance 0.1.0" in page
+
+
+def test_the_header_counts_evidence_as_the_badges_show_it(document: dict[str, Any], page: str) -> None:
+    """The old page said 456 PUBLIC in its header and showed 520 PUBLIC badges: the header counts the
+    bytes a verdict rests on, the badges named any cassette. Both now count the bytes."""
+    badges = Counter(cell["evidence"] for cell in matrix(page).values())
+    assert {kind: badges.get(kind, 0) for kind in ("live", "public", "double", "none")} == document["summary"][
+        "evidence"
+    ]
+    labels = Counter(cell["label"].split(" · ")[0] for cell in matrix(page).values())
+    assert labels["PUBLIC"] == document["summary"]["evidence"]["public"]
+    assert labels["LIVE"] == document["summary"]["evidence"]["live"]
+    assert labels["DOUBLE"] == document["summary"]["evidence"]["double"]
 
 
 def test_evidence_the_path_never_used_is_not_counted_as_real() -> None:
@@ -326,8 +418,12 @@ def test_evidence_the_path_never_used_is_not_counted_as_real() -> None:
     assert document["summary"]["judged_without_bytes"] == 1
     assert document["summary"]["evidence"]["none"] == 1
     page = render_html(document)
-    assert "PUBLIC · not used" in matrix(page)[cell_id]["text"]
+    shown = matrix(page)[cell_id]
+    assert (shown["evidence"], shown["label"]) == ("none", "no bytes used")  # not a PUBLIC badge
+    assert "PUBLIC recording exists for this cell, but the path consumed none of its bytes" in shown["note"]
     assert "nothing in this run is backed by real Z.AI bytes. 1 judged without any bytes" in page
+    assert "(of these, 1 have a recording the path consumed no byte of" in page
+    assert drill_down(page)[cell_id]["evidence"] == unused  # the drill-down still shows the recording
 
 
 def test_refused_network_attempts_are_reported() -> None:
@@ -336,33 +432,29 @@ def test_refused_network_attempts_are_reported() -> None:
     assert "the network guard refused 1 connection attempt(s)" in page and "api.z.ai:443" in page
 
 
-def test_provenance_of_each_kind_is_stated(page: str) -> None:
-    found = matrix(page)
-    public = found["coding/glm-4.5/openai-sdk/chat"]["attrs"]["title"]
-    assert "public recording by charmbracelet/fantasy" in public
-    assert "71f727f0c6f1" in public and "2025-10-23" in public and "client OpenAI/Go 2.7.1" in public
-    live = found["coding/glm-4.5/litellm-zai/chat"]["attrs"]["title"]
-    assert ("recorded live by this harness; 2026-01-01T00:00:05Z; against https://api.z.ai/api/coding/paas/v4") in live
-    assert "NOT Z.AI" in found["general/glm-4.6/litellm-zai/chat"]["attrs"]["title"]
-    assert "SYNTHETIC" in found["coding/glm-4.5/openai-sdk/chat-stream"]["attrs"]["title"]
+def test_the_drill_down_carries_each_kinds_provenance(document: dict[str, Any], page: str) -> None:
+    shown = drill_down(page)
+    for c in document["cells"]:
+        assert shown[c["cell"]].get("evidence") == c["evidence"]
+    assert "Real Z.AI bytes, recorded by another project and imported byte for byte." in page  # report.js
+    assert "SYNTHETIC: produced by the project&#39;s Z.AI double" not in page  # in the script, not markup
+    assert "SYNTHETIC: produced by the project's Z.AI double. These are not real Z.AI bytes." in page
 
 
 def test_double_evidence_looks_different_from_real_evidence(page: str) -> None:
     found = matrix(page)
     double = found["coding/glm-4.5/openai-sdk/chat-stream"]
-    assert double["attrs"]["data-evidence"] == "double"
-    assert "DOUBLE · synthetic" in double["text"]
-    assert "PUBLIC" in found["coding/glm-4.5/openai-sdk/chat"]["text"]
-    assert "LIVE · not Z.AI" in found["general/glm-4.6/litellm-zai/chat"]["text"]
-    assert "DOUBLE" not in found["coding/glm-4.5/openai-sdk/chat"]["text"]
+    assert (double["evidence"], double["label"]) == ("double", "DOUBLE · synthetic")
+    assert found["coding/glm-4.5/openai-sdk/chat"]["label"] == "PUBLIC"
+    assert found["general/glm-4.6/litellm-zai/chat"]["label"] == "LIVE · not Z.AI"
+    assert "recorded against a base URL that is not Z.AI" in found["general/glm-4.6/litellm-zai/chat"]["note"]
 
 
-def test_models_without_evidence_are_collapsed_but_listed(page: str) -> None:
-    collapsed = page[page.index('<details class="no-evidence">') :]
-    collapsed = collapsed[: collapsed.index("</details>")]
-    assert "glm-5" in collapsed and 'id="cell=coding/glm-5/openai-sdk/chat"' in collapsed
-    assert "zai-conformance run --live --cell 'coding/glm-5/*'" in collapsed
-    assert "coding/glm-4.5/" not in collapsed
+def test_models_without_evidence_are_folded_but_listed(page: str) -> None:
+    found = matrix(page)
+    assert found["coding/glm-5/openai-sdk/chat"]["block"]["folded"] is True
+    assert found["coding/glm-4.5/openai-sdk/chat"]["block"]["folded"] is False
+    assert "zai-conformance run --live --cell" in page  # report.js offers the command for a model without evidence
 
 
 def test_a_model_with_errors_but_no_evidence_stays_in_view() -> None:
@@ -375,27 +467,32 @@ def test_a_model_with_errors_but_no_evidence_stays_in_view() -> None:
             ],
         )
     )
-    folded = page.index('<details class="no-evidence">')
-    assert page.index('id="model=coding/glm-5"') < folded < page.index('id="model=coding/glm-5.1"')
+    found = matrix(page)
+    assert found["coding/glm-5/openai-sdk/chat"]["block"]["folded"] is False
+    assert found["coding/glm-5.1/openai-sdk/chat"]["block"]["folded"] is True
 
 
 def test_order_follows_first_appearance(page: str) -> None:
-    assert page.index('id="endpoint=coding"') < page.index('id="endpoint=general"')
-    block = page[page.index('id="model=coding/glm-4.5"') :]
-    assert block.index(">openai-sdk</th>") < block.index(">litellm-zai</th>")
-    assert block.index(">chat</th>") < block.index(">chat-stream</th>")
+    index = page_index(page)
+    assert index["endpoints"] == ["coding", "general"]
+    assert index["paths"] == ["openai-sdk", "litellm-zai"] and index["scenarios"] == ["chat", "chat-stream"]
+    first = index["blocks"][0]
+    assert (index["models"][first["model"]], first["paths"], first["scenarios"]) == ("glm-4.5", [0, 1], [0, 1])
 
 
 def test_an_endpoint_without_cells_is_said_not_omitted(page: str) -> None:
-    section = page[page.index('id="endpoint=anthropic"') :]
-    assert "No cells for this endpoint in this run" in section[: section.index("</section>")]
+    said = page[page.index('id="endpoint=anthropic"') :]
+    assert "no cells for this endpoint in this run" in said[: said.index("</p>")]
 
 
 def test_hostile_text_is_escaped_everywhere(page: str) -> None:
     assert SCRIPT_BREAK not in page and "<script>alert" not in page
     assert IMG_ONERROR not in page and "<img" not in page
-    assert page.count("<script") == 2  # the data block and the report's own script
-    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the reason, as text
+    scripts = re.findall(r"<script\b[^>]*>", page)
+    assert scripts[-1] == "<script>"  # the report's own script; every other one is data, pure base64
+    assert all('type="application/octet-stream"' in tag for tag in scripts[:-1])
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the reason, as text (unexpected list)
+    assert ".innerHTML" not in page and "insertAdjacentHTML" not in page and "document.write" not in page
 
 
 def test_nothing_is_loaded_from_outside_the_page(page: str) -> None:
@@ -407,7 +504,6 @@ def test_nothing_is_loaded_from_outside_the_page(page: str) -> None:
 
 
 def test_the_csp_admits_exactly_the_inline_script_and_style(page: str) -> None:
-    import base64
     import hashlib
 
     def digest(text: str) -> str:
@@ -418,41 +514,56 @@ def test_the_csp_admits_exactly_the_inline_script_and_style(page: str) -> None:
     assert script and style
     assert f"script-src &#39;sha256-{digest(script.group(1))}&#39;" in page
     assert f"style-src &#39;sha256-{digest(style.group(1))}&#39;" in page
+    assert not re.search(r"<[a-z][^>]*\sstyle=", page)  # the policy would block a style attribute
 
 
-def test_embedded_data_is_the_document(document: dict[str, Any], page: str) -> None:
-    assert embedded(page) == document
+def test_the_drill_down_data_is_the_document(document: dict[str, Any], page: str) -> None:
+    """Index and drill-down together give back every cell as results.json holds it: nothing lost."""
+    shown = drill_down(page)
+    assert set(shown) == {c["cell"] for c in document["cells"]}
+    for c in document["cells"]:
+        assert without_nulls(shown[c["cell"]]) == as_on_page(document, c), c["cell"]
     assert document["bodies"], "the long stream should be stored once in bodies"
-    ref = next(iter(document["bodies"]))
-    unpacked = json.dumps(embedded(page))
-    assert unpacked.count(f'"{ref}"') == 2  # the bodies key and the exchange's *_ref: the body is stored once
 
 
-def test_a_large_request_body_is_named_on_the_page_and_kept_in_the_results(document: dict[str, Any]) -> None:
+def test_a_large_body_is_named_on_the_page_and_kept_in_the_results(document: dict[str, Any]) -> None:
     """A recorded agent conversation sends ~50 KB of system prompt and tools per turn, serialised anew by
-    each client: the page leaves such request bodies out, says which and how large, and keeps the rest."""
+    each client, and long streams run to many KB: the page leaves such bodies out, request and response
+    alike, says which and how large, and keeps the rest."""
     large = copy.deepcopy(document)
-    exchange = next(e for c in large["cells"] for e in ((c.get("observation") or {}).get("exchanges") or []))
-    prompt = json.dumps({"messages": [{"role": "system", "content": "x" * (PAGE_REQUEST_BODY_LIMIT + 1)}]})
+    cell_id, exchange = next(
+        (c["cell"], e) for c in large["cells"] for e in ((c.get("observation") or {}).get("exchanges") or [])
+    )
+    prompt = json.dumps({"messages": [{"role": "system", "content": "x" * (PAGE_BODY_LIMIT + 1)}]})
     exchange["request_body_ref"], exchange["request_body"] = "big-request", None
     large["bodies"]["big-request"] = prompt
-    page = embedded(render_html(large))
-    assert "big-request" not in page["bodies"] and page["bodies_left_out"] == {"big-request": len(prompt)}
-    assert {ref: body for ref, body in page["bodies"].items()} == document["bodies"]  # responses all kept
+    answer = "data: " + "y" * PAGE_BODY_LIMIT + "\n\n"
+    exchange["response_body_ref"], exchange["response_body"] = "big-answer", None
+    large["bodies"]["big-answer"] = answer
+    page = render_html(large)
+    shown = drill_down(page)[cell_id]["observation"]["exchanges"][0]
+    assert shown["request_body_left_out"] == len(prompt) and shown["response_body_left_out"] == len(answer)
+    assert "request_body" not in shown and "response_body" not in shown
+    assert prompt not in page and "y" * 100 not in json.dumps(drill_down(page))
+    assert "2 bodies over 2,048 characters" in page  # said in the page, with where they are
+    assert "results.json holds them all" in page and "_ref names it under" in page
     assert large["bodies"]["big-request"] == prompt  # the results document itself is untouched
-    assert embedded(render_html(document)) == document  # nothing large: the page is the document
+    small = gather(RUN, [cell("coding/glm-4.5/openai-sdk/chat", obs=observation("data: [DONE]\n\n"))])
+    assert "bodies over" not in render_html(small)  # nothing large: nothing said left out
 
 
 def test_large_bodies_are_kept_compressed_and_read_back_whole(tmp_path: Path) -> None:
     """A body over 16 KiB is compressed in the cell line, in memory and in results.json (an agent's turns
-    resend ~50 KB each); every reader gets its text back, and the page embeds an answer's text."""
-    from conformance.results import LARGE_BODY, ResultsWriter, body_text, unpack_body
+    resend ~50 KB each); every reader gets its text back, and the page names what it leaves out."""
+    from conformance.results import LARGE_BODY, ResultsWriter, unpack_body
 
     prompt = json.dumps({"messages": [{"role": "system", "content": "system prompt " * LARGE_BODY}]})
     answer = "data: " + json.dumps({"choices": [{"delta": {"content": "y" * (LARGE_BODY + 1)}}]}) + "\n\n"
+    short = "data: " + json.dumps({"choices": [{"delta": {"content": "z" * 1200}}]}) + "\n\n"
     url = "https://api.z.ai/api/coding/paas/v4/chat/completions"
     sent = Exchange("POST", url, {}, prompt, "replayed", status=200, response_body=answer)
-    observation = Observation(turns=[Turn(index=0)], exchanges=[sent])
+    second = Exchange("POST", url, {}, "{}", "replayed", status=200, response_body=short)
+    observation = Observation(turns=[Turn(index=0)], exchanges=[sent, second])
     result = cell_result("coding/glm-4.6/openai-sdk/crush-simple-test", Verdict.PASS, observation=observation)
     results = ResultsWriter(tmp_path / "reports", RUN)
     results.add(result)
@@ -464,11 +575,12 @@ def test_large_bodies_are_kept_compressed_and_read_back_whole(tmp_path: Path) ->
     exchange = document["cells"][0]["observation"]["exchanges"][0]
     assert unpack_body(document, exchange, "request_body") == prompt
     assert unpack_body(document, exchange, "response_body") == answer
-    assert all(isinstance(body, dict) for body in document["bodies"].values())
+    assert isinstance(document["bodies"][exchange["request_body_ref"]], dict)
+    assert isinstance(document["bodies"][exchange["response_body_ref"]], dict)
     assert json.loads((tmp_path / "reports" / "results.json").read_text())["bodies"] == document["bodies"]
-    page = embedded(render_html(document))
-    assert page["bodies"] == {exchange["response_body_ref"]: answer}  # the answer as text; the prompt left out
-    assert page["bodies_left_out"] == {exchange["request_body_ref"]: len(prompt)}
+    shown = drill_down(render_html(document))[document["cells"][0]["cell"]]["observation"]["exchanges"]
+    assert shown[0]["request_body_left_out"] == len(prompt) and shown[0]["response_body_left_out"] == len(answer)
+    assert shown[1]["response_body"] == short  # a body under the limit is on the page, as text
     assert body_text(None) is None and body_text("plain") == "plain"
 
 
@@ -760,8 +872,8 @@ def test_evidence_warnings_are_counted_valid_and_shown(validator: jsonschema.Dra
     assert gather(RUN, cells())["summary"]["evidence_warnings"] == 0
     validator.validate(document)
     page = render_html(document)
-    td = matrix(page)["coding/glm-4.5/openai-sdk/chat"]
-    assert "holds 2 interactions; the path used 1" in td["attrs"]["title"]
+    shown = drill_down(page)["coding/glm-4.5/openai-sdk/chat"]["evidence"]
+    assert "holds 2 interactions; the path used 1" in shown["warnings"][0]
     assert "1 cell(s) with an evidence warning" in page
     assert "evidence.warnings" in page  # the drill-down shows them (report.js)
     broken = copy.deepcopy(document)
@@ -851,7 +963,10 @@ def test_the_summary_puts_paths_against_features_per_endpoint() -> None:
     assert tools.title == "PASS 1, FAIL 1; evidence: none 2"
     assert anthropic.endpoint == "anthropic" and dict(anthropic.rows)["anthropic-sdk"][0].text == "1/1"
     page = html.unescape(render_html(document))
-    assert '<td class="s" data-state="some" title="PASS 1, FAIL 1; evidence: none 2">1/2</td>' in page
+    assert (
+        '<td class="s" data-state="some"><a href="#view=endpoint=coding&path=openai-sdk&feature=tools" '
+        'data-endpoint="coding" data-path="openai-sdk" data-feature="tools" title="PASS 1, FAIL 1; evidence: none 2"'
+    ) in page
 
 
 def test_the_report_says_what_changed_since_the_previous_run(tmp_path: Path) -> None:
