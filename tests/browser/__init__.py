@@ -1,0 +1,1 @@
+"""The report opened in headless Chromium (tests/browser/conftest.py says how and why)."""
