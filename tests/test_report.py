@@ -969,6 +969,24 @@ def test_the_summary_puts_paths_against_features_per_endpoint() -> None:
     ) in page
 
 
+def test_a_summary_entry_counts_a_deviation_as_working_and_marks_it() -> None:
+    """A DEVIATION works with a named difference: a family of them reads "2/2 ≈", not "0/2" (broken)."""
+    cells = [
+        cell("coding/glm-4.6/openai-sdk/chat-stream", "DEVIATION", expected="DEVIATION"),
+        cell("coding/glm-4.7/openai-sdk/chat-stream", "DEVIATION", expected="DEVIATION"),
+        cell("coding/glm-4.6/zai-sdk/chat-stream", "DEVIATION", expected="DEVIATION"),
+        cell("coding/glm-4.7/zai-sdk/chat-stream", "FAIL", expected="FAIL"),
+        cell("coding/glm-4.6/litellm-zai/chat-stream", "FAIL", expected="FAIL"),
+    ]
+    (coding,) = endpoint_summaries(gather(RUN, cells))
+    rows = {path: entries[0] for path, entries in coding.rows}
+    assert [(rows[p].text, rows[p].state) for p in ("openai-sdk", "zai-sdk", "litellm-zai")] == [
+        ("2/2 ≈", "works"),
+        ("1/2 ≈", "some"),
+        ("0/1", "none"),
+    ]
+
+
 def test_the_report_says_what_changed_since_the_previous_run(tmp_path: Path) -> None:
     old = gather({**RUN, "id": "20260101T000000Z-replay-0"}, [cell("coding/glm-4.6/openai-sdk/chat")])
     previous = tmp_path / "runs" / "20260101T000000Z-replay-0"

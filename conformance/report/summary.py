@@ -1,5 +1,6 @@
 """The report's summary, first on the page: per endpoint, client paths against feature families, each
-entry the share of judged cells that PASS with the verdict mix and the evidence behind it.
+entry the share of judged cells that work (PASS, or DEVIATION: works with a named difference) with the
+verdict mix and the evidence behind it.
 
 Pure: a results document in, views out. A person answers "does streaming work through the proxy on
 the coding endpoint?" here before opening any matrix; the entry's text says the share (colour only
@@ -22,19 +23,33 @@ UNJUDGED = (Verdict.SKIPPED.value, Verdict.NOT_RECORDED.value)
 class SummaryEntry:
     passed: int
     judged: int
+    deviated: int  # judged cells that work with a named difference (DEVIATION)
     verdicts: tuple[tuple[str, int], ...]  # every cell of the entry, in the vocabulary's order
     evidence: tuple[tuple[str, int], ...]  # live / public / double / none
 
     @property
+    def works(self) -> int:
+        return self.passed + self.deviated
+
+    @property
     def text(self) -> str:
-        return f"{self.passed}/{self.judged}" if self.judged else "–"
+        """Judged cells that work / judged cells; "≈" when some of them work only with a difference. A
+        stream whose usage arrives on the last chunk (DEVIATION) works: 0/15 would read as broken."""
+        if not self.judged:
+            return "–"
+        return f"{self.works}/{self.judged}" + (" ≈" if self.deviated else "")
 
     @property
     def state(self) -> str:
-        """all | some | none | unjudged: which of the judged cells PASS (the entry's colour)."""
+        """all | works | some | none | unjudged (the entry's colour, which only repeats the text): every
+        judged cell PASS; every one works, some with a difference; some work; none works."""
         if not self.judged:
             return "unjudged"
-        return "all" if self.passed == self.judged else "some" if self.passed else "none"
+        if self.passed == self.judged:
+            return "all"
+        if self.works == self.judged:
+            return "works"
+        return "some" if self.works else "none"
 
     @property
     def title(self) -> str:
@@ -80,6 +95,7 @@ def _entry(cells: list[dict[str, Any]]) -> SummaryEntry:
     return SummaryEntry(
         passed=sum(1 for cell in judged if cell["verdict"] == Verdict.PASS.value),
         judged=len(judged),
+        deviated=sum(1 for cell in judged if cell["verdict"] == Verdict.DEVIATION.value),
         verdicts=tuple((v.value, verdicts[v.value]) for v in Verdict if verdicts[v.value]),
         evidence=tuple((kind, evidence[kind]) for kind in ("live", "public", "double", "none") if evidence[kind]),
     )

@@ -3,7 +3,7 @@ GitHub annotations.
 
 Pure: a results document (and the previous run's, when there is one) in, text out. What it says, in
 order: the counts and where the bytes came from; the unexpected verdicts; what changed since the previous
-run; and the paths against the feature families, each entry the share of judged cells that PASS.
+run; and the paths against the feature families, each entry the share of judged cells that work (PASS or DEVIATION).
 """
 
 from __future__ import annotations
@@ -76,12 +76,12 @@ def _changes(document: dict[str, Any], previous: dict[str, Any] | None, name: st
 
 def _features(cells: list[dict[str, Any]]) -> list[str]:
     """Path × feature over every endpoint and model (the report's summary, conformance.report.summary,
-    gives it per endpoint): judged cells that PASS / judged cells."""
+    gives it per endpoint): judged cells that work / judged cells, "≈" where some work with a difference."""
     shown, rows = path_features(cells)
     if not rows:
         return []
     lines = [
-        "### Paths × features (judged cells that PASS / judged cells)",
+        "### Paths × features (judged cells that work — PASS or DEVIATION — / judged cells; ≈: some with a difference)",
         "",
         "| path | " + " | ".join(family.title for family in shown) + " |",
         "| --- |" + " --- |" * len(shown),
