@@ -21,6 +21,7 @@ from conformance import __version__
 from conformance.fidelity.history import add_arguments as history_arguments
 from conformance.fidelity.measure import add_arguments as fidelity_arguments
 from conformance.options import add_cli_options, pytest_argv
+from conformance.recording.modes import RecordMode
 from conformance.report.reasoning import add_arguments as reasoning_arguments
 from conformance.workflows.conversations import add_arguments as conversations_arguments
 
@@ -65,14 +66,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     # rewrites a plugin's whole distribution) costs each process a second; hypothesis is for the tests.
     argv = [str(_suites_dir()), "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--assert=plain"]
     argv += ["-q" if not args.verbose else "-v", "-rfE"]
-    workers = workers_for(args.workers, args.live)
+    from conformance.session import UsageError, chosen_record_mode
+
+    try:
+        record_mode = chosen_record_mode(args.live, args.record_mode)
+    except UsageError as exc:
+        print(f"zai-conformance run: {exc}", file=sys.stderr)
+        return 2
+    workers = workers_for(args.workers, record_mode.records)
     if args.cell and not any(set("*?[") & set(pattern) for pattern in args.cell):
         workers = min(workers, len(args.cell))  # named cells only (a bisect probe): no idle worker to start
     if workers > 1:
         argv += ["-n", str(workers)]
     argv += pytest_argv(args)
-    if args.live and not os.environ.get("ZAI_API_KEY"):
-        print("zai-conformance: ZAI_API_KEY is not set: every live cell will be SKIPPED.", file=sys.stderr)
+    if record_mode.records and not os.environ.get("ZAI_API_KEY"):
+        print(f"zai-conformance: ZAI_API_KEY is not set: {_skipped_without_key(record_mode)}.", file=sys.stderr)
     from conformance.progress import Progress
 
     code = pytest.main(argv + list(args.pytest_args), plugins=[Progress()])
@@ -81,6 +89,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.summary_md:
         _summary(Path(args.reports or "reports"), Path(args.summary_md))
     return 0 if code == pytest.ExitCode.OK else 1
+
+
+def _skipped_without_key(record_mode: RecordMode) -> str:
+    """What a recording run without a key does, for the line that says the key is missing."""
+    if record_mode is RecordMode.ALL:
+        return "every live cell will be SKIPPED"
+    if record_mode is RecordMode.ONCE:
+        return "--record-mode once records nothing; the cells with no live recording will be SKIPPED, the rest replayed"
+    return f"--record-mode {record_mode.value} records nothing; every cell it would record will be SKIPPED"
 
 
 def _summary(reports: Path, target: Path, document: dict | None = None) -> None:
@@ -441,7 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--workers",
         metavar="N",
-        help="processes that run the cells (pytest-xdist): default auto — one per core in replay, 1 live",
+        help="processes that run the cells (pytest-xdist): default auto — one per core in replay, 1 when "
+        "recording (--live, --record-mode other than none)",
     )
     run.add_argument(
         "--summary-md",

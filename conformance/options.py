@@ -1,11 +1,26 @@
 """The options of a conformance run, declared once for both front doors: `zai-conformance run --cell …`
-and `pytest suites --zai-cell …`. The CLI passes its options on to pytest under their `--zai-` names."""
+and `pytest suites --zai-cell …`. The CLI passes its options on to pytest under their `--zai-` names.
+
+`--record-mode` and `--block-network` are pytest-recording's words (conformance/recording/modes.py says
+what each means here, and why pytest-recording itself is not used). pytest also takes them bare, as
+pytest-recording users type them — unless pytest-recording is installed and enabled: then the bare
+spellings are its own (two plugins adding one option stop pytest before it starts, and its
+--block-network would also refuse the loopback servers every replay needs), and the suites take
+`--zai-record-mode` / `--zai-block-network`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from dataclasses import dataclass
 from typing import Any
+
+from conformance.recording.modes import RecordMode
+
+# pytest-recording: its module, and the names `-p no:NAME` blocks it by (entry point, then module)
+PYTEST_RECORDING = "pytest_recording"
+PYTEST_RECORDING_PLUGINS = ("recording", "pytest_recording.plugin")
 
 
 @dataclass(frozen=True)
@@ -17,6 +32,8 @@ class RunOption:
     repeat: bool = False
     metavar: str | None = None
     type: Any = None
+    choices: tuple[str, ...] | None = None
+    bare_in_pytest: bool = False  # pytest also takes it without `zai-` (see bare_spellings_free)
 
     @property
     def dest(self) -> str:
@@ -26,17 +43,49 @@ class RunOption:
     def pytest_flag(self) -> str:
         return f"--zai-{self.name}"
 
-    def add_to(self, add_argument: Any, flag: str) -> None:
-        if self.flag:
-            add_argument(flag, action="store_true", help=self.help)
-        elif self.repeat:
-            add_argument(flag, action="append", default=[], metavar=self.metavar, help=self.help)
-        else:
-            add_argument(flag, metavar=self.metavar, type=self.type, help=self.help)
+    @property
+    def bare_flag(self) -> str:
+        return f"--{self.name}"
 
+    def add_to(self, add_argument: Any, *flags: str, dest: str | None = None) -> None:
+        named = {"dest": dest} if dest else {}
+        if self.flag:
+            add_argument(*flags, action="store_true", help=self.help, **named)
+        elif self.repeat:
+            add_argument(*flags, action="append", default=[], metavar=self.metavar, help=self.help, **named)
+        else:
+            typed = {"choices": list(self.choices)} if self.choices else {"type": self.type}
+            add_argument(*flags, metavar=self.metavar, help=self.help, **typed, **named)
+
+
+RECORD_MODES = tuple(mode.value for mode in RecordMode)
 
 RUN_OPTIONS = (
-    RunOption("live", "call the real endpoints with ZAI_API_KEY and record each cell", "live", flag=True),
+    RunOption(
+        "live",
+        "call the real endpoints with ZAI_API_KEY and record each cell (the same as --record-mode all)",
+        "live",
+        flag=True,
+    ),
+    RunOption(
+        "record-mode",
+        "pytest-recording's record modes: none (replay only, the default), once (record the cells with no "
+        "live recording yet, replay the rest), new_episodes (replay each live cassette, record and append "
+        "what it lacks), all (record every cell; --live), rewrite (record every cell, replacing its old "
+        "cassette whatever the new one holds); recording needs ZAI_API_KEY",
+        "record_mode",
+        metavar="{" + ",".join(RECORD_MODES) + "}",
+        choices=RECORD_MODES,
+        bare_in_pytest=True,
+    ),
+    RunOption(
+        "block-network",
+        "refuse every connection outside loopback, in any record mode: a cell that would be recorded from "
+        "a host outside loopback is SKIPPED, named, not recorded nor answered by the double",
+        "block_network",
+        flag=True,
+        bare_in_pytest=True,
+    ),
     RunOption(
         "cell",
         "run only cells whose id (endpoint/model/path/scenario) matches this glob, "
@@ -94,9 +143,22 @@ def add_cli_options(parser: argparse.ArgumentParser) -> None:
         option.add_to(parser.add_argument, f"--{option.name}")
 
 
-def add_pytest_options(group: Any) -> None:
+def add_pytest_options(group: Any, bare: bool = True) -> None:
+    """The run options as pytest options: `--zai-<name>`, and the bare pytest-recording spellings too
+    when `bare` (see bare_spellings_free)."""
     for option in RUN_OPTIONS:
-        option.add_to(group.addoption, option.pytest_flag)
+        flags = [option.pytest_flag] + ([option.bare_flag] if bare and option.bare_in_pytest else [])
+        option.add_to(group.addoption, *flags, dest=f"zai_{option.dest}")
+
+
+def bare_spellings_free(pluginmanager: Any) -> bool:
+    """Whether pytest can take `--record-mode` and `--block-network` bare: only when pytest-recording
+    cannot be loaded in this run — not installed, or blocked with `-p no:recording`. Whether it is
+    loaded yet cannot be asked: plugins add their options in the order they load, and the second
+    plugin to add an option stops pytest with a conflict."""
+    if any(pluginmanager.is_blocked(name) for name in PYTEST_RECORDING_PLUGINS):
+        return True
+    return importlib.util.find_spec(PYTEST_RECORDING) is None
 
 
 def pytest_argv(args: argparse.Namespace) -> list[str]:

@@ -14,6 +14,7 @@ refused keys) in its `workeroutput`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,9 @@ import pytest
 from conformance.catalogue import CatalogueError
 from conformance.expectations import ExpectationsError
 from conformance.gc_guard import collect_off_thread
-from conformance.options import add_pytest_options, any_given, session_kwargs
+from conformance.options import add_pytest_options, any_given, bare_spellings_free, session_kwargs
 from conformance.progress import is_cell
+from conformance.recording.modes import RecordMode
 from conformance.results import CellResult
 from conformance.session import USAGE_ERRORS, ConformanceSession, new_run_id, outcome_message
 
@@ -37,8 +39,10 @@ _WORKERS = pytest.StashKey[list]()  # each finished worker's summary (controller
 WORKER_OUTPUT = "zai_conformance"  # key in xdist's workerinput/workeroutput
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    add_pytest_options(parser.getgroup("zai-conformance", "Z.AI conformance suites"))
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    add_pytest_options(
+        parser.getgroup("zai-conformance", "Z.AI conformance suites"), bare=bare_spellings_free(pluginmanager)
+    )
 
 
 def _session(config: pytest.Config) -> ConformanceSession:
@@ -57,7 +61,8 @@ def _session(config: pytest.Config) -> ConformanceSession:
 
 def _controller_run_id(config: pytest.Config) -> str:
     if _RUN_ID not in config.stash:
-        config.stash[_RUN_ID] = new_run_id("live" if config.getoption("zai_live") else "replay")
+        session = config.stash.get(_SESSION, None)  # built in pytest_configure if any option was given
+        config.stash[_RUN_ID] = new_run_id(session.settings.record_mode if session is not None else RecordMode.NONE)
     return config.stash[_RUN_ID]
 
 
@@ -112,13 +117,35 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Settings no --zai-* option gave (ZAI_CONFORMANCE_CASSETTES, ZAI_BASE_URL_*, the default folders)
     are only checked when a suite asks for cells; a problem found then is raised here, after
     collection, where pytest prints a usage error as one line."""
     problem = config.stash.get(_USAGE_ERROR, None)
     if problem is not None:
         raise pytest.UsageError(problem)
+    if any("zai_cell" in getattr(item, "fixturenames", ()) for item in items):
+        _warn_if_pytest_recording_took_the_spelling(config)
+
+
+def _warn_if_pytest_recording_took_the_spelling(config: pytest.Config) -> None:
+    """With pytest-recording installed, a bare --record-mode or --block-network is its option, which
+    the conformance cells never read: say so, rather than replay quietly what the user meant to record."""
+    if bare_spellings_free(config.pluginmanager):
+        return
+    given = []
+    if config.getoption("record_mode", default="none") not in (None, "none"):
+        given.append(f"--record-mode {config.getoption('record_mode')}")
+    if config.getoption("block_network", default=False):
+        given.append("--block-network")
+    if given:
+        warnings.warn(
+            pytest.PytestConfigWarning(
+                f"{' and '.join(given)}: pytest-recording's option(s) here, which the conformance cells do not "
+                "read; give --zai-record-mode / --zai-block-network (or `zai-conformance run --record-mode …`)"
+            ),
+            stacklevel=1,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -14,15 +14,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from conformance.catalogue import Catalogue, Cell
 from conformance.checks.judge import Judgement, judge, stalled
 from conformance.observation import Observation
 from conformance.paths.base import CallOptions, Target, load_adapter
+from conformance.recording import netguard
 from conformance.recording.cassette import CorruptCassette
 from conformance.recording.evidence import (
     USED,
     EvidenceStore,
+    Kept,
     KeyRefusal,
     NewRecording,
     is_zai,
@@ -31,6 +34,7 @@ from conformance.recording.evidence import (
     served_evidence,
     served_provenance,
 )
+from conformance.recording.modes import CellPlan, RecordMode, plan_for
 from conformance.recording.recorder import Recorder, WireTap
 from conformance.recording.served import ServedDouble
 from conformance.results import CellResult, client_versions, now
@@ -53,25 +57,45 @@ REPLAY_STALL_GUARD = 600.0
 
 @dataclass
 class RunSettings:
-    mode: str = "replay"  # replay | live
+    # "replay" | "live" (RecordMode.run_mode). Given alone, "live" means record mode all, as it always has;
+    # `record_mode`, when given, decides, and `mode` follows it.
+    mode: str = "replay"
     cassette_root: Path = Path("cassettes")
     base_urls: dict[str, str] = field(default_factory=dict)  # endpoint id → override
     api_key: str | None = None
     idle_timeout: float | None = None  # default: 10 s replay, 120 s live
     strict_cassettes: bool = False  # an evidence warning (recorded interactions left unused) fails the test
+    record_mode: RecordMode = RecordMode.NONE
+    block_network: bool = False  # refuse every connection outside loopback, recording or not
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("replay", "live"):
+            raise ValueError(f"mode {self.mode!r}: replay or live (a record mode goes in record_mode)")
+        if self.record_mode is RecordMode.NONE and self.mode == "live":
+            self.record_mode = RecordMode.ALL
+        self.mode = self.record_mode.run_mode
 
     @property
     def live(self) -> bool:
-        return self.mode == "live"
+        """The run may call the endpoints with the key (some cells at least: see CellRunner.plan)."""
+        return self.record_mode.records
 
-    def timeout(self) -> float:
-        return self.idle_timeout if self.idle_timeout is not None else (120.0 if self.live else 10.0)
+    @property
+    def guarded(self) -> bool:
+        """The loopback-only network guard is on for the whole run: in replay, and with --block-network."""
+        return not self.live or self.block_network
 
-    def client_timeout(self, idle: float) -> float:
+    def timeout(self, live: bool | None = None) -> float:
+        """The idle limit of a cell that is recorded (`live`) or replayed; by default, of the run's mode."""
+        live = self.live if live is None else live
+        return self.idle_timeout if self.idle_timeout is not None else (120.0 if live else 10.0)
+
+    def client_timeout(self, idle: float, live: bool | None = None) -> float:
         """The timeout a client is actually given. Live: the idle limit (silence that long is a HANG).
         Replay: only the stall guard — replay verdicts come from the evidence, not from how busy the
         machine is."""
-        return idle if self.live else max(idle, REPLAY_STALL_GUARD)
+        live = self.live if live is None else live
+        return idle if live else max(idle, REPLAY_STALL_GUARD)
 
 
 def record_command(cell: Cell) -> str:
@@ -93,11 +117,24 @@ class CellRunner:
     def base_url(self, cell: Cell) -> str:
         return self.settings.base_urls.get(cell.endpoint.id, cell.endpoint.base_url).rstrip("/")
 
+    def plan(self, cell: Cell) -> CellPlan:
+        """What the run's record mode means for this cell: replay it, or record it (anew, extending its
+        live cassette, or rewriting it) — decided before it runs, from what is on disk now."""
+        if not self.settings.record_mode.records:
+            return CellPlan.REPLAY
+        return plan_for(
+            self.settings.record_mode,
+            has_live=self.store.location("live", cell).is_file(),
+            replays_evidence=load_adapter(cell.path).replays_evidence,
+        )
+
     def run(self, cell: Cell) -> CellResult:
         started = time.perf_counter()
+        plan = CellPlan.REPLAY
         try:
+            plan = self.plan(cell)  # _run decides the same way: nothing on disk changes in between
             result = self._run(cell)
-            if not self.settings.live and failed_inside_proxy(result):
+            if not plan.records and failed_inside_proxy(result):
                 result = self._retried(cell, result)
         except Exception as exc:  # a harness defect or a broken adapter entry: this cell only
             log.exception("cell %s: the harness could not run it", cell.id)
@@ -107,7 +144,7 @@ class CellRunner:
             )
         result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
         if result.verdict is not Verdict.SKIPPED:
-            result.limits = self.limits(cell)
+            result.limits = self.limits(cell, live=plan.records)
         return result
 
     def _retried(self, cell: Cell, first: CellResult) -> CellResult:
@@ -147,8 +184,9 @@ class CellRunner:
         missing = adapter.unavailable(cell.path)
         if missing is not None:
             return self._result(cell, Verdict.SKIPPED, [f"not run on this machine: {missing}"])
-        if self.settings.live:
-            return self._live(cell)
+        plan = self.plan(cell)
+        if plan.records:
+            return self._live(cell, plan)
         evidence = self.store.find(cell) if adapter.replays_evidence else None
         if evidence is None:
             return self._served(cell)
@@ -183,7 +221,7 @@ class CellRunner:
         if self._double is None:
             self._double = ServedDouble(self.catalogue)
         provenance = served_provenance(cell, clients=client_versions())
-        answer = self._double.answerer(self.limits(cell)["idle_s"])
+        answer = self._double.answerer(self.limits(cell, live=False)["idle_s"])
         with self.recorder.serve(answer, provenance) as tap:
             observation, intended = self._drive(cell, tap)
         stall = stalled(observation)
@@ -209,9 +247,9 @@ class CellRunner:
         ]
         result.strict_cassettes = self.settings.strict_cassettes
 
-    def _live(self, cell: Cell) -> CellResult:
+    def _live(self, cell: Cell, plan: CellPlan) -> CellResult:
         if not self.settings.api_key:
-            return self._result(cell, Verdict.SKIPPED, ["live mode needs ZAI_API_KEY; it is not set"])
+            return self._result(cell, Verdict.SKIPPED, [self._needs_key()])
         base_url = self.base_url(cell)
         double_only = cell.scenario.provoke.double_only if cell.scenario.provoke else None
         if double_only and is_zai(base_url):
@@ -224,9 +262,14 @@ class CellRunner:
                 "other than Z.AI sends its answer at once, so a live run against it cannot show it"
             )
             return self._result(cell, Verdict.SKIPPED, [why])
+        blocked = self._blocked(cell, base_url)
+        if blocked is not None:
+            return self._result(cell, Verdict.SKIPPED, [blocked])
         refused = self.refused_keys.get(cell.endpoint.id)
         if refused is not None and not provokes_key(cell):
             return self._result(cell, Verdict.SKIPPED, [f"not run: {refused}"])
+        if plan is CellPlan.EXTEND:
+            return self._extended(cell, base_url)
         recording = self.store.new_recording("live", cell, base_url, recorded=now(), clients=client_versions())
         try:
             with self.recorder.record(recording.scratch, recording.provenance) as tap:
@@ -239,11 +282,64 @@ class CellRunner:
         if refusal is not None:
             return self._key_refused(cell, recording, refusal, observation)
         result = self._judged(cell, judgement, observation)
-        kept = self.store.keep(recording, cell, judgement.verdict, observation.exchanges)
+        if plan is CellPlan.REWRITE:
+            kept = self.store.replace(recording)
+        else:
+            kept = self.store.keep(recording, cell, judgement.verdict, observation.exchanges)
+        return self._recorded(result, recording, kept)
+
+    def _extended(self, cell: Cell, base_url: str) -> CellResult:
+        """new_episodes on a cell with a live cassette: what the cassette holds answers, what it lacks is
+        recorded and appended. Judged like a replay for what was there (the interactions it held and the
+        path never asked for are an evidence warning), like a recording for what was added."""
+        try:
+            recording = self.store.extension(cell, base_url, recorded=now(), clients=client_versions())
+        except CorruptCassette as exc:
+            why = f"evidence unusable: {exc} — --record-mode rewrite records this cell anew"
+            return self._result(cell, Verdict.NOT_RECORDED, [why], evidence_error=str(exc))
+        try:
+            with self.recorder.extend(recording.scratch, recording.provenance) as tap:
+                held = tap.recorded_interactions
+                observation, intended = self._drive(cell, tap)
+            judgement = self._judge(cell, observation, intended, held)
+        except BaseException:
+            recording.discard()
+            raise
+        refusal = refused_key(cell, observation.exchanges)
+        if refusal is not None:
+            return self._key_refused(cell, recording, refusal, observation)
+        result = self._judged(cell, judgement, observation)
+        kept = self.store.keep_extension(recording, cell, judgement.verdict, observation.exchanges)
+        result = self._recorded(result, recording, kept)
+        self._warn_unused(result, held)
+        return result
+
+    def _recorded(self, result: CellResult, recording: NewRecording, kept: Kept) -> CellResult:
         if kept.reason is not None:
             result.reasons.append(kept.reason)
-        result.evidence = recording.evidence(kept, observation.exchanges)
+        result.evidence = recording.evidence(kept, result.observation.exchanges if result.observation else [])
         return result
+
+    def _needs_key(self) -> str:
+        """Why a cell the run would record is SKIPPED without a key (the run goes on without it)."""
+        mode = self.settings.record_mode
+        if mode is RecordMode.ALL:
+            return "live mode needs ZAI_API_KEY; it is not set"
+        return f"--record-mode {mode.value} needs ZAI_API_KEY to record this cell; it is not set"
+
+    def _blocked(self, cell: Cell, base_url: str) -> str | None:
+        """--block-network with a recording mode: a cell whose endpoint is not on loopback would need the
+        network, so it is refused — named, and counted with the guard's refusals — rather than recorded,
+        or quietly answered by the double. Nothing is sent and its older recordings stay."""
+        host = urlsplit(base_url).hostname
+        if not self.settings.block_network or netguard.is_loopback(host):
+            return None
+        netguard.note_refused(f"record {cell.id} from {host} (--block-network)")
+        return (
+            f"--block-network: {cell.id} would be recorded from {host}, which is not loopback; not run "
+            "(nothing sent, any older recording kept) — drop --block-network to record it, or aim the "
+            "endpoint at a loopback server with --base-url"
+        )
 
     def _key_refused(
         self, cell: Cell, recording: NewRecording, refusal: KeyRefusal, observation: Observation
@@ -260,20 +356,22 @@ class CellRunner:
         log.warning("%s — check ZAI_API_KEY (and the plan: a Coding Plan key works on coding/anthropic)", why)
         return self._result(cell, Verdict.SKIPPED, [why], observation=observation)
 
-    def limits(self, cell: Cell) -> dict[str, float]:
+    def limits(self, cell: Cell, live: bool | None = None) -> dict[str, float]:
         """Every cell runs under an idle limit (no byte for this long: the client's timeout → HANG) and a
-        connect limit; a scenario may set its own idle limit (`timeout`)."""
-        return {"idle_s": cell.scenario.timeout or self.settings.timeout(), "connect_s": CONNECT_TIMEOUT}
+        connect limit; a scenario may set its own idle limit (`timeout`). `live`: the cell is recorded
+        (by default: the run records)."""
+        return {"idle_s": cell.scenario.timeout or self.settings.timeout(live), "connect_s": CONNECT_TIMEOUT}
 
     def _drive(self, cell: Cell, tap: WireTap) -> tuple[Observation, dict[str, Any]]:
         """Run the path; return what it did and the first request it is meant to put on the wire
         (the scenario in the endpoint's protocol, with the path's documented configuration)."""
-        limits = self.limits(cell)
+        live = tap.recording  # this cell's requests may reach the endpoint (recorded, or extending a cassette)
+        limits = self.limits(cell, live=live)
         target = Target(
             base_url=self.base_url(cell),
-            api_key=self._key(cell),
-            idle_timeout=self.settings.client_timeout(limits["idle_s"]),
-            connect_timeout=self.settings.client_timeout(limits["connect_s"]),
+            api_key=self._key(cell, live),
+            idle_timeout=self.settings.client_timeout(limits["idle_s"], live),
+            connect_timeout=self.settings.client_timeout(limits["connect_s"], live),
         )
         provoke = cell.scenario.provoke
         options = CallOptions(
@@ -289,13 +387,13 @@ class CellRunner:
             adapter.close()
         return Observation(turns=turns, exchanges=tap.exchanges, local_requests=tap.local_requests), intended
 
-    def _key(self, cell: Cell) -> str:
+    def _key(self, cell: Cell, live: bool) -> str:
         provoked = cell.scenario.provoke.key if cell.scenario.provoke else None
         if provoked == "invalid":
             return INVALID_KEY
         if provoked == "wrong-plan":
             return WRONG_PLAN_KEY.get(cell.endpoint.id, WRONG_PLAN_KEY["coding"])
-        return (self.settings.api_key or "") if self.settings.live else REPLAY_KEY
+        return (self.settings.api_key or "") if live else REPLAY_KEY
 
     def _judge(self, cell: Cell, observation: Observation, intended: dict[str, Any], recorded: int) -> Judgement:
         tools = offered_tools(self.catalogue, cell.scenario, intended)

@@ -1,7 +1,8 @@
 """One conformance run: settings, selected cells, the runner, results and reports, start to finish.
 
 Shared by the pytest plugin and the CLI so that `pytest` and `zai-conformance run` are the same run.
-Replay runs inside the loopback-only network guard from the first cell to the last.
+Replay — and any run with --block-network — runs inside the loopback-only network guard from the first
+cell to the last.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from conformance.envfile import EnvFileError, EnvTarget, target_from
 from conformance.equivalence import equivalence_summary
 from conformance.expectations import Expectations
 from conformance.recording import netguard, tls
+from conformance.recording.modes import RecordMode
 from conformance.reports_lock import ReportsBusy, ReportsLock
 from conformance.results import CellResult, ResultsWriter, client_versions, now
 from conformance.runner import CellRunner, RunSettings
@@ -76,6 +78,21 @@ def check_idle_timeout(seconds: float | None) -> None:
     once (live, as a network TRANSIENT the harness caused), nan or inf would never end a hang."""
     if seconds is not None and not 0 < seconds < math.inf:
         raise UsageError(f"--idle-timeout {seconds:g}: must be a positive, finite number of seconds")
+
+
+def chosen_record_mode(live: bool, record_mode: str | None) -> RecordMode:
+    """The run's record mode: --record-mode, else all for --live, else none. `--live` is
+    `--record-mode all`, so giving both with another mode is a contradiction, not a choice."""
+    if record_mode is None:
+        return RecordMode.ALL if live else RecordMode.NONE
+    try:
+        mode = RecordMode(record_mode)
+    except ValueError:
+        known = ", ".join(m.value for m in RecordMode)
+        raise UsageError(f"--record-mode {record_mode!r}: expected one of {known}") from None
+    if live and mode is not RecordMode.ALL:
+        raise UsageError(f"--live is --record-mode all; it cannot go with --record-mode {mode.value}: give one")
+    return mode
 
 
 def check_cassettes(root: Path, given_by: str, live: bool) -> None:
@@ -173,6 +190,8 @@ class ConformanceSession:
         cls,
         *,
         live: bool = False,
+        record_mode: str | None = None,
+        block_network: bool = False,
         base_urls: list[str] | None = None,
         cassettes: str | None = None,
         reports: str | None = None,
@@ -196,12 +215,14 @@ class ConformanceSession:
         if target.base_url and target.endpoint not in urls:
             urls[target.endpoint] = target.base_url
         check_idle_timeout(idle_timeout)
+        mode = chosen_record_mode(live, record_mode)
         cassettes, cassettes_from = _chosen(cassettes, "--cassettes", CASSETTES_ENV, environ)
-        check_cassettes(Path(cassettes or "cassettes"), cassettes_from, live)
+        check_cassettes(Path(cassettes or "cassettes"), cassettes_from, mode.records)
         reports, reports_from = _chosen(reports, "--reports", REPORTS_ENV, environ)
         check_folder(Path(reports or "reports"), reports_from or "the default reports folder")
         settings = RunSettings(
-            mode="live" if live else "replay",
+            record_mode=mode,
+            block_network=block_network,
             cassette_root=Path(cassettes or "cassettes"),
             base_urls=urls,
             api_key=target.api_key or environ.get(KEY_ENV) or None,
@@ -238,7 +259,7 @@ class ConformanceSession:
     def run_id(self) -> str:
         """`<UTC start>-<mode>-<pid>`: the runs/ directory name, fixed the first time it is asked for."""
         if self._run_id is None:
-            self._run_id = new_run_id(self.settings.mode)
+            self._run_id = new_run_id(self.settings.record_mode)
         return self._run_id
 
     def join_run(self, run_id: str, worker: str) -> None:
@@ -260,14 +281,15 @@ class ConformanceSession:
         if self.worker is None:
             self.claim_reports()
         self._guard = contextlib.ExitStack()
-        if not self.settings.live:
+        if self.settings.guarded:
             self._refused = self._guard.enter_context(netguard.loopback_only())
+        if not self.settings.live:
             self._guard.enter_context(tls.one_default_context())
         self._runner = CellRunner(self.catalogue, self.settings)
         self._writer = ResultsWriter(self.reports_dir, self.run_header(), worker=self.worker)
         log_name = "run.log" if self.worker is None else f"run-{self.worker}.log"
         self._log_handler = _run_log(self._writer.run_dir / log_name)
-        log.info("run %s: %s mode, %d cell(s) selected", self.run_id, self.settings.mode, len(self.selected_cells()))
+        log.info("run %s: %s, %d cell(s) selected", self.run_id, self._mode_text(), len(self.selected_cells()))
 
     def begin_gathering(self, run_id: str) -> None:
         """The controller of a parallel run (named `run_id`, as its workers were told): take the reports
@@ -281,13 +303,21 @@ class ConformanceSession:
         self._writer = ResultsWriter(self.reports_dir, self.run_header())
         self._log_handler = _run_log(self._writer.run_dir / "run.log")
         selected = len(self.selected_cells())
-        log.info("run %s: %s mode, %d cell(s) selected, over workers", self.run_id, self.settings.mode, selected)
+        log.info("run %s: %s, %d cell(s) selected, over workers", self.run_id, self._mode_text(), selected)
+
+    def _mode_text(self) -> str:
+        """The run's mode for its log: `live mode, --record-mode once, --block-network`."""
+        settings = self.settings
+        text = f"{settings.mode} mode, --record-mode {settings.record_mode.value}"
+        return text + (", --block-network" if settings.block_network else "")
 
     def run_header(self) -> dict[str, Any]:
         """What results.json's `run` says before any cell: settings, versions, the catalogue's shape."""
         return {
             "id": self.run_id,
-            "mode": self.settings.mode,
+            "mode": self.settings.mode,  # replay | live: the run used the key and wrote cassettes
+            "record_mode": self.settings.record_mode.value,  # none | once | new_episodes | all | rewrite
+            "block_network": self.settings.block_network,
             "started_at": now(),
             "harness": f"zai-conformance {__version__}",
             "clients": client_versions(self.catalogue),
@@ -353,7 +383,7 @@ class ConformanceSession:
                 keys_refused.update(summary.get("keys_refused", {}))
             for bad in warnings:
                 log.warning("gathering the workers' cells: %s", bad)
-        extra: dict[str, Any] = {"network": {"guard": not self.settings.live, "refused": refused}}
+        extra: dict[str, Any] = {"network": {"guard": self.settings.guarded, "refused": refused}}
         extra["keys_refused"] = keys_refused
         if self._gathering:
             extra["workers"] = len(workers or [])
@@ -404,9 +434,10 @@ class ConformanceSession:
             self._log_handler = None
 
 
-def new_run_id(mode: str) -> str:
-    """`<UTC start>-<mode>-<pid>`: a run directory's name (a parallel run's is its controller's)."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + f"-{mode}-{os.getpid()}"
+def new_run_id(mode: RecordMode) -> str:
+    """`<UTC start>-<mode>-<pid>`, e.g. `…-replay-…`, `…-live-once-…`: a run directory's name (a parallel
+    run's is its controller's)."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + f"-{mode.run_id_part}-{os.getpid()}"
 
 
 class _ScrubbingFormatter(logging.Formatter):

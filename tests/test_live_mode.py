@@ -71,6 +71,7 @@ def _selected() -> list[str]:
 def test_every_cell_is_recorded_and_judged_as_expected(live_run) -> None:
     _, code, results, output = live_run
     assert results["run"]["mode"] == "live" and results["run"]["key_present"] is True
+    assert results["run"]["record_mode"] == "all"  # --live is --record-mode all
     assert results["run"]["network"]["guard"] is False
     cells = {cell["cell"]: cell for cell in results["cells"]}
     assert sorted(cells) == sorted(_selected())

@@ -10,13 +10,16 @@ path's own recording beats another client's. A cell with neither is served by th
 (conformance/recording/served.py), so it is judged on what the installed client sends today.
 
 A live run records each cell to a scratch file next to its cassette, then asks the store whether the
-new recording replaces the old one: good evidence is never traded for worse (`EvidenceStore.keep`).
+new recording replaces the old one: good evidence is never traded for worse (`EvidenceStore.keep`) —
+unless the run's record mode is rewrite (`EvidenceStore.replace`). Under new_episodes the scratch file
+starts as a copy of the live cassette and the run appends what it lacks (`EvidenceStore.extension`).
 A key Z.AI refuses is recognised here too (`refused_key`): such a recording is never kept.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,7 @@ from conformance import __version__
 from conformance.catalogue import Cell
 from conformance.observation import Exchange
 from conformance.protocol import error_classes
+from conformance.recording import cassette
 from conformance.secrets import SCRUBBER
 from conformance.verdict import Verdict
 from conformance.wire import read_answer
@@ -102,7 +106,8 @@ class NewRecording:
             "kind": self.kind,
             "cassette": display_path(self.final) if kept.kept else None,
             "provenance": {**self.provenance, "kept": kept.kept},
-            "used": sent,
+            # an extended cassette (new_episodes) also answers from what it held already
+            "used": sent or any(e.outcome in USED for e in exchanges),
         }
 
 
@@ -172,6 +177,44 @@ class EvidenceStore:
             provenance["synthetic"] = f"produced by the zai-conformance {__version__} double, not by Z.AI"
         return NewRecording(kind, final, scratch, provenance)
 
+    def extension(self, cell: Cell, base_url: str, *, recorded: str, clients: dict[str, str]) -> NewRecording:
+        """new_episodes: a scratch copy of the cell's live cassette that the run appends to, and the
+        provenance it will carry — the old one, with this episode added (when, by which clients, against
+        which target). The cassette is only real Z.AI bytes if every episode was recorded from Z.AI.
+        CorruptCassette if the live cassette cannot be read (it is never appended to blind)."""
+        final = self.location("live", cell)
+        old = cassette.read(final)["provenance"]
+        episode = self.new_recording("live", cell, base_url, recorded=recorded, clients=clients)
+        episode_facts = {key: episode.provenance[key] for key in _EPISODE_FACTS}
+        provenance = {
+            **old,
+            "target_is_zai": old.get("target_is_zai", True) is not False and episode_facts["target_is_zai"],
+            "new_episodes": [*old.get("new_episodes", []), episode_facts],
+        }
+        shutil.copyfile(final, episode.scratch)
+        return NewRecording("live", final, episode.scratch, provenance)
+
+    def replace(self, recording: NewRecording) -> Kept:
+        """rewrite: the new recording becomes the cell's cassette whatever it holds — a quota, a hang, or
+        nothing sent at all; the old interactions are gone. (A key Z.AI refuses never gets here: that is
+        the run's fault, not the cell's, and the older recording stays — see `refused_key`.)"""
+        if not recording.scratch.exists():
+            recording.final.unlink(missing_ok=True)
+            return Kept(False, f"--record-mode rewrite: nothing was recorded; {display_path(recording.final)} removed")
+        os.replace(recording.scratch, recording.final)
+        return Kept(True)
+
+    def keep_extension(
+        self, recording: NewRecording, cell: Cell, verdict: Verdict, exchanges: Sequence[Exchange]
+    ) -> Kept:
+        """new_episodes: the extended cassette replaces the old one when the run appended something and
+        is not worse evidence (`keep`); when every request was answered from the cassette, nothing
+        changed and the cassette stays as it was."""
+        if not any(e.outcome == "recorded" for e in exchanges):
+            recording.discard()
+            return Kept(True)
+        return self.keep(recording, cell, verdict, exchanges)
+
     def keep(self, recording: NewRecording, cell: Cell, verdict: Verdict, exchanges: Sequence[Exchange]) -> Kept:
         """Make the new recording the cell's cassette, unless an older one is better evidence: any
         older recording beats one in which the client sent nothing, one that only met a quota, an
@@ -186,6 +229,10 @@ class EvidenceStore:
             return Kept(False, f"previous recording kept ({worse}): {display_path(recording.final)}")
         os.replace(recording.scratch, recording.final)
         return Kept(True)
+
+
+# what one new_episodes run says about the interactions it appended to a live cassette
+_EPISODE_FACTS = ("recorded", "recorded_by", "clients", "endpoint_url", "target_is_zai")
 
 
 def refused_key(cell: Cell, exchanges: Sequence[Exchange]) -> KeyRefusal | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 
 class NetworkBlocked(ConnectionRefusedError):
-    """Raised instead of connecting to a non-loopback address during replay."""
+    """Raised instead of connecting to a non-loopback address during replay (or with --block-network)."""
 
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
@@ -50,7 +50,14 @@ def _address_host(address: Any) -> Any:
 def _refuse(what: str) -> NetworkBlocked:
     with _lock:
         _attempts.append(what)
-    return NetworkBlocked(f"zai-conformance replay blocks network access outside loopback: {what}")
+    return NetworkBlocked(f"zai-conformance blocks network access outside loopback (replay or --block-network): {what}")
+
+
+def note_refused(what: str) -> None:
+    """Count a connection the harness refused before trying it (--block-network with a recording mode:
+    a cell that would be recorded from a host outside loopback), so the run reports it with the rest."""
+    with _lock:
+        _attempts.append(what)
 
 
 def _guarded_connect(self: socket.socket, address: Any) -> Any:

@@ -319,3 +319,21 @@ class Recorder:
             tap = WireTap(cassette)
             with transport.intercepting(tap), _activated(tap):
                 yield tap
+
+    @contextmanager
+    def extend(self, cassette_path: Path, provenance: dict[str, Any]) -> Iterator[WireTap]:
+        """new_episodes: answer each request the cassette holds from it, send the others to the real server
+        and append them (scrubbed); the cassette is saved — with `provenance` — only if something was
+        appended. `cassette_path` is a scratch copy: the caller decides whether it replaces the old one."""
+        if not cassette_path.is_file():
+            raise FileNotFoundError(f"{cassette_path}: extend a copy of an existing cassette")
+        with self._vcr.use_cassette(
+            str(cassette_path), record_mode="new_episodes", allow_playback_repeats=False
+        ) as cassette:
+            held = cassette.get_metadata("provenance", {})
+            held.clear()  # the loaded provenance, replaced in place: it is saved with what is appended
+            held.update(provenance)
+            tap = WireTap(cassette)
+            tap.provenance = dict(provenance)
+            with transport.intercepting(tap), _activated(tap):
+                yield tap
