@@ -665,6 +665,15 @@ def test_a_gathered_document_is_valid(validator: jsonschema.Draft202012Validator
     validator.validate(document)
 
 
+def test_the_record_mode_is_valid_and_in_the_header(validator: jsonschema.Draft202012Validator) -> None:
+    document = gather({**RUN, "mode": "live", "record_mode": "once", "block_network": True}, [cell("a/m/p/s")])
+    validator.validate(document)
+    page = render_html(document)
+    assert "<code>--record-mode once</code> · <code>--block-network</code>" in page
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({**document, "run": {**document["run"], "record_mode": "sometimes"}})
+
+
 def test_what_cell_result_writes_is_valid(validator: jsonschema.Draft202012Validator) -> None:
     """The schema agrees with the producer, not only with this file's hand-made records."""
     result = cell_result(

@@ -16,7 +16,17 @@ from typing import Any
 from conformance.results import gather
 
 # What every shard of one run must agree on (each is a key of the results document's `run`).
-SAME_RUN = ("mode", "clients", "catalogue", "expectations", "strict_cassettes", "base_urls", "selection")
+SAME_RUN = (
+    "mode",
+    "record_mode",
+    "block_network",
+    "clients",
+    "catalogue",
+    "expectations",
+    "strict_cassettes",
+    "base_urls",
+    "selection",
+)
 
 
 class ShardsError(ValueError):
