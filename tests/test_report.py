@@ -317,7 +317,12 @@ def drill_down(page: str) -> dict[str, dict[str, Any]]:
                         exchange[key] = payload["bodies"][exchange.pop(f"{key}_at")]
             rest = record.get("observation")
             record["observation"] = None if rest is None else {**rest, "turns": turns[j], "exchanges": exchanges[j]}
-            record["findings"] = findings[j]
+            record["findings"] = [
+                {**finding, "message": shared[finding["message"]]}
+                if isinstance(finding.get("message"), int)
+                else finding
+                for finding in findings[j]
+            ]
             records[ids[i]] = record
     return records
 

@@ -101,7 +101,7 @@ def _drill_block(
     payload = {
         "cells": order,
         "fields": fields,
-        "findings": _nested([cell.get("findings") or [] for cell in cells]),
+        "findings": _nested([[_finding(finding, shared) for finding in cell.get("findings") or []] for cell in cells]),
         "turns": _nested([observation.get("turns") or [] for observation in observations]),
         "exchanges": _nested(exchanges),
         "bodies": bodies.kept,
@@ -125,6 +125,14 @@ def _without_names(evidence: dict[str, Any] | None, cell: dict[str, Any]) -> dic
     return {**evidence, "provenance": rest, "names": True}  # type: ignore[dict-item]
 
 
+def _finding(finding: dict[str, Any], shared: _Shared) -> dict[str, Any]:
+    """A finding whose message is stored once per page: the same path says the same thing of the same
+    scenario on every model, and each model is a matrix of its own, compressed apart — so gzip could not
+    share them (the messages were an eighth of the page)."""
+    message = finding.get("message")
+    return {**finding, "message": shared.text(message)} if isinstance(message, str) else finding
+
+
 def _exchange(exchange: dict[str, Any], shared: _Shared, bodies: _Bodies) -> dict[str, Any]:
     out = {}
     for key, value in exchange.items():
@@ -143,7 +151,15 @@ class _Shared:
     def __init__(self) -> None:
         self._at: dict[str, int] = {}
         self._headers: dict[tuple[str, tuple[str, ...] | str], int] = {}
+        self._texts: dict[str, int] = {}
         self.values: list[Any] = []
+
+    def text(self, value: str) -> int:
+        """A string, found again by itself (no JSON text to build)."""
+        at = self._texts.get(value)
+        if at is None:
+            at = self._texts[value] = self.ref(value)  # type: ignore[assignment]
+        return at  # type: ignore[return-value]
 
     def header(self, name: str, values: Any) -> int:
         """A header line, `[name, values]`: the most repeated value of a page (hundreds of thousands in a

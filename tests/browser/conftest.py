@@ -29,7 +29,7 @@ from conformance.expectations import Expected
 from conformance.observation import Exchange, Observation, Turn
 from conformance.report.html import render_html
 from conformance.results import gather
-from conformance.verdict import Verdict
+from conformance.verdict import Finding, Severity, Verdict
 from tests.browser.driver import Blocking, launch
 from tests.support.cells import cell_result
 
@@ -166,6 +166,10 @@ def exchanges() -> Observation:
     )
 
 
+# the clicked cell's one finding: its message travels in the page's shared values (drilldown.py)
+FINDING = Finding("usage", Severity.INFO, "usage present and consistent (28+17=45)", turn=0)
+
+
 def browser_document() -> dict[str, Any]:
     """The results document every browser test opens, built as the runner builds one (CellResult → gather)."""
     cells = []
@@ -177,6 +181,7 @@ def browser_document() -> dict[str, Any]:
             evidence=evidence(cell_id, kind),
             expected=Expected(Verdict(expected)) if expected else None,
             observation=exchanges() if cell_id == CLICKED else None,
+            findings=[FINDING] if cell_id == CLICKED else [],
             duration_ms=12.5,
             record_command=None if kind else f"ZAI_API_KEY=… zai-conformance run --live --cell '{cell_id}'",
         )

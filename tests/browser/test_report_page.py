@@ -13,6 +13,7 @@ from collections.abc import Callable
 from tests.browser.conftest import (
     CLICKED,
     FAILING,
+    FINDING,
     NEARBY,
     PLAN,
     SEARCHED,
@@ -91,6 +92,7 @@ def test_a_deep_link_opens_the_cells_drill_down(open_report: Callable[..., Repor
     assert CLICKED in body, f"#panel-body does not name the linked cell ({CLICKED}): {body[:300]!r}"
     # the recorded exchange reaches the drill-down (as text)
     assert "chat/completions" in body, "the drill-down does not show the cell's recorded request"
+    assert FINDING.message in body, "the drill-down does not show the cell's finding (its message is a shared value)"
 
 
 def test_keyboard_focus_moves_into_the_drill_down_and_back(report: ReportPage) -> None:

@@ -317,6 +317,9 @@
   // drilldown.py's inverse: columns back into one record per cell, shared values and bodies put back.
   function unpackBlock(payload, shared) {
     const findings = nested(payload.findings);
+    for (const finding of findings.flat()) {
+      if (typeof finding.message === "number") finding.message = shared[finding.message];
+    }
     const turns = nested(payload.turns);
     const exchanges = nested(payload.exchanges);
     const records = new Map();
