@@ -58,12 +58,33 @@ def test_a_card_says_what_works_what_does_not_and_what_to_use_instead() -> None:
     )
     litellm = cards["litellm-zai"]
     (chat,) = litellm.failing
-    assert chat.instead is not None and chat.instead.path == "openai-sdk"  # 1/1 beats zai-sdk's 0/1
+    # both work 1/1; openai-sdk's PASS beats zai-sdk's DEVIATION
+    assert chat.instead is not None and chat.instead.path == "openai-sdk"
     zai = cards["zai-sdk"]
     assert zai.works == () and [item.family.id for item in zai.partial] == ["chat"]
     assert zai.failing[0].instead is not None and zai.failing[0].instead.path == "litellm-zai"
     assert [family.id for family in zai.unjudged] == ["operations"]
     assert zai.anchor == "path=coding/zai-sdk"
+
+
+def test_the_path_to_use_instead_is_the_one_where_most_works() -> None:
+    """Every cell working with a named difference beats half of them passing and half failing."""
+    document = gather(
+        copy.deepcopy(RUN),
+        [
+            cell("coding/glm-4.6/openai-sdk/tool"),
+            cell("coding/glm-4.6/openai-sdk/tool-stream", "FAIL", expected="FAIL"),
+            cell("coding/glm-4.6/zai-sdk/tool", "DEVIATION", expected="DEVIATION"),
+            cell("coding/glm-4.6/zai-sdk/tool-stream", "DEVIATION", expected="DEVIATION"),
+            cell("coding/glm-4.6/litellm-zai/tool", "FAIL", expected="FAIL"),
+        ],
+    )
+    (coding,) = endpoint_summaries(document)
+    cards = {card.path: card for card in path_cards(coding)}
+    for path in ("openai-sdk", "litellm-zai"):
+        instead = cards[path].failing[0].instead
+        assert instead is not None and (instead.path, instead.works, instead.passed) == ("zai-sdk", 2, 0)
+    assert cards["zai-sdk"].failing == ()
 
 
 def test_no_alternative_is_offered_when_no_path_does_better() -> None:
@@ -82,7 +103,7 @@ def test_the_cards_are_on_the_page_and_read_without_the_script() -> None:
     card = page[page.index('id="path=coding/openai-sdk"') :]
     card = re.sub(r"<[^>]+>", "", card[: card.index("</article>")])
     assert "Works: chat" in card
-    assert "tools: 2 of 2 judged cells FAIL or HANG —\nuse litellm-zai instead (2/2 PASS)" in card
+    assert "tools: 2 of 2 judged cells FAIL or HANG —\nuse litellm-zai instead (2/2 work, 2 PASS)" in card
     assert page.count('class="path-card"') == 3
 
 

@@ -5,7 +5,8 @@ Pure, from the summary's entries (conformance.report.summary): a family works th
 every judged cell of it PASSes; it does not work when some judged cell FAILs or HANGs (the path does
 not do it); anything between (deviations, refusals documented as unsupported, quota and transient
 errors) works with differences. For a family that does not work, the path to use instead is the
-path of the same endpoint with the best PASS share for that family, if one does better.
+path of the same endpoint where the largest share of that family works (PASS or DEVIATION, as the
+summary counts it), the PASS share breaking a tie, if one does better.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ FAILED = (Verdict.FAIL.value, Verdict.HANG.value)
 @dataclass(frozen=True)
 class Alternative:
     path: str
+    works: int  # judged cells that PASS or DEVIATE (work with a named difference)
     passed: int
     judged: int
 
@@ -78,16 +80,19 @@ def _card(summary: EndpointSummary, path: str, entries: tuple[SummaryEntry | Non
 
 
 def _instead(summary: EndpointSummary, path: str, column: int, entry: SummaryEntry) -> Alternative | None:
-    """The other path with the best PASS share in this family (more judged cells break a tie), if it
+    """The other path where most of this family works (then most PASS, then more judged cells), if it
     does better than `entry`; None when no path on this endpoint does."""
-    candidates = [
-        (other[column].passed / other[column].judged, other[column].judged, name, other[column])
-        for name, other in summary.rows
-        if name != path and other[column] is not None and other[column].judged
-    ]
-    if not candidates:
+    candidates = [(_standing(other[column]), name, other[column]) for name, other in summary.rows if name != path]
+    judged = [candidate for candidate in candidates if candidate[2] is not None and candidate[2].judged]
+    if not judged:
         return None
-    share, _, name, best = max(candidates, key=lambda candidate: (candidate[0], candidate[1]))
-    if share <= entry.passed / entry.judged:
+    standing, name, best = max(judged, key=lambda candidate: candidate[0])
+    if standing[:2] <= _standing(entry)[:2]:
         return None
-    return Alternative(name, best.passed, best.judged)
+    return Alternative(name, best.works, best.passed, best.judged)
+
+
+def _standing(entry: SummaryEntry | None) -> tuple[float, float, int]:
+    if entry is None or not entry.judged:
+        return (0.0, 0.0, 0)
+    return (entry.works / entry.judged, entry.passed / entry.judged, entry.judged)
