@@ -31,29 +31,11 @@ from conformance.report.summary import endpoint_summaries
 from conformance.results import body_text, facts_of, gather
 from conformance.verdict import Finding, Severity, Verdict
 from tests.support.cells import cell_result
+from tests.support.runs import RUN
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "conformance" / "data" / "results.schema.json"
 SCRIPT_BREAK = "</script><script>alert(1)</script>"
 IMG_ONERROR = '<img src=x onerror="alert(2)">'
-
-RUN: dict[str, Any] = {
-    "id": "20260101T000000Z-replay-1",
-    "mode": "replay",
-    "started_at": "2026-01-01T00:00:00Z",
-    "finished_at": "2026-01-01T00:00:15Z",
-    "harness": "zai-conformance 0.1.0",
-    "clients": {"python": "3.11.7", "openai": "2.54.0", "litellm": "1.106.2"},
-    "catalogue": "conformance/data/catalogue.yaml",
-    "expectations": "conformance/data/expectations.yaml",
-    "base_urls": {
-        "general": "https://api.z.ai/api/paas/v4",
-        "coding": "https://api.z.ai/api/coding/paas/v4",
-        "anthropic": "https://api.z.ai/api/anthropic",
-    },
-    "key_present": False,
-    "selection": [],
-    "network": {"guard": True, "refused": []},
-}
 
 
 def public_evidence(cell_id: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from conformance.results import gather
 from conformance.verdict import Finding, Severity, Verdict
 from tests.browser.driver import Blocking, launch
 from tests.support.cells import cell_result
+from tests.support.runs import RUN as REPORT_RUN
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("ZAI_CHROMIUM", "/usr/bin/chromium"))
@@ -60,22 +61,9 @@ def is_root() -> bool:
 # --- the results document -------------------------------------------------------------------------
 
 RUN: dict[str, Any] = {
+    **REPORT_RUN,
     "id": "20260101T000000Z-replay-browser",
-    "mode": "replay",
-    "started_at": "2026-01-01T00:00:00Z",
-    "finished_at": "2026-01-01T00:00:15Z",
-    "harness": "zai-conformance 0.1.0",
-    "clients": {"python": "3.11.7", "openai": "2.54.0", "litellm": "1.106.2", "zai-sdk": "0.2.3"},
-    "catalogue": "conformance/data/catalogue.yaml",
-    "expectations": "conformance/data/expectations.yaml",
-    "base_urls": {
-        "general": "https://api.z.ai/api/paas/v4",
-        "coding": "https://api.z.ai/api/coding/paas/v4",
-        "anthropic": "https://api.z.ai/api/anthropic",
-    },
-    "key_present": False,
-    "selection": [],
-    "network": {"guard": True, "refused": []},
+    "clients": {**REPORT_RUN["clients"], "zai-sdk": "0.2.3"},
 }
 
 CLICKED = "coding/glm-4.5/openai-sdk/chat"  # has recorded exchanges and turns: a full drill-down
