@@ -31,7 +31,7 @@ from conformance.report.summary import endpoint_summaries
 from conformance.results import body_text, facts_of, gather
 from conformance.verdict import Finding, Severity, Verdict
 from tests.support.cells import cell_result
-from tests.support.runs import RUN
+from tests.support.runs import PUBLIC_SOURCE, RUN
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "conformance" / "data" / "results.schema.json"
 SCRIPT_BREAK = "</script><script>alert(1)</script>"
@@ -45,14 +45,7 @@ def public_evidence(cell_id: str) -> dict[str, Any]:
         "cassette": f"cassettes/public/{endpoint}/{model}/{scenario}.yaml",
         "provenance": {
             "kind": "public",
-            "source": {
-                "project": "charmbracelet/fantasy",
-                "license": "MIT",
-                "path": "providertests/testdata/TestZAICommon/zai-glm-4.5/simple.yaml",
-                "commit": "71f727f0c6f1021be71a2284bfccaa8465fa2213",
-                "date": "2025-10-23",
-                "corpus_file": "TestZAICommon__zai-glm-4.5__simple.dc1a9ef3.yaml",
-            },
+            "source": dict(PUBLIC_SOURCE),
             "recorded": "2025-10-23",
             "client": "OpenAI/Go 2.7.1",
             "endpoint_url": "https://api.z.ai/api/coding/paas/v4",

@@ -32,6 +32,7 @@ from conformance.results import gather
 from conformance.verdict import Finding, Severity, Verdict
 from tests.browser.driver import Blocking, launch
 from tests.support.cells import cell_result
+from tests.support.runs import PUBLIC_SOURCE
 from tests.support.runs import RUN as REPORT_RUN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,14 +112,7 @@ def evidence(cell_id: str, kind: str | None) -> dict[str, Any] | None:
     provenance: dict[str, Any] = {"kind": kind, "recorded": "2026-01-01T00:00:05Z"}
     if kind == "public":
         provenance |= {
-            "source": {
-                "project": "charmbracelet/fantasy",
-                "license": "MIT",
-                "path": "providertests/testdata/TestZAICommon/zai-glm-4.5/simple.yaml",
-                "commit": "71f727f0c6f1021be71a2284bfccaa8465fa2213",
-                "date": "2025-10-23",
-                "corpus_file": "TestZAICommon__zai-glm-4.5__simple.dc1a9ef3.yaml",
-            },
+            "source": dict(PUBLIC_SOURCE),
             "recorded": "2025-10-23",
             "client": "OpenAI/Go 2.7.1",
             "endpoint_url": RUN["base_urls"][endpoint],

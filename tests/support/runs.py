@@ -1,4 +1,5 @@
-"""The `run` header of a hand-made results document: what the report tests and the browser tests render."""
+"""Pieces of a hand-made results document that the report tests and the browser tests both render: the
+`run` header, and the source of a public recording."""
 
 from __future__ import annotations
 
@@ -21,4 +22,15 @@ RUN: dict[str, Any] = {
     "key_present": False,
     "selection": [],
     "network": {"guard": True, "refused": []},
+}
+
+
+# where a public recording came from (a real fantasy cassette), as its evidence's provenance names it
+PUBLIC_SOURCE: dict[str, Any] = {
+    "project": "charmbracelet/fantasy",
+    "license": "MIT",
+    "path": "providertests/testdata/TestZAICommon/zai-glm-4.5/simple.yaml",
+    "commit": "71f727f0c6f1021be71a2284bfccaa8465fa2213",
+    "date": "2025-10-23",
+    "corpus_file": "TestZAICommon__zai-glm-4.5__simple.dc1a9ef3.yaml",
 }
