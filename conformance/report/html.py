@@ -42,8 +42,6 @@ HERE = Path(__file__).resolve().parent
 LISTED = 200  # cells listed by name in the header's lists; the filters find the rest
 EVIDENCE_CHOICES = (("", "any"), *((kind, kind) for kind in KINDS))
 
-embed_json = pack  # the name earlier callers used
-
 
 @dataclass(frozen=True)
 class ListedCell:
